@@ -1,0 +1,21 @@
+"""The experiments, one module each; import them directly, e.g. `from replab.experiments import gates`.
+
+Every module exposes NAME, TITLE, QUESTION, a frozen `Config` (with `Config.quick()`) and
+`run(config, progress=None) -> Result`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from replab.errors import UserError
+
+EXPERIMENTS: tuple[str, ...] = ("gates", "curves")
+
+
+def load(name: str) -> ModuleType:
+    """The experiment module called `name`."""
+    if name not in EXPERIMENTS:
+        raise UserError(f"unknown experiment '{name}'; choose from: {', '.join(EXPERIMENTS)}")
+    return importlib.import_module(f"replab.experiments.{name}")

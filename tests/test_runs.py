@@ -1,0 +1,79 @@
+import json
+
+import numpy as np
+import pytest
+
+from replab import runs
+from replab.errors import UserError
+from replab.runs import complete_runs, latest_run, load_run, save_run, to_jsonable
+from tests.helpers import TinyConfig, tiny_result
+
+
+def save_tiny(out, config=TinyConfig()):
+    return save_run(out, "tiny", "Tiny", "Is it tiny?", config, tiny_result(), wall_time_s=0.5)
+
+
+def test_a_saved_run_reads_back_with_all_its_parts(tmp_path):
+    path = save_tiny(tmp_path)
+    record = load_run(path)
+    assert record.config == {"seed": 0, "label": "plain"}
+    assert record.result["claims"][0]["verdict"] == "holds"
+    assert record.result["metrics"] == {"accuracy": 0.75, "label": "plain"}
+    assert record.result["tables"][0]["rows"][1] == ["b", None]
+    assert set(record.result["versions"]) >= {"python", "numpy", "scikit-learn", "tensorflow"}
+    assert record.result["seed"] == 0 and record.result["wall_time_s"] == 0.5
+    assert record.figure_path("line", "png").read_bytes().startswith(b"\x89PNG")
+    assert b"<svg" in record.figure_path("line", "svg").read_bytes()
+
+
+def test_runs_are_listed_oldest_first_and_latest_is_newest(tmp_path):
+    first = save_tiny(tmp_path)
+    second = save_tiny(tmp_path, TinyConfig(seed=1))
+    assert complete_runs(tmp_path, "tiny") == [first, second]
+    assert latest_run(tmp_path, "tiny") == second
+    assert first.name.split("-")[-1] != second.name.split("-")[-1]  # config hash differs
+
+
+@pytest.mark.parametrize("interruption", [KeyboardInterrupt, RuntimeError])
+def test_an_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, monkeypatch, interruption):
+    earlier = save_tiny(tmp_path)
+
+    def crash(*args, **kwargs):
+        raise interruption("stopped while writing")
+
+    monkeypatch.setattr(runs, "_write_figures", crash)
+    with pytest.raises(interruption):
+        save_tiny(tmp_path, TinyConfig(seed=5))
+    assert complete_runs(tmp_path, "tiny") == [earlier]
+    assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == [earlier.name]
+    assert load_run(earlier).result["claims"][0]["verdict"] == "holds"  # the earlier run is intact
+
+
+def test_a_staging_directory_left_by_a_killed_process_is_never_listed(tmp_path):
+    staging = tmp_path / "tiny" / ".incomplete-20260101T000000000000Z-abcd1234-99"
+    staging.mkdir(parents=True)
+    (staging / "result.json").write_text("{}")
+    assert complete_runs(tmp_path, "tiny") == []
+    assert latest_run(tmp_path, "tiny") is None
+
+
+def test_load_run_rejects_missing_and_corrupt_runs(tmp_path):
+    with pytest.raises(UserError, match="not a complete replab run"):
+        load_run(tmp_path)
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "result.json").write_text("{not json")
+    with pytest.raises(UserError, match="corrupt"):
+        load_run(tmp_path)
+
+
+def test_to_jsonable_converts_numpy_and_non_finite_values():
+    value = {"a": np.float32(0.5), "b": np.arange(3), "c": (np.int64(2), float("nan")), 4: np.bool_(True)}
+    assert to_jsonable(value) == {"a": 0.5, "b": [0, 1, 2], "c": [2, None], "4": True}
+    json.dumps(to_jsonable(value), allow_nan=False)
+
+
+def test_ensure_writable_rejects_a_folder_that_cannot_be_created(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="cannot write to output folder"):
+        runs.ensure_writable(blocker / "sub")

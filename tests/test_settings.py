@@ -1,0 +1,50 @@
+from dataclasses import dataclass
+from typing import Literal
+
+import pytest
+
+from replab.errors import ConfigError, require
+from replab.experiments.base import apply_overrides, check_seed, parse_assignments
+
+
+@dataclass(frozen=True)
+class Settings:
+    seed: int = 0
+    rate: float = 0.5
+    verbose: bool = False
+    name: str = "x"
+    mode: Literal["fast", "slow"] = "fast"
+    levels: tuple[float, ...] = (0.5, 0.9)
+    limit: int | None = None
+
+    def __post_init__(self):
+        check_seed(self.seed)
+        require(0 < self.rate < 1, f"rate must lie in (0, 1), got {self.rate}")
+
+
+def test_overrides_are_parsed_to_the_field_types():
+    settings = apply_overrides(Settings(), {"seed": "3", "rate": "0.25", "verbose": "yes", "name": "y",
+                                            "mode": "slow", "levels": "0.5, 0.75,0.99", "limit": "7"})
+    assert settings == Settings(3, 0.25, True, "y", "slow", (0.5, 0.75, 0.99), 7)
+    assert apply_overrides(Settings(limit=4), {"limit": "none"}).limit is None
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"sed": "1"}, "unknown setting 'sed'"),
+    ({"seed": "one"}, "expects an integer"),
+    ({"rate": "fast"}, "expects a number"),
+    ({"verbose": "maybe"}, "true or false"),
+    ({"mode": "medium"}, "must be one of fast, slow"),
+    ({"levels": "0.5,x"}, "expects a number"),
+    ({"rate": "2"}, r"rate must lie in \(0, 1\)"),
+    ({"seed": "-1"}, "non-negative"),
+])
+def test_bad_overrides_raise_one_clear_config_error(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        apply_overrides(Settings(), overrides)
+
+
+def test_assignments_need_an_equals_sign():
+    assert parse_assignments(["a=1", " b = x=y "]) == {"a": "1", "b": "x=y"}
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_assignments(["oops"])

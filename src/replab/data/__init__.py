@@ -1,0 +1,1 @@
+"""Every dataset replab uses: small pure functions that return NumPy arrays."""

@@ -1,0 +1,265 @@
+"""The gates experiment: every verdict is recomputed here from raw scikit-learn / numpy calls."""
+
+import json
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import SVC
+
+from replab.errors import ConfigError
+from replab.experiments import gates
+from replab.experiments.base import apply_overrides
+
+X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+TRUTH_TABLES = {  # written out by hand, rows in the order of X
+    "AND": [0, 0, 0, 1],
+    "OR": [0, 1, 1, 1],
+    "NAND": [1, 1, 1, 0],
+    "NOR": [1, 0, 0, 0],
+    "XOR": [0, 1, 1, 0],
+    "XNOR": [1, 0, 0, 1],
+}
+KNOWN_SEPARABLE = {"AND", "OR", "NAND", "NOR"}
+CLAIM_IDS = {"lr-learns-separable", "lr-default-learns-separable", "lr-fails-xor", "svc-learns-all", "lp-predicts-lr"}
+
+
+@pytest.fixture(scope="module")
+def quick():
+    return gates.run(gates.Config.quick())
+
+
+@pytest.fixture(scope="module")
+def reference_accuracy():
+    """Training accuracy of the three models, fitted directly with scikit-learn."""
+    models = {
+        "logistic_seed": lambda: LogisticRegression(solver="lbfgs", C=1000, max_iter=10000),
+        "logistic_default": lambda: LogisticRegression(),
+        "svc_rbf": lambda: SVC(kernel="rbf", gamma="scale", C=1000),
+    }
+    return {name: {gate: make().fit(X, y).score(X, y) for gate, y in TRUTH_TABLES.items()}
+            for name, make in models.items()}
+
+
+def claims_by_id(result):
+    return {claim.id: claim for claim in result.claims}
+
+
+def verdict(holds):
+    return "holds" if holds else "fails"
+
+
+def signs(y):
+    return np.where(np.asarray(y) == 1, 1.0, -1.0)
+
+
+def brute_force_separable(points, y):
+    """Whether any line on a fine grid of directions and offsets puts the two classes strictly apart."""
+    angles = np.linspace(0, 2 * np.pi, 720, endpoint=False)
+    directions = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    offsets = np.linspace(-4, 4, 801)
+    scores = points @ directions.T  # (points, directions)
+    margins = signs(y)[:, None, None] * (scores[:, :, None] + offsets[None, None, :])
+    return bool((margins > 1e-9).all(axis=0).any())
+
+
+def assert_valid_proof(points, y, answer):
+    """The LP's answer is a proof: a line that separates, or a λ that satisfies the alternative system."""
+    s = signs(y)
+    if answer.separable:
+        assert answer.certificate is None
+        assert np.all(s * (points @ np.array(answer.weights) + answer.bias) >= 1 - 1e-9)
+    else:
+        assert answer.weights is None and answer.bias is None
+        lam = np.array(answer.certificate)
+        assert np.all(lam >= -1e-12)
+        assert lam.sum() == pytest.approx(1.0, abs=1e-9)
+        np.testing.assert_allclose((lam * s) @ points, 0.0, atol=1e-9)
+        assert (lam * s).sum() == pytest.approx(0.0, abs=1e-9)
+
+
+# --- data and linear programs ---------------------------------------------------------------------
+
+
+def test_truth_tables_match_the_hand_written_ones():
+    for gate, expected in TRUTH_TABLES.items():
+        inputs, outputs = gates.truth_table(gate)
+        np.testing.assert_array_equal(inputs, X)
+        np.testing.assert_array_equal(outputs, expected)
+
+
+@pytest.mark.parametrize("gate", list(TRUTH_TABLES))
+def test_separability_verdict_matches_known_answer_and_brute_force(gate):
+    y = np.array(TRUTH_TABLES[gate])
+    answer = gates.separability(X, y)
+    assert answer.separable == (gate in KNOWN_SEPARABLE)
+    assert answer.separable == brute_force_separable(X, y)
+    assert_valid_proof(X, y, answer)
+
+
+def test_xor_certificate_is_a_quarter_on_each_row():
+    answer = gates.separability(X, np.array(TRUTH_TABLES["XOR"]))
+    np.testing.assert_allclose(answer.certificate, [0.25] * 4, atol=1e-9)
+
+
+def test_separability_proofs_hold_on_random_point_sets():
+    rng = np.random.default_rng(0)
+    outcomes = set()
+    for _ in range(40):
+        points = rng.normal(size=(6, 2))
+        y = rng.integers(0, 2, size=6)
+        answer = gates.separability(points, y)
+        assert_valid_proof(points, y, answer)
+        if not answer.separable:  # the grid search can only miss lines, never invent them
+            assert not brute_force_separable(points, y)
+        outcomes.add(answer.separable)
+    assert outcomes == {True, False}
+
+
+def test_separability_in_three_dimensions():
+    cube = np.array([[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)], dtype=float)
+    parity = cube.sum(axis=1).astype(int) % 2
+    majority = (cube.sum(axis=1) >= 2).astype(int)
+    assert not gates.separability(cube, parity).separable
+    assert gates.separability(cube, majority).separable
+    assert_valid_proof(cube, parity, gates.separability(cube, parity))
+    assert_valid_proof(cube, majority, gates.separability(cube, majority))
+
+
+# --- the quick run --------------------------------------------------------------------------------
+
+
+def test_quick_run_has_every_figure_table_and_claim(quick):
+    assert set(quick.figures) == {"decision_regions", "separating_lines"}
+    assert all(isinstance(figure, Figure) for figure in quick.figures.values())
+    assert len(quick.figures["decision_regions"].axes) == 6 * 3
+    assert len(quick.figures["separating_lines"].axes) == 6
+    assert claims_by_id(quick).keys() == CLAIM_IDS
+    assert [table.title for table in quick.tables] == [
+        "Predictions", "Accuracy", "Logistic regression coefficients", "Linear separability (LP)"]
+    assert quick.notes
+
+
+def test_metrics_are_plain_json(quick):
+    assert json.loads(json.dumps(quick.metrics)) == quick.metrics
+    assert set(quick.metrics["accuracy"]) == {"logistic_seed", "logistic_default", "svc_rbf"}
+
+
+def test_accuracies_match_independent_fits(quick, reference_accuracy):
+    for model, per_gate in reference_accuracy.items():
+        for gate, accuracy in per_gate.items():
+            assert quick.metrics["accuracy"][model][gate] == pytest.approx(accuracy)
+
+
+def test_coefficients_match_independent_fits(quick):
+    for model, make in (("logistic_seed", lambda: LogisticRegression(C=1000, max_iter=10000)),
+                        ("logistic_default", LogisticRegression)):
+        for gate, y in TRUTH_TABLES.items():
+            fitted = make().fit(X, y)
+            reported = quick.metrics["coefficients"][model][gate]
+            np.testing.assert_allclose(reported["weights"], fitted.coef_[0], rtol=1e-4, atol=1e-6)
+            assert reported["intercept"] == pytest.approx(fitted.intercept_[0], rel=1e-4, abs=1e-6)
+
+
+def test_predictions_table_matches_independent_fits(quick):
+    svc = {gate: SVC(C=1000).fit(X, y).predict(X) for gate, y in TRUTH_TABLES.items()}
+    rows = quick.tables[0].rows
+    assert len(rows) == 24
+    for gate, x1, x2, target, _, _, svc_prediction in rows:
+        index = 2 * x1 + x2
+        assert target == TRUTH_TABLES[gate][index]
+        assert svc_prediction == svc[gate][index]
+
+
+def test_reported_separability_and_proofs(quick):
+    assert quick.metrics["separable"] == {gate: gate in KNOWN_SEPARABLE for gate in TRUTH_TABLES}
+    for gate, line in quick.metrics["separating_lines"].items():
+        s = signs(TRUTH_TABLES[gate])
+        assert np.all(s * (X @ np.array(line["weights"]) + line["bias"]) >= 1 - 1e-9)
+    assert set(quick.metrics["certificates"]) == {"XOR", "XNOR"}
+    for gate, lam in quick.metrics["certificates"].items():
+        lam, s = np.array(lam), signs(TRUTH_TABLES[gate])
+        assert np.all(lam >= -1e-12) and lam.sum() == pytest.approx(1.0)
+        np.testing.assert_allclose((lam * s) @ X, 0.0, atol=1e-9)
+        assert (lam * s).sum() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_claim_verdicts_match_independent_computation(quick, reference_accuracy):
+    claims = claims_by_id(quick)
+    seed, default, svc = (reference_accuracy[m] for m in ("logistic_seed", "logistic_default", "svc_rbf"))
+    learned_by_seed_lr = {gate for gate, accuracy in seed.items() if accuracy == 1.0}
+
+    assert claims["lr-learns-separable"].verdict == verdict(all(seed[g] == 1.0 for g in KNOWN_SEPARABLE))
+    assert claims["lr-default-learns-separable"].verdict == verdict(all(default[g] == 1.0 for g in KNOWN_SEPARABLE))
+    assert claims["lr-fails-xor"].verdict == verdict(
+        all(accuracy[g] < 1.0 for accuracy in (seed, default) for g in ("XOR", "XNOR")))
+    assert claims["svc-learns-all"].verdict == verdict(all(accuracy == 1.0 for accuracy in svc.values()))
+    assert claims["lp-predicts-lr"].verdict == verdict(learned_by_seed_lr == KNOWN_SEPARABLE)
+
+
+def test_claim_evidence_carries_the_numbers(quick, reference_accuracy):
+    evidence = claims_by_id(quick)["lr-default-learns-separable"].evidence
+    for gate in KNOWN_SEPARABLE:
+        assert f"{gate} {reference_accuracy['logistic_default'][gate]:.2f}" in evidence
+    assert "XOR 0.50" in claims_by_id(quick)["lr-fails-xor"].evidence
+
+
+def test_notes_explain_the_xor_certificate(quick):
+    xor_note = next(note for note in quick.notes if note.startswith("XOR"))
+    assert "(0.25, 0.25, 0.25, 0.25)" in xor_note
+    assert "(0.5, 0.5) and (0.5, 0.5)" in xor_note
+
+
+def test_subset_without_xor_leaves_xor_claims_inconclusive():
+    result = gates.run(gates.Config(gates=("AND", "OR"), grid_resolution=5))
+    claims = claims_by_id(result)
+    assert claims["lr-fails-xor"].verdict == "inconclusive"
+    svc_learns_both = all(SVC(C=1000).fit(X, TRUTH_TABLES[g]).score(X, TRUTH_TABLES[g]) == 1.0 for g in ("AND", "OR"))
+    assert claims["svc-learns-all"].verdict == ("inconclusive" if svc_learns_both else "fails")
+    assert set(result.metrics["separable"]) == {"AND", "OR"}
+    assert len(result.figures["decision_regions"].axes) == 2 * 3
+
+
+def test_progress_reaches_its_total():
+    calls = []
+    gates.run(gates.Config(gates=("XOR",), grid_resolution=5), lambda done, total, text: calls.append((done, total)))
+    assert calls[-1][0] == calls[-1][1]
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_same_config_gives_same_metrics(quick):
+    assert gates.run(gates.Config.quick()).metrics == quick.metrics
+
+
+# --- configuration --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("changes", [
+    {"gates": ("AND", "MAYBE")},
+    {"gates": ()},
+    {"gates": ("AND", "AND")},
+    {"seed": -1},
+    {"lr_C": 0.0},
+    {"default_lr_C": -1.0},
+    {"svc_C": 0},
+    {"lr_C": float("nan")},
+    {"lr_max_iter": 0},
+    {"grid_resolution": 1},
+])
+def test_bad_config_raises_one_sentence(changes):
+    with pytest.raises(ConfigError) as error:
+        gates.Config(**changes)
+    assert "\n" not in str(error.value) and str(error.value)
+
+
+def test_unknown_gate_message_names_the_choices():
+    with pytest.raises(ConfigError, match="XNOR"):
+        gates.Config(gates=("MAYBE",))
+
+
+def test_settings_parse_from_the_command_line():
+    config = apply_overrides(gates.Config(), {"gates": "AND,XOR", "lr_C": "10", "seed": "3"})
+    assert config.gates == ("AND", "XOR") and config.lr_C == 10.0 and config.seed == 3
+    with pytest.raises(ConfigError):
+        apply_overrides(gates.Config(), {"gates": "AND,NOPE"})

@@ -1,0 +1,84 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from replab.cli import main
+from replab.runs import complete_runs
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_sentence_error(code, err, fragment):
+    assert code == 2
+    assert "Traceback" not in err
+    message = " ".join(err.split())
+    assert message.startswith("replab: error:")
+    assert fragment in message
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["run", "nonsense"], "unknown experiment 'nonsense'"),
+    (["run", "gates", "--set", "colour=blue"], "unknown setting 'colour' for gates"),
+    (["run", "gates", "--set", "svc_C=lots"], "setting 'svc_C' expects a number"),
+    (["run", "gates", "--set", "justtext"], "--set expects key=value"),
+    (["run", "gates", "--seed", "-1"], "seed must be a non-negative integer"),
+    (["run", "gates", "--seed", "abc"], "invalid int value"),
+    (["run", "curves", "--set", "n_samples=500"], "1000"),
+    (["run", "curves", "--set", "imbalance=0.5,1.5"], "imbalance"),
+    (["run", "curves", "--set", "imbalance=0,0.9"], "imbalance"),
+    (["frobnicate"], "invalid choice"),
+    (["show", "/nonexistent/run"], "does not exist"),
+])
+def test_bad_input_gets_one_sentence_and_exit_code_2(capsys, tmp_path, argv, fragment):
+    code, out, err = run_cli(capsys, *argv, *(["--out", str(tmp_path)] if argv[0] == "run" else []))
+    assert_one_sentence_error(code, err, fragment)
+    assert not any(tmp_path.iterdir())  # nothing ran, nothing written
+
+
+def test_unwritable_out_is_a_user_error(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, out, err = run_cli(capsys, "run", "gates", "--quick", "--out", str(blocker / "runs"))
+    assert_one_sentence_error(code, err, "cannot write to output folder")
+
+
+def test_report_without_runs_is_a_user_error(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "report", "--out", str(tmp_path))
+    assert_one_sentence_error(code, err, "no complete runs")
+
+
+def test_list_names_every_experiment(capsys):
+    code, out, err = run_cli(capsys, "list")
+    assert code == 0
+    assert "gates" in out and "curves" in out
+
+
+def test_run_report_and_show_from_the_command_line(tmp_path):
+    """The whole user path through a real subprocess: run, report, show."""
+    env = {**os.environ, "MPLBACKEND": "Agg", "COLUMNS": "200"}
+    out = tmp_path / "runs"
+
+    def replab(*argv):
+        return subprocess.run([sys.executable, "-m", "replab", *argv], capture_output=True, text=True, env=env)
+
+    ran = replab("run", "gates", "--quick", "--seed", "3", "--set", "svc_C=100", "--out", str(out))
+    assert ran.returncode == 0, ran.stderr
+    assert "holds" in ran.stdout
+    [run_dir] = complete_runs(out, "gates")
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["seed"] == 3 and config["svc_C"] == 100.0
+
+    reported = replab("report", "--out", str(out))
+    assert reported.returncode == 0, reported.stderr
+    assert (out / "report.html").read_text().count("data:image/png;base64,") >= 1
+
+    shown = replab("show", str(run_dir))
+    assert shown.returncode == 0, shown.stderr
+    assert "svc_C" in shown.stdout and "claims" in shown.stdout

@@ -31,8 +31,8 @@ def assert_one_sentence_error(code, err, fragment):
     (["run", "gates", "--seed", "-1"], "seed must be a non-negative integer"),
     (["run", "gates", "--seed", "abc"], "invalid int value"),
     (["run", "curves", "--set", "n_samples=500"], "1000"),
-    (["run", "curves", "--set", "imbalance=0.5,1.5"], "imbalance"),
-    (["run", "curves", "--set", "imbalance=0,0.9"], "imbalance"),
+    (["run", "curves", "--set", "negative_shares=0.5,1.5"], "negative_shares"),
+    (["run", "curves", "--set", "negative_shares=0,0.9"], "negative_shares"),
     (["frobnicate"], "invalid choice"),
     (["show", "/nonexistent/run"], "does not exist"),
 ])

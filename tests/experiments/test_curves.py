@@ -1,0 +1,301 @@
+"""The curves experiment: every number and verdict re-derived here from raw scikit-learn and numpy calls."""
+
+import dataclasses
+import json
+import re
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import auc, average_precision_score, precision_recall_curve, precision_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+from replab.claims import VERDICTS
+from replab.errors import ConfigError
+from replab.experiments import curves
+from replab.experiments.base import apply_overrides
+
+QUICK = curves.Config.quick()
+CLAIM_IDS = {"roc-stable", "ap-falls", "pr-chance-is-prevalence", "trapezoid-overstates"}
+
+
+@pytest.fixture(scope="module")
+def quick_run():
+    calls = []
+    result = curves.run(QUICK, lambda done, total, description: calls.append((done, total, description)))
+    return result, calls
+
+
+@pytest.fixture(scope="module")
+def quick(quick_run):
+    return quick_run[0]
+
+
+def level_label(share):
+    return f"{round(share * 100, 4):g}/{round((1 - share) * 100, 4):g}"
+
+
+@pytest.fixture(scope="module")
+def independent():
+    """For the quick config, per level: the splits' counts and each model's metrics, one entry per seed."""
+    # single-threaded, as OpenMP threads make these small fits many times slower on busy cores
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return independent_metrics()
+
+
+def independent_metrics():
+    seeds = [int(s) for s in np.random.SeedSequence(QUICK.seed).generate_state(QUICK.n_seeds)]
+    levels = {}
+    for share in QUICK.negative_shares:
+        level = {"seeds": seeds, "y_test": [], "y_train": [], "y_all": [],
+                 "models": {name: {"roc_auc": [], "ap": [], "trapezoid": [], "coarse_gap": []} for name in QUICK.models}}
+        for seed in seeds:
+            X, y = make_classification(n_samples=QUICK.n_samples, weights=[share], flip_y=QUICK.flip_y, random_state=seed)
+            X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=QUICK.test_share, stratify=y,
+                                                                random_state=seed)
+            level["y_all"].append(y)
+            level["y_train"].append(y_train)
+            level["y_test"].append(y_test)
+            models = {"logistic": LogisticRegression(), "hist_gradient_boosting": HistGradientBoostingClassifier(random_state=seed)}
+            for name in QUICK.models:
+                scores = models[name].fit(X_train, y_train).predict_proba(X_test)[:, 1]
+                precision, recall, _ = precision_recall_curve(y_test, scores)
+                values = level["models"][name]
+                values["roc_auc"].append(roc_auc_score(y_test, scores))
+                values["ap"].append(average_precision_score(y_test, scores))
+                values["trapezoid"].append(auc(recall, precision))
+                coarse = np.round(scores, 1)
+                coarse_precision, coarse_recall, _ = precision_recall_curve(y_test, coarse)
+                values["coarse_gap"].append(auc(coarse_recall, coarse_precision) - average_precision_score(y_test, coarse))
+        levels[level_label(share)] = level
+    return levels
+
+
+def mean(values):
+    return float(np.mean(values))
+
+
+# --- numbers ---------------------------------------------------------------------------------------
+
+
+def test_seeds_are_derived_from_the_config_seed(quick, independent):
+    assert quick.metrics["data_seeds"] == next(iter(independent.values()))["seeds"]
+    assert quick.metrics["level_order"] == ["50/50", "75/25", "90/10", "99/1"]
+
+
+def test_metrics_match_an_independent_computation(quick, independent):
+    for label, expected in independent.items():
+        level = quick.metrics["levels"][label]
+        for name in QUICK.models:
+            got, want = level["models"][name], expected["models"][name]
+            np.testing.assert_allclose(got["roc_auc"]["values"], want["roc_auc"], atol=1e-9)
+            np.testing.assert_allclose(got["ap"]["values"], want["ap"], atol=1e-9)
+            np.testing.assert_allclose(got["trapezoid_pr_auc"]["values"], want["trapezoid"], atol=1e-9)
+            np.testing.assert_allclose(got["coarse_trapezoid_minus_ap"]["values"], want["coarse_gap"], atol=1e-9)
+            assert got["roc_auc"]["mean"] == pytest.approx(mean(want["roc_auc"]), abs=1e-9)
+            assert got["roc_auc"]["std"] == pytest.approx(float(np.std(want["roc_auc"], ddof=1)), abs=1e-9)
+            assert got["ap"]["mean"] == pytest.approx(mean(want["ap"]), abs=1e-9)
+            assert got["ap"]["std"] == pytest.approx(float(np.std(want["ap"], ddof=1)), abs=1e-9)
+            assert got["trapezoid_pr_auc"]["mean"] == pytest.approx(mean(want["trapezoid"]), abs=1e-9)
+
+
+def test_test_prevalence_is_the_nominal_minority_share(quick, independent):
+    for label, expected in independent.items():
+        level = quick.metrics["levels"][label]
+        measured = [float(np.mean(y)) for y in expected["y_test"]]
+        np.testing.assert_allclose(level["test_prevalence"]["values"], measured, atol=1e-12)
+        n_test = len(expected["y_test"][0])
+        # flip_y = 0: only the split's rounding (one sample) and make_classification's per-cluster rounding remain
+        for prevalence in measured:
+            assert abs(prevalence - level["nominal_prevalence"]) <= 1 / n_test + 2 / QUICK.n_samples
+        assert level["nominal_prevalence"] == pytest.approx(1 - level["negative_share"])
+
+
+def test_flip_y_moves_the_prevalence_as_expected():
+    flip_y, n_samples = 0.05, 4000
+    config = dataclasses.replace(QUICK, n_samples=n_samples, flip_y=flip_y, models=("logistic",), n_seeds=3)
+    result = curves.run(config)
+    for share in config.negative_shares:
+        level = result.metrics["levels"][level_label(share)]
+        nominal = 1 - share
+        expected = nominal * (1 - flip_y) + flip_y / 2
+        n_test = level["counts"]["n_test"][0]
+        # flipped labels are a binomial draw, half of them positive: prevalence sd ≈ sqrt(flip_y / (4 n))
+        tolerance = 4 * np.sqrt(flip_y / (4 * n_samples)) + 1 / n_test + 2 / n_samples
+        for prevalence in level["test_prevalence"]["values"]:
+            assert abs(prevalence - expected) <= tolerance
+    rarest = result.metrics["levels"]["99/1"]
+    assert rarest["test_prevalence"]["mean"] > rarest["nominal_prevalence"] + 0.01  # 0.01 -> about 0.035
+    assert any("flip_y = 0.05" in note for note in result.notes)
+
+
+def test_stratified_split_keeps_train_and_test_prevalence_within_one_sample(quick, independent):
+    for label, expected in independent.items():
+        counts = quick.metrics["levels"][label]["counts"]
+        for i, (y, y_train, y_test) in enumerate(zip(expected["y_all"], expected["y_train"], expected["y_test"])):
+            assert counts["n_test_positive"][i] == int(y_test.sum())
+            assert counts["n_train_positive"][i] == int(y_train.sum())
+            assert counts["n_test"][i] == len(y_test) and counts["n_train"][i] == len(y_train)
+            assert abs(y_test.sum() - len(y_test) * y_train.mean()) <= 1
+            assert abs(y_test.sum() - len(y_test) * y.mean()) <= 1
+            assert abs(y_train.sum() - len(y_train) * y.mean()) <= 1
+
+
+# --- verdicts ------------------------------------------------------------------------------------------
+
+
+def claim(result, claim_id):
+    return next(c for c in result.claims if c.id == claim_id)
+
+
+def verdict(holds):
+    return "inconclusive" if holds is None else ("holds" if holds else "fails")
+
+
+def test_roc_stable_verdict(quick, independent):
+    labels = list(independent)
+    first, last = independent[labels[0]], independent[labels[-1]]
+    deltas = {name: mean(last["models"][name]["roc_auc"]) - mean(first["models"][name]["roc_auc"])
+              for name in QUICK.models}
+    found = claim(quick, "roc-stable")
+    assert found.verdict == verdict(all(abs(d) <= QUICK.roc_tolerance for d in deltas.values()))
+    for name, delta in deltas.items():
+        assert f"{delta:+.4f}" in found.evidence
+        ap_delta = mean(last["models"][name]["ap"]) - mean(first["models"][name]["ap"])
+        assert f"{ap_delta:+.4f}" in found.evidence
+        assert quick.metrics["change_most_balanced_to_rarest"][name]["roc_auc"] == pytest.approx(delta, abs=1e-9)
+
+
+def test_ap_falls_verdict(quick, independent):
+    monotone, rises = [], []
+    for name in QUICK.models:
+        ap = [mean(level["models"][name]["ap"]) for level in independent.values()]
+        monotone.append(all(b < a for a, b in zip(ap, ap[1:])))
+        rises.append(ap[-1] >= ap[0])
+        found = claim(quick, "ap-falls")
+        assert all(f"{value:.4f}" in found.evidence for value in ap)
+    expected = True if all(monotone) else (False if any(rises) else None)
+    assert claim(quick, "ap-falls").verdict == verdict(expected)
+
+
+def test_trapezoid_overstates_verdict(quick, independent):
+    gaps = [mean(np.subtract(level["models"][name]["trapezoid"], level["models"][name]["ap"]))
+            for level in independent.values() for name in QUICK.models]
+    found = claim(quick, "trapezoid-overstates")
+    assert found.verdict == verdict(all(gap > 0 for gap in gaps))
+    assert f"largest {max(gaps):+.5f}" in found.evidence
+    assert f"positive in {sum(gap > 0 for gap in gaps)} of {len(gaps)}" in found.evidence
+
+
+def test_step_wise_ap_is_not_the_trapezoid_on_a_hand_example():
+    # ranking: neg, pos, pos, neg -> AP = (1/2)(1/2) + (1/2)(2/3) = 7/12
+    y, scores = np.array([0, 1, 1, 0]), np.array([0.9, 0.8, 0.7, 0.1])
+    assert curves.curve_metrics(y, scores)["ap"] == pytest.approx(7 / 12)
+    precision, recall, _ = precision_recall_curve(y, scores)
+    assert curves.curve_metrics(y, scores)["trapezoid_pr_auc"] == pytest.approx(auc(recall, precision))
+    # the trapezoid averages the jump in precision when a positive is found: (0 + 1/2)/2·1/2 + (1/2 + 2/3)/2·1/2
+    assert auc(recall, precision) == pytest.approx(0.5 * 0.25 + 0.5 * (0.5 + 2 / 3) / 2)
+
+
+def test_pr_chance_verdict(quick, independent):
+    found = claim(quick, "pr-chance-is-prevalence")
+    within, rng = [], np.random.default_rng(12345)
+    for label, expected in independent.items():
+        chance = quick.metrics["levels"][label]["chance"]
+        y_test = expected["y_test"][0]
+        prevalence = float(np.mean(y_test))
+        assert chance["test_prevalence"] == pytest.approx(prevalence, abs=1e-12)
+        assert chance["n_draws"] == QUICK.n_chance_draws
+        measured = chance["precision"]
+        within.append(abs(measured["mean"] - prevalence) <= 3 * measured["se"] + 1e-9)
+        assert f"prevalence {prevalence:.4f}" in found.evidence
+        # an independent no-skill measurement: precision of random scores thresholded at 0.5
+        draws = [precision_score(y_test, rng.random(len(y_test)) >= 0.5, zero_division=0.0) for _ in range(400)]
+        own_mean, own_se = np.mean(draws), np.std(draws, ddof=1) / np.sqrt(len(draws))
+        assert abs(own_mean - measured["mean"]) <= 4 * np.hypot(own_se, measured["se"])
+        assert abs(chance["roc_auc"]["mean"] - 0.5) <= 4 * chance["roc_auc"]["se"]
+    assert found.verdict == verdict(all(within))
+
+
+# --- the run as a whole ----------------------------------------------------------------------------
+
+
+def test_quick_run_yields_every_figure_claim_table_and_note(quick):
+    assert set(quick.figures) == {"curves_grid", "metrics_vs_prevalence"}
+    assert all(isinstance(figure, Figure) for figure in quick.figures.values())
+    n_levels = len(QUICK.negative_shares)
+    grid_axes = quick.figures["curves_grid"].axes
+    assert len(grid_axes) == 2 * n_levels
+    # each panel shows both models plus the chance line
+    assert all(len(ax.get_lines()) >= len(QUICK.models) + 1 for ax in grid_axes)
+    assert len(quick.figures["metrics_vs_prevalence"].axes) == 2
+    assert {c.id for c in quick.claims} == CLAIM_IDS
+    for found in quick.claims:
+        assert found.verdict in VERDICTS
+        assert re.search(r"\d\.\d{3}", found.evidence)
+    assert len(quick.tables[0].rows) == n_levels * len(QUICK.models)
+    assert len(quick.tables[1].rows) == n_levels
+    assert len(quick.notes) >= 2 and any("fraud" in note for note in quick.notes)
+    assert any("spam" in note for note in quick.notes)
+    json.dumps(quick.metrics)
+
+
+def test_progress_is_reported_per_fit(quick_run):
+    _, calls = quick_run
+    total = len(QUICK.negative_shares) * (QUICK.n_seeds * len(QUICK.models) + 1)
+    assert [done for done, _, _ in calls] == list(range(1, total + 1))
+    assert all(t == total for _, t, _ in calls)
+    assert any(description.startswith("level 99/1, seed 2/2") for _, _, description in calls)
+
+
+def test_same_config_gives_the_same_numbers():
+    config = dataclasses.replace(QUICK, models=("logistic",), n_chance_draws=20)
+    assert curves.run(config).metrics == curves.run(config).metrics
+
+
+# --- configuration ---------------------------------------------------------------------------------
+
+
+def test_default_config_is_the_full_experiment():
+    config = curves.Config()
+    assert config.n_samples == 5000 and config.n_seeds == 10 and config.n_chance_draws == 200
+    assert config.negative_shares == (0.5, 0.75, 0.9, 0.99)
+    assert config.roc_tolerance == 0.05 and config.seed == 0
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"n_samples": 999}, "n_samples"),
+    ({"negative_shares": (0.5, 1.0)}, "strictly between 0 and 1"),
+    ({"negative_shares": (0.0, 0.5)}, "strictly between 0 and 1"),
+    ({"negative_shares": (0.5, 1.5)}, "strictly between 0 and 1"),
+    ({"negative_shares": (-0.1, 0.9)}, "strictly between 0 and 1"),
+    ({"negative_shares": (0.3, 0.9)}, "minority"),
+    ({"negative_shares": (0.9, 0.5)}, "increasing"),
+    ({"negative_shares": (0.5,)}, "at least two"),
+    ({"n_samples": 1000, "negative_shares": (0.5, 0.999)}, "fewer than 2 positives"),
+    ({"seed": -1}, "seed"),
+    ({"test_share": 1.0}, "test_share"),
+    ({"flip_y": -0.01}, "flip_y"),
+    ({"models": ("svm",)}, "unknown model"),
+    ({"models": ()}, "models"),
+    ({"n_seeds": 1}, "n_seeds"),
+    ({"roc_tolerance": 0.0}, "roc_tolerance"),
+])
+def test_bad_settings_raise_one_clear_sentence(changes, message):
+    with pytest.raises(ConfigError, match=message) as raised:
+        curves.Config(**changes)
+    assert "\n" not in str(raised.value)
+
+
+def test_settings_parse_from_the_command_line():
+    config = apply_overrides(curves.Config(), {"negative_shares": "0.5,0.9", "models": "logistic,random_forest",
+                                              "flip_y": "0.01"})
+    assert config.negative_shares == (0.5, 0.9)
+    assert config.models == ("logistic", "random_forest")
+    assert config.flip_y == 0.01
+    with pytest.raises(ConfigError):
+        apply_overrides(curves.Config(), {"negative_shares": "0.5,1.2"})

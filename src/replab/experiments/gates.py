@@ -420,7 +420,7 @@ def decision_regions_figure(fits: list[GateFit], config: Config) -> Figure:
             DecisionBoundaryDisplay.from_estimator(
                 fit.models[model], fit.X, grid_resolution=config.grid_resolution, eps=0.5,
                 response_method="predict", plot_method="pcolormesh", cmap="RdBu", vmin=0, vmax=1,
-                alpha=0.4, shading="auto", xlabel="x1", ylabel="x2", ax=ax)
+                alpha=0.4, shading="auto", rasterized=True, xlabel="x1", ylabel="x2", ax=ax)
             _draw_points(ax, fit)
             ax.set_title(f"{fit.gate} · {labels[model]} · acc {fit.accuracy[model]:.2f}", fontsize=8)
     figure.suptitle(COLOUR_KEY)

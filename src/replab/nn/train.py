@@ -1,0 +1,355 @@
+"""The compiled training loop.
+
+``fit`` runs a whole training run as one TensorFlow graph: an outer loop over
+record points (which evaluates the metrics) calls an inner, XLA-compiled loop
+over the training steps between them. Metrics therefore never need to compile
+under XLA, while every training step does.
+
+All parameters carry a leading population axis K; ``loss_fn`` returns one loss
+per member and the gradient of their sum gives every member its own gradient.
+A member whose loss, gradients or new values stop being finite is frozen at its
+last finite values and its step is written to ``History.diverged_at``.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import tensorflow as tf
+
+BATCH_ORDERS = ("shuffle", "sequential")
+
+
+@dataclass
+class History:
+    """What ``fit`` measured, as plain numpy.
+
+    ``steps[r]`` counts the updates done when record r was taken; ``loss[r]`` (K,)
+    is the loss on the mini-batch of that last step, before its update, and NaN for
+    members that have diverged; ``metrics[name][r]`` is evaluated after the update.
+    ``diverged_at[k]`` is the step (counting updates from 1) whose loss, gradients or
+    update were not finite, or -1. ``wall_time`` includes ``compile_time``;
+    ``steps_per_second`` does not.
+    """
+
+    steps: np.ndarray
+    loss: np.ndarray
+    metrics: dict = field(default_factory=dict)
+    diverged_at: np.ndarray = None
+    wall_time: float = 0.0
+    compile_time: float = 0.0
+    steps_per_second: float = 0.0
+    jit_compiled: bool = False
+
+
+def record_schedule(steps, record_every):
+    """Step counts at which to record: every `record_every` steps, plus the last step."""
+    scheduled = list(range(record_every, steps + 1, record_every))
+    if not scheduled or scheduled[-1] != steps:
+        scheduled.append(steps)
+    return np.array(scheduled, dtype=np.int32)
+
+
+UINT32 = 0xFFFFFFFF
+_and, _xor = tf.bitwise.bitwise_and, tf.bitwise.bitwise_xor
+_left, _right = tf.bitwise.left_shift, tf.bitwise.right_shift
+
+
+def _int64(value):
+    return tf.constant(value, tf.int64)
+
+
+def multiply_uint32(x, constant):
+    """(x * constant) mod 2**32 on int64 tensors, in 16-bit halves so nothing overflows."""
+    low, high = _and(x, _int64(0xFFFF)), _right(x, _int64(16))
+    high_part = _left(_and(high * constant, _int64(0xFFFF)), _int64(16))
+    return _and(low * constant + high_part, _int64(UINT32))
+
+
+def hash_uint32(x):
+    """Chris Wellons' lowbias32 integer hash on int64 tensors holding values below 2**32."""
+    x = _xor(x, _right(x, _int64(16)))
+    x = multiply_uint32(x, _int64(0x7FEB352D))
+    x = _xor(x, _right(x, _int64(15)))
+    x = multiply_uint32(x, _int64(0x846CA68B))
+    return _xor(x, _right(x, _int64(16)))
+
+
+def epoch_permutation(seed, epoch, n):
+    """A fresh permutation of range(n) for each epoch, fixed by (seed, epoch).
+
+    Built from an integer hash rather than tf.random: stateless random ops draw
+    different numbers under XLA, and a run must not depend on whether it was compiled.
+    """
+    seed_hash = hash_uint32(_int64(seed & UINT32))
+    stream = hash_uint32(_and(tf.cast(epoch, tf.int64) + seed_hash, _int64(UINT32)))
+    index = tf.range(n, dtype=tf.int64)
+    keys = hash_uint32(_xor(index, stream))  # both steps are bijections on 32 bits: no ties
+    return tf.argsort(keys)
+
+
+def sequential_indices(step, batch_size, n):
+    """Playground order: walk the data as stored, wrapping around at the end."""
+    return (step * batch_size + tf.range(batch_size)) % n
+
+
+def shuffled_indices(step, batch_size, permutation):
+    """Batch `step` of its epoch's permutation; the last n % batch_size points of an epoch are skipped."""
+    n_batches = permutation.shape[0] // batch_size
+    return tf.slice(permutation, [(step % n_batches) * batch_size], [batch_size])
+
+
+def _validate(params, optimizer, x, y, steps, batch_size, batch_order, record_every, per_member_data):
+    if any(p.shape.rank is None or p.shape.rank < 1 for p in params):
+        raise ValueError("Every parameter needs a leading population axis (use K=1 for one network).")
+    if [id(p) for p in getattr(optimizer, "params", params)] != [id(p) for p in params]:
+        raise ValueError("The optimizer was built for other parameters than the ones given to fit().")
+    population = int(params[0].shape[0])
+    if any(int(p.shape[0]) != population for p in params):
+        raise ValueError("All parameters must share the same population size on axis 0.")
+    if int(steps) < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps}.")
+    if int(record_every) < 1:
+        raise ValueError(f"record_every must be a positive integer, got {record_every}.")
+    if batch_order not in BATCH_ORDERS:
+        raise ValueError(f"batch_order must be one of {BATCH_ORDERS}, got {batch_order!r}.")
+    sample_axis = 1 if per_member_data else 0
+    if per_member_data and (int(x.shape[0]) != population or int(y.shape[0]) != population):
+        raise ValueError(f"Per-member data must have {population} members on axis 0.")
+    n = int(x.shape[sample_axis])
+    if int(y.shape[sample_axis]) != n:
+        raise ValueError(f"x holds {n} examples but y holds {int(y.shape[sample_axis])}.")
+    if batch_size is not None and not 1 <= int(batch_size) <= n:
+        raise ValueError(f"batch_size must lie between 1 and the {n} examples, got {batch_size}.")
+    return population, n
+
+
+def as_inputs(x, dtype):
+    """Inputs as a tensor; floating inputs take the parameters' dtype (numpy defaults to float64)."""
+    x = tf.convert_to_tensor(x)
+    return tf.cast(x, dtype) if x.dtype.is_floating else x
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Which examples each step trains on."""
+
+    n: int
+    batch_size: int | None
+    shuffle: bool
+    seed: int
+    per_member_data: bool
+
+    @property
+    def batches_per_epoch(self):
+        return self.n // self.batch_size if self.shuffle else 1
+
+
+def first_permutation(plan):
+    return epoch_permutation(plan.seed, 0, plan.n) if plan.shuffle else tf.zeros([0], tf.int32)
+
+
+def next_permutation(plan, step, permutation):
+    """A new permutation at the start of each epoch, else the current one."""
+    if not plan.shuffle:
+        return permutation
+    epoch, position = step // plan.batches_per_epoch, step % plan.batches_per_epoch
+    return tf.cond(position == 0, lambda: epoch_permutation(plan.seed, epoch, plan.n), lambda: permutation)
+
+
+def take_batch(plan, x, y, step, permutation):
+    if plan.batch_size is None:
+        return x, y
+    if plan.shuffle:
+        indices = shuffled_indices(step, plan.batch_size, permutation)
+    else:
+        indices = sequential_indices(step, plan.batch_size, plan.n)
+    axis = 1 if plan.per_member_data else 0
+    return tf.gather(x, indices, axis=axis), tf.gather(y, indices, axis=axis)
+
+
+def masked_loss(losses, members):
+    return tf.where(members, losses, tf.constant(np.nan, losses.dtype))
+
+
+def make_train_until(loss_fn, params, optimizer, x, y, plan):
+    """The step loop: train from `step` up to `stop`, or until every member has diverged."""
+    flat_params = tf.nest.flatten(params)
+
+    def train_step(step, active, diverged_at, last_loss, permutation):
+        permutation = next_permutation(plan, step, permutation)
+        xb, yb = take_batch(plan, x, y, step, permutation)
+        with tf.GradientTape() as tape:
+            losses = loss_fn(params, xb, yb, step)
+            total = tf.reduce_sum(losses)
+        grads = tape.gradient(total, flat_params, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        updated = optimizer.apply(grads, flat_params, active=active & tf.math.is_finite(losses))
+        diverged_at = tf.where(active & ~updated, step + 1, diverged_at)
+        return step + 1, updated, diverged_at, masked_loss(losses, updated), permutation
+
+    def train_until(step, stop, active, diverged_at, last_loss, permutation):
+        def keep_going(step, active, *_):
+            return (step < stop) & tf.reduce_any(active)
+
+        _, active, diverged_at, last_loss, permutation = tf.while_loop(
+            keep_going, train_step, (step, active, diverged_at, last_loss, permutation)
+        )
+        # Returning `stop` even when every member diverged early keeps the record schedule fixed.
+        return stop, active, diverged_at, last_loss, permutation
+
+    return train_until
+
+
+def metric_spec(metric):
+    """dtype and shape of a metric, found by tracing it (not running it)."""
+    output = tf.function(metric).get_concrete_function().structured_outputs
+    if not isinstance(output, tf.Tensor):
+        raise ValueError("Each metric must return a single tensor.")
+    return output.dtype, output.shape
+
+
+def make_run(train_until, metrics, population, loss_dtype, plan, jit_compile):
+    """The whole run as one graph: a loop over record points around the step loop.
+
+    Only the step loop is compiled with XLA, so metrics may use any operation.
+    run(stops, with_metrics) trains up to each step count in `stops` and records
+    the loss there and, if `with_metrics`, every metric.
+    """
+    compiled_train_until = tf.function(train_until, jit_compile=jit_compile)
+    names = list(metrics)
+    specs = [metric_spec(metrics[name]) for name in names]
+
+    def measure(name, spec, with_metrics):
+        dtype, shape = spec
+        return tf.cond(with_metrics, metrics[name], lambda: tf.zeros(shape, dtype))
+
+    def initial_state():
+        return (
+            tf.constant(0, tf.int32),
+            tf.ones([population], tf.bool),
+            -tf.ones([population], tf.int32),
+            tf.fill([population], tf.constant(np.nan, loss_dtype)),
+            first_permutation(plan),
+        )
+
+    def record(stops, with_metrics, r, state, loss_records, metric_records):
+        step, *rest = state
+        state = compiled_train_until(step, stops[r], *rest)
+        loss_records = loss_records.write(r, state[3])
+        metric_records = tuple(
+            records.write(r, measure(name, spec, with_metrics))
+            for name, spec, records in zip(names, specs, metric_records)
+        )
+        return r + 1, state, loss_records, metric_records
+
+    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.bool)])
+    def run(stops, with_metrics):
+        size = tf.size(stops)
+        loss_records = tf.TensorArray(loss_dtype, size=size, element_shape=[population])
+        metric_records = tuple(tf.TensorArray(dtype, size=size, element_shape=shape) for dtype, shape in specs)
+        _, state, loss_records, metric_records = tf.while_loop(
+            lambda r, *_: r < size,
+            lambda *loop_vars: record(stops, with_metrics, *loop_vars),
+            (tf.constant(0), initial_state(), loss_records, metric_records),
+        )
+        metric_values = {name: records.stack() for name, records in zip(names, metric_records)}
+        return loss_records.stack(), metric_values, state[2]
+
+    return run
+
+
+def compile_run(build):
+    """Build the run with XLA and compile it; if XLA cannot compile it, warn and build it without.
+
+    Compiling means running zero steps, so the timing that follows measures training alone.
+    """
+    try:
+        run = build(True)
+        run(tf.zeros([1], tf.int32), tf.constant(False))
+        return run, True
+    except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as error:
+        first_line = str(error).strip().splitlines()[0]
+        warnings.warn(f"XLA could not compile the training loop, so it runs without XLA: {first_line}", stacklevel=3)
+    run = build(False)
+    run(tf.zeros([1], tf.int32), tf.constant(False))
+    return run, False
+
+
+def fit(
+    loss_fn,
+    params,
+    optimizer,
+    x,
+    y,
+    *,
+    steps,
+    batch_size=None,
+    batch_order="shuffle",
+    record_every=100,
+    metrics=None,
+    seed=0,
+    jit_compile=True,
+    per_member_data=False,
+):
+    """Train a population of networks for `steps` steps in one compiled graph; returns a History.
+
+    loss_fn(params, xb, yb, step) -> (K,) losses, `step` an int32 tensor counting
+    from 0. It may assign to non-trainable state (e.g. moving averages) as a side effect.
+    x, y: (N, ...) shared by all members, or (K, N, ...) with per_member_data=True.
+    batch_size None trains on the full data every step. "shuffle" draws a new
+    permutation from `seed` every epoch (dropping the last N % batch_size examples);
+    "sequential" walks the data as stored, wrapping around (TensorFlow Playground).
+    metrics: name -> zero-arg callable returning a tensor, evaluated at every record point.
+    jit_compile: compile the step loop with XLA (falls back with a warning if it cannot).
+    """
+    flat_params = tf.nest.flatten(params)
+    if not flat_params:
+        raise ValueError("fit() needs at least one parameter to train.")
+    x, y = as_inputs(x, flat_params[0].dtype), tf.convert_to_tensor(y)
+    population, n = _validate(flat_params, optimizer, x, y, steps, batch_size, batch_order, record_every, per_member_data)
+    plan = BatchPlan(
+        n=n,
+        batch_size=None if batch_size is None else int(batch_size),
+        shuffle=batch_size is not None and batch_order == "shuffle",
+        seed=int(seed),
+        per_member_data=bool(per_member_data),
+    )
+    record_steps = record_schedule(int(steps), int(record_every))
+    train_until = make_train_until(loss_fn, params, optimizer, x, y, plan)
+    metrics = dict(metrics or {})
+
+    def build(jit):
+        return make_run(train_until, metrics, population, flat_params[0].dtype, plan, jit)
+
+    start = time.perf_counter()
+    if jit_compile:
+        run, jit_used = compile_run(build)
+    else:
+        run, jit_used = build(False), False
+        run(tf.zeros([1], tf.int32), tf.constant(False))
+    compiled = time.perf_counter()
+    loss, metric_values, diverged_at = run(tf.constant(record_steps), tf.constant(True))
+    finished = time.perf_counter()
+
+    return History(
+        steps=record_steps.astype(np.int64),
+        loss=loss.numpy(),
+        metrics={name: value.numpy() for name, value in metric_values.items()},
+        diverged_at=diverged_at.numpy().astype(np.int64),
+        wall_time=finished - start,
+        compile_time=compiled - start,
+        steps_per_second=int(steps) / (finished - compiled),
+        jit_compiled=jit_used,
+    )
+
+
+def predict_in_batches(forward, x, batch_size=1000, batch_axis=1):
+    """Concatenate forward(x[i:i+batch_size]) over x's first axis, joining outputs on `batch_axis`.
+
+    For population outputs (K, B, ...) the batch axis is 1; pass 0 for single-network outputs.
+    """
+    x = tf.convert_to_tensor(x)
+    compiled_forward = tf.function(forward)
+    outputs = [compiled_forward(x[i : i + batch_size]) for i in range(0, int(x.shape[0]), batch_size)]
+    return tf.concat(outputs, axis=batch_axis).numpy()

@@ -1,0 +1,87 @@
+"""Hand-written optimizers reach the minimum of a convex quadratic and match their update rules."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from replab import nn
+
+CURVATURE = tf.constant([[1.0, 3.0, 0.5], [2.0, 1.0, 4.0]], tf.float64)  # two members, three coordinates
+TARGET = tf.constant([[1.0, -2.0, 0.5], [-1.0, 0.0, 3.0]], tf.float64)
+
+
+def quadratic(params):
+    (p,) = params
+    return tf.reduce_sum(0.5 * CURVATURE * tf.square(p - TARGET), axis=1)
+
+
+def minimise(optimizer, params, steps):
+    @tf.function
+    def loop():
+        for _ in tf.range(steps):
+            with tf.GradientTape() as tape:
+                total = tf.reduce_sum(quadratic(params))
+            optimizer.apply(tape.gradient(total, params), params)
+
+    loop()
+    return params[0].numpy()
+
+
+OPTIMIZERS = {
+    "sgd": lambda params: nn.SGD(params, 0.2),
+    "momentum": lambda params: nn.Momentum(params, 0.05, momentum=0.9),
+    "adam": lambda params: nn.Adam(params, 0.05),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_optimizer_reaches_the_minimum_of_a_quadratic(name):
+    params = [tf.Variable(tf.zeros([2, 3], tf.float64))]
+    final = minimise(OPTIMIZERS[name](params), params, 600)
+    np.testing.assert_allclose(final, TARGET.numpy(), atol=1e-3)
+
+
+def test_per_member_learning_rate_equals_separate_runs():
+    params = [tf.Variable(tf.zeros([2, 3], tf.float64))]
+    together = minimise(nn.SGD(params, tf.constant([0.01, 0.1])), params, 5)
+    for k, rate in enumerate([0.01, 0.1]):
+        alone = [tf.Variable(tf.zeros([2, 3], tf.float64))]
+        np.testing.assert_allclose(together[k], minimise(nn.SGD(alone, rate), alone, 5)[k], rtol=1e-6)
+
+
+def first_steps(optimizer_class, grads, **options):
+    params = [tf.Variable(tf.zeros([1, 2], tf.float64))]
+    optimizer = optimizer_class(params, 0.1, **options)
+    trajectory = []
+    for grad in grads:
+        optimizer.apply([tf.constant([grad], tf.float64)], params)
+        trajectory.append(params[0].numpy()[0].copy())
+    return np.array(trajectory)
+
+
+def test_momentum_follows_the_classical_rule():
+    steps = first_steps(nn.Momentum, [[1.0, -2.0], [1.0, -2.0]], momentum=0.5)
+    # v1 = -lr g, p1 = v1; v2 = 0.5 v1 - lr g, p2 = p1 + v2
+    np.testing.assert_allclose(steps[0], [-0.1, 0.2])
+    np.testing.assert_allclose(steps[1], [-0.1 - 0.15, 0.2 + 0.3])
+
+
+def test_adam_first_step_is_the_learning_rate_times_the_sign():
+    # With bias correction the first update is lr * g / (|g| + eps), whatever the gradient's scale.
+    steps = first_steps(nn.Adam, [[1e-3, -50.0]])
+    np.testing.assert_allclose(steps[0], [-0.1, 0.1], rtol=1e-3)
+
+
+def test_update_of_a_non_finite_member_is_refused():
+    params = [tf.Variable(tf.ones([2, 2], tf.float64))]
+    optimizer = nn.Adam(params, 0.1)
+    updated = optimizer.apply([tf.constant([[np.nan, 1.0], [1.0, 1.0]], tf.float64)], params)
+    assert updated.numpy().tolist() == [False, True]
+    np.testing.assert_array_equal(params[0].numpy()[0], [1.0, 1.0])
+    assert np.all(np.isfinite(optimizer.slots[0][0].numpy()))
+
+
+def test_learning_rate_shape_is_checked():
+    params = [tf.Variable(tf.zeros([2, 3]))]
+    with pytest.raises(ValueError, match="one rate per member"):
+        nn.SGD(params, tf.constant([0.1, 0.2, 0.3]))

@@ -1,0 +1,169 @@
+"""The compiled trainer: populations equal separate runs, divergence, records and batch order."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from replab import nn
+
+RNG = np.random.default_rng(1)
+X = np.linspace(-1.0, 1.0, 40, dtype=np.float32)[:, None]
+Y = (np.sin(3 * X) + 0.1 * RNG.normal(size=X.shape)).astype(np.float32)
+SIZES = [1, 8, 1]
+
+
+def regression_loss(params, xb, yb, step):
+    return nn.mean_squared_error(nn.mlp_forward(params, xb, "tanh"), yb)
+
+
+def train(seeds, learning_rate, *, x=X, y=Y, jit_compile=True, optimizer=nn.SGD, **options):
+    params = nn.init_mlp(SIZES, population=len(seeds), seed=seeds)
+    options = {"steps": 30, "batch_size": 8, "record_every": 10, "seed": 3, **options}
+    history = nn.fit(regression_loss, params, optimizer(params, learning_rate), x, y, jit_compile=jit_compile, **options)
+    return [v.numpy() for v in tf.nest.flatten(params)], history
+
+
+def assert_member_matches(population, k, single):
+    for together, alone in zip(population, single):
+        np.testing.assert_allclose(together[k], alone[0], rtol=2e-5, atol=2e-6)
+
+
+def test_population_equals_separate_runs():
+    population, history = train([5, 6, 7], 0.1)
+    assert history.loss.shape == (3, 3)
+    for k, seed in enumerate([5, 6, 7]):
+        single, single_history = train([seed], 0.1, jit_compile=False)
+        assert_member_matches(population, k, single)
+        np.testing.assert_allclose(history.loss[:, k], single_history.loss[:, 0], rtol=2e-5)
+
+
+def test_population_with_per_member_learning_rates_equals_separate_runs():
+    rates = [0.01, 0.1, 0.3]
+    population, _ = train([4, 4, 4], tf.constant(rates), optimizer=nn.Adam)
+    for k, rate in enumerate(rates):
+        single, _ = train([4], rate, optimizer=nn.Adam, jit_compile=False)
+        assert_member_matches(population, k, single)
+
+
+def test_per_member_data_equals_separate_runs():
+    xs, ys = np.stack([X, X[::-1], 0.5 * X]), np.stack([Y, -Y, 2 * Y])
+    population, _ = train([2, 2, 2], 0.1, x=xs, y=ys, per_member_data=True)
+    for k in range(3):
+        single, _ = train([2], 0.1, x=xs[k], y=ys[k], jit_compile=False)
+        assert_member_matches(population, k, single)
+
+
+def test_diverging_member_is_frozen_and_reported():
+    params, history = train([0, 1, 2], tf.constant([0.05, 1e6, 0.05]), steps=60, batch_size=None)
+    assert history.diverged_at[0] == -1 and history.diverged_at[2] == -1
+    assert 1 <= history.diverged_at[1] <= 60
+    assert all(np.all(np.isfinite(p)) for p in params)
+    assert np.isnan(history.loss[-1, 1])
+    assert np.all(history.loss[-1, [0, 2]] < history.loss[0, [0, 2]])
+
+
+def test_training_stops_quietly_when_every_member_diverges():
+    params, history = train([0, 1], 1e8, steps=50, batch_size=None)
+    assert np.all(history.diverged_at >= 1)
+    assert history.steps.tolist() == [10, 20, 30, 40, 50]
+    assert np.all(np.isnan(history.loss[-1]))
+    assert all(np.all(np.isfinite(p)) for p in params)
+
+
+def test_records_every_n_steps_and_at_the_last_step():
+    params = nn.init_mlp(SIZES, population=2, seed=0)
+    full_loss = lambda: regression_loss(params, tf.constant(X), tf.constant(Y), 0)
+    history = nn.fit(
+        regression_loss, params, nn.SGD(params, 0.1), X, Y,
+        steps=25, record_every=10, metrics={"full_loss": full_loss, "constant": lambda: tf.ones([3])},
+    )
+    assert history.steps.tolist() == [10, 20, 25]
+    assert history.loss.shape == (3, 2)
+    assert history.metrics["full_loss"].shape == (3, 2)
+    assert history.metrics["constant"].shape == (3, 3)
+    assert history.diverged_at.tolist() == [-1, -1]
+    assert history.steps_per_second > 0 and history.wall_time > 0
+    np.testing.assert_allclose(history.metrics["full_loss"][-1], full_loss().numpy(), rtol=1e-6)
+
+
+def test_recorded_loss_is_the_batch_loss_before_the_recorded_update():
+    params = nn.init_mlp(SIZES, population=2, seed=0)
+    full_loss = lambda: regression_loss(params, tf.constant(X), tf.constant(Y), 0)
+    history = nn.fit(
+        regression_loss, params, nn.SGD(params, 0.1), X, Y,
+        steps=6, record_every=1, batch_size=None, metrics={"after": full_loss},
+    )
+    np.testing.assert_allclose(history.loss[1:], history.metrics["after"][:-1], rtol=1e-5)
+
+
+def batches_seen(batch_order, seed=0, steps=12, batch_size=4, n=10):
+    """Indices of the examples each step trained on, captured by the loss as a side effect."""
+    seen = tf.Variable(tf.zeros([steps, batch_size], tf.int32))
+    params = [tf.Variable(tf.ones([1, 1]))]
+
+    def loss_fn(params, xb, yb, step):
+        seen.scatter_nd_update([[step]], [tf.cast(xb[:, 0], tf.int32)])
+        return tf.reduce_mean(tf.square(params[0] * yb[:, 0]), axis=1)
+
+    x = np.arange(n, dtype=np.float32)[:, None]
+    nn.fit(loss_fn, params, nn.SGD(params, 0.01), x, x, steps=steps, batch_size=batch_size,
+           batch_order=batch_order, seed=seed, record_every=5)
+    return seen.numpy()
+
+
+def test_sequential_order_walks_the_data_as_stored():
+    expected = (np.arange(12 * 4) % 10).reshape(12, 4)
+    np.testing.assert_array_equal(batches_seen("sequential"), expected)
+
+
+def test_shuffle_draws_a_fresh_permutation_each_epoch_from_the_seed():
+    seen = batches_seen("shuffle")  # 10 examples, batch 4: two batches per epoch, 2 examples skipped
+    epochs = seen.reshape(6, 8)
+    assert all(len(set(epoch)) == 8 for epoch in epochs)
+    assert len({tuple(epoch) for epoch in epochs}) > 1
+    np.testing.assert_array_equal(seen, batches_seen("shuffle"))
+    assert not np.array_equal(seen, batches_seen("shuffle", seed=1))
+
+
+def test_xla_failure_falls_back_to_plain_graph():
+    params = [tf.Variable(tf.ones([1, 1]))]
+
+    def loss_fn(params, xb, yb, step):
+        # index_shuffle has no XLA kernel; its (integer) result does not touch the gradient.
+        shuffled = tf.random.experimental.index_shuffle(tf.cast(step, tf.int64), seed=[1, 2], max_index=1000)
+        return tf.reduce_mean(tf.square(params[0] - yb[:, 0]), axis=1) + 0.0 * tf.cast(shuffled, tf.float32)
+
+    y = np.full((5, 1), 3.0, np.float32)
+    with pytest.warns(UserWarning, match="without XLA"):
+        history = nn.fit(loss_fn, params, nn.SGD(params, 0.1), y, y, steps=100, batch_size=None)
+    assert not history.jit_compiled
+    np.testing.assert_allclose(params[0].numpy(), [[3.0]], atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"batch_order": "random"}, "batch_order"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"steps": 0}, "steps"),
+        ({"record_every": 0}, "record_every"),
+    ],
+)
+def test_bad_settings_are_stopped_with_a_clear_message(options, message):
+    params = nn.init_mlp(SIZES, population=1)
+    settings = {"steps": 5, **options}
+    with pytest.raises(ValueError, match=message):
+        nn.fit(regression_loss, params, nn.SGD(params, 0.1), X, Y, **settings)
+
+
+def test_predict_in_batches_joins_population_outputs():
+    params = nn.init_mlp(SIZES, population=3, seed=0)
+    forward = lambda xb: nn.mlp_forward(params, xb, "tanh")
+    joined = nn.predict_in_batches(forward, X, batch_size=7)
+    np.testing.assert_allclose(joined, forward(tf.constant(X)).numpy(), rtol=1e-6)
+
+
+def test_optimizer_must_belong_to_the_trained_parameters():
+    params, others = nn.init_mlp(SIZES), nn.init_mlp(SIZES)
+    with pytest.raises(ValueError, match="optimizer was built for other parameters"):
+        nn.fit(regression_loss, params, nn.SGD(others, 0.1), X, Y, steps=5)

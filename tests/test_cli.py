@@ -57,7 +57,7 @@ def test_report_without_runs_is_a_user_error(capsys, tmp_path):
 def test_list_names_every_experiment(capsys):
     code, out, err = run_cli(capsys, "list")
     assert code == 0
-    assert "gates" in out and "curves" in out
+    assert all(name in out for name in ("gates", "curves", "regression"))
 
 
 def test_run_report_and_show_from_the_command_line(tmp_path):

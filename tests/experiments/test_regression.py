@@ -1,0 +1,121 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from replab import nn
+from replab.errors import ConfigError
+from replab.experiments import regression
+from replab.runs import save_run
+
+
+@pytest.fixture(scope="module")
+def quick():
+    config = regression.Config.quick()
+    return config, regression.run(config)
+
+
+def numpy_gradient_descent(x, y, weights, learning_rate, epochs):
+    """Full-batch gradient descent on a ReLU MLP with hand-derived backprop, in float64 NumPy."""
+    weights = [(w.astype(np.float64), b.astype(np.float64)) for w, b in weights]
+    for _ in range(epochs):
+        activations, pre = [x], []
+        for index, (w, b) in enumerate(weights):
+            z = activations[-1] @ w + b
+            pre.append(z)
+            activations.append(z if index == len(weights) - 1 else np.maximum(z, 0))
+        delta = 2 * (activations[-1] - y) / len(x)
+        grads = []
+        for index in reversed(range(len(weights))):
+            w, _ = weights[index]
+            grads.append((activations[index].T @ delta, delta.sum(axis=0, keepdims=True)))
+            if index:
+                delta = (delta @ w.T) * (pre[index - 1] > 0)
+        grads.reverse()
+        weights = [(w - learning_rate * gw, b - learning_rate * gb) for (w, b), (gw, gb) in zip(weights, grads)]
+    return weights
+
+
+def numpy_forward(weights, x):
+    for index, (w, b) in enumerate(weights):
+        x = x @ w + b
+        if index < len(weights) - 1:
+            x = np.maximum(x, 0)
+    return x
+
+
+def test_quick_run_yields_every_figure_table_claim_and_log(quick):
+    config, result = quick
+    assert set(result.figures) == {"architectures", "loss_curves", "fits"}
+    assert [claim.id for claim in result.claims] == ["shallow-fits-low-noise", "deeper-fits-noisier-better", "loss-converges"]
+    assert [table.title for table in result.tables][0] == "Networks"
+    assert len(result.scalars) == 2 * len(config.noise_stds) * config.n_seeds
+    assert result.metrics["parameters"] == {"shallow": 31, "deep": 141}
+
+
+@pytest.mark.parametrize("model", ["shallow", "deep"])
+def test_population_training_matches_an_independent_numpy_implementation(quick, model):
+    config, result = quick
+    split = regression.make_splits(config)[0]  # lowest noise, first seed
+    params = nn.init_mlp(config.layer_sizes(model), population=1, seed=[regression.data_seed(config, 0)],
+                         weight_init=config.weight_init)
+    initial = [(w.numpy()[0], b.numpy()[0]) for w, b in params]
+    trained = numpy_gradient_descent(split.x_train.astype(np.float64), split.y_train.astype(np.float64),
+                                     initial, config.learning_rate, config.epochs)
+    test_mse = float(np.mean((numpy_forward(trained, split.x_test.astype(np.float64)) - split.y_test) ** 2))
+    train_mse = float(np.mean((numpy_forward(trained, split.x_train.astype(np.float64)) - split.y_train) ** 2))
+    level = result.metrics["levels"][f"{config.noise_stds[0]:g}"][model]
+    assert level["test_mse"][0] == pytest.approx(test_mse, rel=2e-3)
+    assert level["train_mse"][0] == pytest.approx(train_mse, rel=2e-3)
+
+
+def test_verdicts_follow_from_the_measurements(quick):
+    config, result = quick
+    claims = {claim.id: claim for claim in result.claims}
+    levels = result.metrics["levels"]
+    low, high = levels[f"{config.noise_stds[0]:g}"], levels[f"{config.noise_stds[-1]:g}"]
+
+    fits = np.mean(low["shallow"]["test_mse"]) <= config.close_factor * config.noise_stds[0] ** 2
+    assert claims["shallow-fits-low-noise"].verdict == ("holds" if fits else "fails")
+
+    t = stats.ttest_rel(high["shallow"]["test_mse"], high["deep"]["test_mse"]).statistic
+    advantage = np.mean(np.subtract(high["shallow"]["test_mse"], high["deep"]["test_mse"]))
+    expected = "holds" if t > 2 else ("fails" if advantage <= 0 else "inconclusive")
+    assert claims["deeper-fits-noisier-better"].verdict == expected
+    assert f"t = {t:.2f}" in claims["deeper-fits-noisier-better"].evidence
+
+    worst = 0.0
+    for series in result.scalars.values():
+        steps, losses = zip(*series["loss/train"])
+        reference = next(i for i, step in enumerate(steps) if step >= 0.9 * steps[-1])
+        worst = max(worst, abs(losses[-1] - losses[reference]) / losses[reference])
+    assert claims["loss-converges"].verdict == ("holds" if worst <= config.converged_change else "fails")
+
+
+def test_the_run_is_deterministic(quick):
+    config, result = quick
+    again = regression.run(config)
+    assert again.metrics["levels"] == result.metrics["levels"]
+
+
+def test_saved_run_has_tensorboard_event_files(quick, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    config, result = quick
+    path = save_run(tmp_path, regression.NAME, regression.TITLE, regression.QUESTION, config, result, wall_time_s=1)
+    log_dir = path / "tensorboard" / f"noise{config.noise_stds[0]:g}" / "shallow" / "seed0"
+    events = EventAccumulator(str(log_dir))
+    events.Reload()
+    assert "loss/train" in events.Tags()["tensors"] + events.Tags()["scalars"]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"noise_stds": (0.5, 0.1)}, "increasing"),
+    ({"noise_stds": (-0.1,)}, "positive"),
+    ({"deep_hidden": ()}, "deep_hidden"),
+    ({"n_seeds": 1}, "n_seeds"),
+    ({"learning_rate": 0.0}, "learning_rate"),
+    ({"seed": -3}, "seed"),
+])
+def test_bad_config_is_rejected_with_a_clear_message(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        regression.Config(**overrides)

@@ -68,7 +68,7 @@ def render_report(records: list[RunRecord]) -> str:
 
 
 def _render_navigation(records: list[RunRecord]) -> str:
-    links = "".join(f'<a href="#{_anchor(r)}">{escape(_title(r))}</a>' for r in records)
+    links = "".join(f'<a href="#{_anchor(r)}" title="{escape(_title(r))}">{escape(r.name)}</a>' for r in records)
     return f"<nav>{links}</nav>"
 
 

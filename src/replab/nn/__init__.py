@@ -24,6 +24,13 @@ from replab.nn.losses import (
     softmax_cross_entropy,
 )
 from replab.nn.mlp import init_mlp, mlp_forward, parameter_count, weights_of
+from replab.nn.norms import (
+    BatchNorm,
+    batch_norm,
+    moving_average,
+    normalize,
+    population_statistics,
+)
 from replab.nn.optim import SGD, Adam, Momentum, Optimizer, optimizer
 from replab.nn.train import History, fit, predict_in_batches
 
@@ -32,11 +39,13 @@ __all__ = [
     "INITIALIZERS",
     "SGD",
     "Adam",
+    "BatchNorm",
     "History",
     "Momentum",
     "Optimizer",
     "accuracy",
     "activation",
+    "batch_norm",
     "dense",
     "fit",
     "gaussian",
@@ -49,6 +58,8 @@ __all__ = [
     "l2_penalty",
     "mean_squared_error",
     "mlp_forward",
+    "moving_average",
+    "normalize",
     "optimizer",
     "parameter_count",
     "per_member_mean",
@@ -56,6 +67,7 @@ __all__ = [
     "playground_bias",
     "playground_loss",
     "playground_weights",
+    "population_statistics",
     "predict_in_batches",
     "sign_accuracy",
     "softmax_cross_entropy",

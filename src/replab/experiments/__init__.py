@@ -11,7 +11,7 @@ from types import ModuleType
 
 from replab.errors import UserError
 
-EXPERIMENTS: tuple[str, ...] = ("gates", "curves", "regression", "batchnorm")
+EXPERIMENTS: tuple[str, ...] = ("gates", "curves", "regression", "batchnorm", "spiral")
 
 
 def load(name: str) -> ModuleType:

@@ -31,6 +31,24 @@ from replab.nn.norms import (
     normalize,
     population_statistics,
 )
+from replab.nn.playground import (
+    PLAYGROUND_ACTIVATIONS,
+    REGULARIZATIONS,
+    Masks,
+    MaskTensors,
+    PlaygroundSGD,
+    init_playground_network,
+    initial_weights,
+    stack_members,
+    mask_tensors,
+    masked_forward,
+    network_masks,
+    pad_features,
+    playground_optimizer,
+    playground_parameter_count,
+    playground_sgd_update,
+    playground_training_loss,
+)
 from replab.nn.optim import SGD, Adam, Momentum, Optimizer, optimizer
 from replab.nn.train import History, fit, predict_in_batches
 
@@ -73,4 +91,20 @@ __all__ = [
     "softmax_cross_entropy",
     "weights_of",
     "zeros",
+    "PLAYGROUND_ACTIVATIONS",
+    "REGULARIZATIONS",
+    "Masks",
+    "MaskTensors",
+    "PlaygroundSGD",
+    "init_playground_network",
+    "initial_weights",
+    "stack_members",
+    "mask_tensors",
+    "masked_forward",
+    "network_masks",
+    "pad_features",
+    "playground_optimizer",
+    "playground_parameter_count",
+    "playground_sgd_update",
+    "playground_training_loss",
 ]

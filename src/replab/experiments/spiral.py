@@ -486,6 +486,7 @@ def run(config: Config, progress: Progress = no_progress) -> Result:
     entries.append((seed_label(config), seed_choice(config)))
     progress(0, 1, "training the winners and the seed's choice in full")
     shown = showcase(config, entries, data)
+    progress(1, 1, "done")
     summary["showcase"] = {s.label: showcase_summary(config, s) for s in shown}
     summary["pruning_missed"] = pruning_missed(config, summary)
     del summary["winner_index"]

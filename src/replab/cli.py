@@ -8,7 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow start-up chatte
 
 import argparse
 import json
-import sys
+import logging
 import time
 from pathlib import Path
 from types import ModuleType
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notices are not the user's concern
     console = Console()
     errors = Console(stderr=True)
     try:

@@ -11,6 +11,7 @@ the batch is drawn once per step and shared by all members.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -85,6 +86,8 @@ class Config:
         require(0 <= self.bn_momentum < 1, f"bn_momentum must lie in [0, 1), got {self.bn_momentum}")
         require(0 < self.bn_epsilon < 1, f"bn_epsilon must lie in (0, 1), got {self.bn_epsilon}")
         check_positive_int("population_batches", self.population_batches, minimum=0)
+        require(not self.data_dir or Path(self.data_dir).expanduser().exists(),
+                f"data_dir {self.data_dir} does not exist; pass a folder holding the four IDX files or mnist.npz")
 
     @classmethod
     def quick(cls) -> "Config":

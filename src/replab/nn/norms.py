@@ -54,6 +54,21 @@ def population_statistics(batch_means, batch_variances, batch_size, axis=0):
     return mean, variance
 
 
+def _init_normalization_state(holder, population, features, momentum, epsilon, dtype, name):
+    """Give a batch-statistics holder its γ, β and moving averages, all (K, 1, F); returns that shape."""
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must lie in [0, 1), got {momentum}.")
+    if epsilon <= 0:
+        raise ValueError(f"epsilon must be positive, got {epsilon}.")
+    shape = (int(population), 1, int(features))
+    holder.momentum, holder.epsilon = float(momentum), float(epsilon)
+    holder.gamma = tf.Variable(tf.ones(shape, dtype), name=f"{name}_gamma")
+    holder.beta = tf.Variable(tf.zeros(shape, dtype), name=f"{name}_beta")
+    holder.moving_mean = tf.Variable(tf.zeros(shape, dtype), trainable=False, name=f"{name}_moving_mean")
+    holder.moving_variance = tf.Variable(tf.ones(shape, dtype), trainable=False, name=f"{name}_moving_variance")
+    return shape
+
+
 class BatchNorm:
     """State of one BN layer over K networks and F features.
 
@@ -64,16 +79,7 @@ class BatchNorm:
     """
 
     def __init__(self, population, features, momentum=0.99, epsilon=1e-3, dtype=tf.float32, name="bn"):
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must lie in [0, 1), got {momentum}.")
-        if epsilon <= 0:
-            raise ValueError(f"epsilon must be positive, got {epsilon}.")
-        shape = (int(population), 1, int(features))
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
-        self.gamma = tf.Variable(tf.ones(shape, dtype), name=f"{name}_gamma")
-        self.beta = tf.Variable(tf.zeros(shape, dtype), name=f"{name}_beta")
-        self.moving_mean = tf.Variable(tf.zeros(shape, dtype), trainable=False, name=f"{name}_moving_mean")
-        self.moving_variance = tf.Variable(tf.ones(shape, dtype), trainable=False, name=f"{name}_moving_variance")
+        shape = _init_normalization_state(self, population, features, momentum, epsilon, dtype, name)
         self.population_mean = tf.Variable(tf.zeros(shape, dtype), trainable=False, name=f"{name}_population_mean")
         self.population_variance = tf.Variable(tf.ones(shape, dtype), trainable=False,
                                                name=f"{name}_population_variance")
@@ -182,18 +188,9 @@ class BatchRenorm:
 
     def __init__(self, population, features, r_max=3.0, d_max=5.0, momentum=0.99, epsilon=1e-3,
                  dtype=tf.float32, name="brn"):
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must lie in [0, 1), got {momentum}.")
-        if epsilon <= 0:
-            raise ValueError(f"epsilon must be positive, got {epsilon}.")
         if r_max < 1 or d_max < 0:
             raise ValueError(f"r_max must be at least 1 and d_max at least 0, got {r_max} and {d_max}.")
-        shape = (int(population), 1, int(features))
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
-        self.gamma = tf.Variable(tf.ones(shape, dtype), name=f"{name}_gamma")
-        self.beta = tf.Variable(tf.zeros(shape, dtype), name=f"{name}_beta")
-        self.moving_mean = tf.Variable(tf.zeros(shape, dtype), trainable=False, name=f"{name}_moving_mean")
-        self.moving_variance = tf.Variable(tf.ones(shape, dtype), trainable=False, name=f"{name}_moving_variance")
+        _init_normalization_state(self, population, features, momentum, epsilon, dtype, name)
         self.r_max = tf.Variable(tf.constant(r_max, dtype), trainable=False, name=f"{name}_r_max")
         self.d_max = tf.Variable(tf.constant(d_max, dtype), trainable=False, name=f"{name}_d_max")
 

@@ -3,8 +3,8 @@ from typing import Literal
 
 import pytest
 
-from replab.errors import ConfigError, require
-from replab.experiments.base import apply_overrides, check_seed, parse_assignments
+from replab.errors import ConfigError, check_seed, require
+from replab.experiments.base import apply_overrides, parse_assignments
 
 
 @dataclass(frozen=True)

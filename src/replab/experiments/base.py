@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 from replab.claims import Claim
-from replab.errors import ConfigError, require
+from replab.errors import ConfigError
 
 Progress = Callable[[float, float, str], None]
 """progress(done, total, description): called by experiments as work advances."""
@@ -46,16 +46,6 @@ class Result:
     claims: list[Claim]
     notes: list[str] = field(default_factory=list)
     scalars: Scalars = field(default_factory=dict)
-
-
-def check_seed(seed: int) -> None:
-    require(isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0,
-            f"seed must be a non-negative integer, got {seed!r}")
-
-
-def check_positive_int(name: str, value: int, minimum: int = 1) -> None:
-    require(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
-            f"{name} must be an integer of at least {minimum}, got {value!r}")
 
 
 # --- settings from the command line -------------------------------------------------------------

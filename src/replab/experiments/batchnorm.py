@@ -21,8 +21,8 @@ from matplotlib.figure import Figure
 from replab import nn
 from replab.claims import Claim, judge
 from replab.data.mnist import Digits, load_digits
-from replab.errors import require
-from replab.experiments.base import Progress, Result, Table, check_positive_int, check_seed, no_progress
+from replab.errors import check_positive_int, check_seed, require
+from replab.experiments.base import Progress, Result, Table, no_progress
 
 NAME = "batchnorm"
 TITLE = "Batch Normalization on an MNIST MLP: Figure 1 of Ioffe & Szegedy (2015)"

@@ -23,8 +23,8 @@ from threadpoolctl import threadpool_limits
 
 from replab.claims import Claim, judge
 from replab.data.synthetic import Split, imbalanced_classification
-from replab.errors import require
-from replab.experiments.base import Progress, Result, Table, check_positive_int, check_seed, no_progress
+from replab.errors import check_positive_int, check_seed, require
+from replab.experiments.base import Progress, Result, Table, no_progress
 
 NAME = "curves"
 TITLE = "ROC vs precision-recall curves as the positive class gets rarer (50/50 to 99/1)"

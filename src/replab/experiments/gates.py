@@ -22,8 +22,8 @@ from sklearn.metrics import accuracy_score
 from sklearn.svm import SVC
 
 from replab.claims import Claim, judge
-from replab.errors import require
-from replab.experiments.base import Progress, Result, Table, check_positive_int, check_seed, no_progress
+from replab.errors import check_positive_int, check_seed, require
+from replab.experiments.base import Progress, Result, Table, no_progress
 
 NAME = "gates"
 TITLE = "Logic gates: which can logistic regression and an RBF SVC learn, and why"

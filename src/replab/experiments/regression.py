@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from replab import nn
 from replab.claims import Claim, judge
 from replab.data.synthetic import Split, noisy_line
-from replab.errors import require
-from replab.experiments.base import Progress, Result, Table, check_positive_int, check_seed, no_progress
+from replab.errors import check_positive_int, check_seed, require
+from replab.experiments.base import Progress, Result, Table, no_progress
 
 NAME = "regression"
 TITLE = "A small low-level TensorFlow network on noisy y = 3x: does a deeper net fit noisier data better?"

@@ -33,8 +33,8 @@ from matplotlib.figure import Figure
 from replab import nn
 from replab.claims import Claim, judge
 from replab.data.playground import FEATURE_LABELS, FEATURES, features, make_dataset
-from replab.errors import require
-from replab.experiments.base import Progress, Result, Table, check_positive_int, check_seed, no_progress
+from replab.errors import check_positive_int, check_seed, require
+from replab.experiments.base import Progress, Result, Table, no_progress
 
 NAME = "spiral"
 TITLE = "The smallest network that solves TensorFlow Playground's spiral"

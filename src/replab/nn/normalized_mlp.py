@@ -246,7 +246,7 @@ def forward(net: NormalizedMLP, x, *, training: bool, step=None, seed=0, update_
     injected shift, both drawn from (seed, step).
     """
     stochastic = training if stochastic is None else stochastic
-    if stochastic and step is None:
+    if stochastic and step is None and (net.uses_dropout or net.uses_shift_noise):
         raise ValueError("Dropout and injected noise need the step to draw from.")
     pre_activations = []
     h = x

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args, console)
     except UserError as error:
-        errors.print(f"[bold red]replab: error:[/] {error}", highlight=False, markup=True)
+        errors.print(f"[bold red]replab: error:[/] {escape(str(error))}", highlight=False, markup=True)
         return USER_ERROR_EXIT
     except KeyboardInterrupt:
         errors.print("replab: interrupted; unfinished runs were discarded.")
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     table = RichTable("experiment", "what it asks", box=None)
     for name in EXPERIMENTS:
-        table.add_row(name, load(name).TITLE)
+        table.add_row(name, escape(load(name).TITLE))
     console.print(table)
     return 0
 
@@ -119,7 +120,7 @@ def run_one(module: ModuleType, config: Any, out: Path, console: Console) -> Pat
         task = bar.add_task("starting", total=None, experiment=module.NAME)
 
         def progress(done: float, total: float, description: str) -> None:
-            bar.update(task, completed=done, total=total, description=description)
+            bar.update(task, completed=done, total=total, description=escape(description))
 
         result = module.run(config, progress)
         bar.update(task, description="saving")
@@ -127,7 +128,7 @@ def run_one(module: ModuleType, config: Any, out: Path, console: Console) -> Pat
                         wall_time_s=time.perf_counter() - started)
         bar.update(task, description="done")
     print_claims(console, module.NAME, [claim.to_dict() for claim in result.claims])
-    console.print(f"saved [bold]{path}[/]")
+    console.print(f"saved [bold]{escape(str(path))}[/]")
     return path
 
 
@@ -135,13 +136,13 @@ def print_claims(console: Console, title: str, claims: list[dict[str, Any]]) -> 
     table = RichTable("claim", "verdict", "evidence", title=f"{title}: claims", show_lines=True)
     for claim in claims:
         style = VERDICT_STYLES.get(claim["verdict"], "white")
-        table.add_row(claim["statement"], f"[{style}]{claim['verdict']}[/]", claim["evidence"])
+        table.add_row(escape(claim["statement"]), f"[{style}]{escape(claim['verdict'])}[/]", escape(claim["evidence"]))
     console.print(table)
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     path = build_report(args.out)
-    console.print(f"report written to [bold]{path}[/]")
+    console.print(f"report written to [bold]{escape(str(path))}[/]")
     return 0
 
 
@@ -150,7 +151,7 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
         raise UserError(f"run folder '{args.run_dir}' does not exist")
     record = load_run(args.run_dir)
     result = record.result
-    console.print(f"[bold]{result.get('title', record.name)}[/]  ({record.path})")
+    console.print(f"[bold]{escape(str(result.get('title', record.name)))}[/]  ({escape(str(record.path))})")
     console.print(f"seed {result.get('seed')} · {result.get('wall_time_s', 0):.1f} s · {result.get('finished_at')}")
     console.rule("config")
     console.print_json(json.dumps(record.config))

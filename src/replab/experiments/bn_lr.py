@@ -125,7 +125,7 @@ def rate_ratio(section: dict) -> float | None:
 def ratio_text(section: dict) -> str:
     ratio = rate_ratio(section)
     if ratio is not None:
-        return f"{ratio:g}×"
+        return f"{ratio:.3g}×"
     base, bn = (section["models"][m]["largest_good_rate"] for m in MODELS)
     return "∞ (no good rate without BN)" if bn is not None else ("n/a (no good rate with BN)" if base is not None else "n/a")
 

@@ -238,7 +238,7 @@ def curves_figure(config: Config, sections: list[dict]) -> Figure:
             curves = {f"std {config.weight_std * scale:g}": [c] for scale, c in
                       zip(config.scales, s["models"][model]["curves_mean"])}
             study.curves_figure(s["steps"], curves, f"{study.DATASET_LABELS[s['dataset']]}, {LABELS[model]}",
-                                ylabel=f"test accuracy ({config.eval_size:,} images)", ax=grid[row][column])
+                                ylabel=f"test accuracy ({s['eval_images']:,} images)", ax=grid[row][column])
     figure.suptitle(f"Mean accuracy curves over {config.n_seeds} seeds", fontsize=10)
     figure.tight_layout()
     return figure

@@ -159,14 +159,15 @@ def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
     for s in sections:
         base, bn = (s["models"][m]["fewest_steps_to_target"] for m in MODELS)
         verdicts.append(None if base is None and bn is None else (bn is not None and (base is None or bn < base)))
-        evidence.append(f"{study.DATASET_LABELS[s['dataset']]}: target {s['target_accuracy']:.4f}; fewest steps over "
+        evidence.append(f"{study.DATASET_LABELS[s['dataset']]}: target {s['target_accuracy']:.4f} on the first "
+                        f"{s['eval_images']:,} test images; fewest steps over "
                         f"the grid without BN {fmt_steps(base)}, with BN {fmt_steps(bn)}")
     claims.append(judge(
         "bn-lr-faster",
         "At its best learning rate, the network with BN reaches a target accuracy in fewer steps than the baseline at "
         "its best",
         study.combine(verdicts),
-        "; ".join(evidence) + f" (mean over seeds of the accuracy on {config.eval_size:,} test images, recorded every "
+        "; ".join(evidence) + f" (mean accuracy over seeds, recorded every "
         f"{config.record_every} steps). Holds if BN is faster on every dataset."))
     return claims
 
@@ -253,7 +254,7 @@ def curves_figure(config: Config, sections: list[dict]) -> Figure:
             ax.axhline(s["target_accuracy"], color="grey", lw=0.8, ls="--")
             ax.set_title(f"{study.DATASET_LABELS[s['dataset']]}, {LABELS[model]}", fontsize=10)
             ax.set_xlabel("training step")
-            ax.set_ylabel(f"test accuracy ({config.eval_size:,} images)")
+            ax.set_ylabel(f"test accuracy ({s['eval_images']:,} images)")
             ax.legend(fontsize=7, ncol=2)
     figure.suptitle(f"Mean accuracy curves over {config.n_seeds} seeds; dashed = target", fontsize=10)
     figure.tight_layout()

@@ -107,6 +107,7 @@ def dataset_section(config: StudyConfig, digits: Digits, *trained: "Trained") ->
     return {
         "dataset": digits.dataset, "source": digits.source, "n_train": digits.n_train, "n_test": digits.n_test,
         "binary": bool(config.binarize_mnist and digits.dataset == "mnist"),
+        "eval_images": min(config.eval_size, digits.n_test),
         "steps_per_second": [t.steps_per_second for t in trained],
         "train_seconds": float(sum(t.train_seconds for t in trained)),
         "compile_seconds": float(sum(t.compile_seconds for t in trained)),

@@ -5,6 +5,8 @@ from replab.errors import ConfigError
 from replab.experiments import bn_init
 from replab.experiments.base import apply_overrides
 
+T95 = {3: 4.302653, 4: 3.182446, 5: 2.776445, 6: 2.570582}  # Student's t, 97.5th percentile, n − 1 dof
+
 
 @pytest.fixture(scope="module")
 def quick():
@@ -39,12 +41,14 @@ def expected_verdicts(config, section):
     spreads = {m: np.ptp(np.asarray(section["models"][m]["final_accuracy"]), axis=0) for m in bn_init.MODELS}
     gain = spreads["none"] - spreads["batch"]  # per seed
     error = gain.std(ddof=1) / np.sqrt(len(gain))
-    resilient = "holds" if gain.mean() > 2 * error else ("fails" if gain.mean() < -2 * error else "inconclusive")
+    resilient = "holds" if gain.mean() > T95[len(gain)] * error else ("fails" if gain.mean() < -T95[len(gain)] * error else "inconclusive")
     at_init = section["at_init"]
     relative = np.asarray(at_init["relative_difference"]).max(axis=1)
     ratio = np.asarray(at_init["gradient_ratio"]).mean(axis=1) * np.asarray(config.scales)
-    invariant = (relative < config.invariance_tolerance).all() and (np.abs(ratio - 1) < config.invariance_tolerance).all()
-    return {"bn-init-resilient": resilient, "bn-scale-invariant": "holds" if invariant else "fails"}
+    judged = (np.asarray(at_init["input_variance"]) >= 100 * 1e-3) & (np.asarray(config.scales) != 1)
+    holding = (relative < config.invariance_tolerance) & (np.abs(ratio - 1) < config.invariance_tolerance)
+    invariant = "inconclusive" if not judged.any() else ("holds" if holding[judged].all() else "fails")
+    return {"bn-init-resilient": resilient, "bn-scale-invariant": invariant}
 
 
 def test_verdicts_follow_from_the_measurements(quick):

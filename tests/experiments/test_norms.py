@@ -8,6 +8,8 @@ from replab.errors import ConfigError
 from replab.experiments import bnstudy, load, norms
 from replab.nn.normalized_mlp import NORMS, blocks_of
 
+T95 = {3: 4.302653, 4: 3.182446, 5: 2.776445, 6: 2.570582}  # Student's t, 97.5th percentile, n − 1 dof
+
 
 @pytest.fixture(scope="module")
 def quick():
@@ -42,7 +44,7 @@ def better(d, margin=0.0):
     se = d.std(ddof=1) / np.sqrt(d.size)
     if se == 0:
         return None if d.mean() == 0 else bool(d.mean() > 0)
-    return True if d.mean() > 2 * se else (False if d.mean() < -2 * se else None)
+    return True if d.mean() > T95[len(d)] * se else (False if d.mean() < -T95[len(d)] * se else None)
 
 
 def all_of(verdicts):

@@ -298,7 +298,7 @@ def closer_to_one_claim(config: Config, sections: list[dict]) -> Claim:
         "The layer Jacobians' singular values are closer to 1 with BN than without (smaller mean |ln σ|)",
         study.combine(verdicts),
         "; ".join(evidence) + ". Mean |ln σ| per seed over the hidden-to-hidden layers and all measurement points; holds "
-        f"if BN's is smaller by more than 2 standard errors of the paired differences on every dataset. "
+        f"if BN's is smaller by more than t standard errors of the paired differences on every dataset. "
         f"{protocol(config)}.")
 
 
@@ -356,7 +356,7 @@ def more_even_claim(config: Config, sections: list[dict]) -> Claim:
         "bn-gradients-more-even",
         "Gradient sizes vary less across layers with BN than without, over training",
         study.combine(verdicts),
-        "; ".join(evidence) + ". Holds if BN's mean log max/min ratio of ‖∂L/∂a_l‖ is smaller by more than 2 standard "
+        "; ".join(evidence) + ". Holds if BN's mean log max/min ratio of ‖∂L/∂a_l‖ is smaller by more than t standard "
         "errors of the paired per-seed differences on every dataset (the weight-gradient ratios are reported only). "
         f"{protocol(config)}.")
 
@@ -371,7 +371,7 @@ def fmt_t(t: float | None) -> str:
 
 
 def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]:
-    out = [study.data_note(s) for s in sections] + skipped
+    out = [study.data_note(s) for s in sections] + skipped + [study.significance_note(config.n_seeds)]
     out.append(f"Figure 1's network {'-'.join(map(str, config.layer_sizes))} (sigmoid, Gaussian initial weights std "
                f"{config.weight_std:g}, plain SGD at rate {config.learning_rate:g}, batch {config.batch_size}, "
                f"{config.steps:,} steps) without and with BN, {config.n_seeds} seeds each, trained as one population.")

@@ -1,7 +1,8 @@
 """BN study 6, internal covariate shift: does BN still help when the shift it is said to remove is put back?
 
-Santurkar et al. (2018)'s test: after every BN layer, add a random shift and scale per unit that changes at every
-step ("noisy BN"), so the next layer's input distribution moves all the time. If BN worked by reducing internal
+A variant of Santurkar et al. (2018)'s test: after every BN layer, add a random shift and scale per unit that
+changes at every step ("noisy BN"; Santurkar et al. draw i.i.d. noise per example and unit from a distribution whose
+mean and variance change every step — here one shift and one scale per unit and step move the whole batch), so the next layer's input distribution moves all the time. If BN worked by reducing internal
 covariate shift (Ioffe & Szegedy's explanation), noisy BN should lose BN's benefit. Three cells — no
 normalisation, BN, noisy BN — over several seeds are one population per dataset: the same mini-batches, and seed s
 of every cell starts from the same weights. Besides accuracy, the shift itself is measured: the per-unit mean and
@@ -154,7 +155,7 @@ def summarize(config: Config, digits: Digits, trained: study.Trained) -> dict:
     target = best - config.target_within
     section = {
         **study.dataset_section(config, digits, trained),
-        "steps": steps.tolist(), "eval_images": min(config.eval_size, digits.n_test),
+        "steps": steps.tolist(), "probe_images": min(config.probe_size, digits.n_train),
         "best_mean_accuracy": best, "target_accuracy": target, "cells": {},
     }
     for c, cell in enumerate(CELLS):
@@ -219,9 +220,9 @@ def survives_claim(config: Config, sections: list[dict]) -> Claim:
         "normalisation by a large part of BN's margin (so reducing internal covariate shift is not what makes BN work)",
         study.combine(verdicts),
         "; ".join(evidence) + f". Paired over {config.n_seeds} seeds after {config.steps:,} steps at learning rate "
-        f"{config.learning_rate:g}. Holds if, on every dataset, noisy BN − baseline is above 0 by more than 2 standard "
+        f"{config.learning_rate:g}. Holds if, on every dataset, noisy BN − baseline is above 0 by more than t standard "
         f"errors and at least {config.keep_fraction:g} × (BN − baseline); inconclusive where BN itself is not above the "
-        "baseline by 2 standard errors.")
+        "baseline by t standard errors.")
 
 
 def shift_comparison(section: dict, higher: str, lower: str) -> tuple[bool | None, str]:
@@ -248,8 +249,8 @@ def more_shift_claim(config: Config, sections: list[dict]) -> Claim:
         study.combine(verdicts),
         "; ".join(evidence) + f". Shift: per unit, √(variance over the {len(sections[0]['steps'])} record points of "
         "the "
-        f"mean + the same of the std) of its input over the first {config.probe_size:,} training images, averaged over "
-        "units, noise included. Holds if noisy BN's is higher than both by more than 2 standard errors on every dataset.")
+        f"mean + the same of the std) of its input over the first {sections[0]['probe_images']:,} training images, averaged over "
+        "units, noise included. Holds if noisy BN's is higher than both by more than t standard errors on every dataset.")
 
 
 def bn_less_shift_claim(config: Config, sections: list[dict]) -> Claim:
@@ -264,14 +265,16 @@ def bn_less_shift_claim(config: Config, sections: list[dict]) -> Claim:
         "(Ioffe & Szegedy's Figure 1(b, c))",
         study.combine(verdicts),
         "; ".join(evidence) + f" (shift as in noise-increases-shift; {config.n_seeds} paired seeds). Holds if the "
-        "baseline's shift exceeds BN's by more than 2 standard errors on every dataset.")
+        "baseline's shift exceeds BN's by more than t standard errors on every dataset. Measured as training sees it, "
+        "with batch statistics over the probe images, so BN's per-unit mean there is β and its std γ·σ/√(σ² + ε) by "
+        "construction: what moves is γ and β, which is exactly how Algorithm 1 removes the shift.")
 
 
 # --- notes, tables and figures -------------------------------------------------------------------------------
 
 
 def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]:
-    out = [study.data_note(s) for s in sections] + skipped
+    out = [study.data_note(s) for s in sections] + skipped + [study.significance_note(config.n_seeds)]
     out.append(f"Figure 1's network {'-'.join(map(str, config.layer_sizes))} (sigmoid, Gaussian initial weights std "
                f"{config.weight_std:g}, batch {config.batch_size}, plain SGD at learning rate {config.learning_rate:g}, "
                f"{config.steps:,} steps); {config.n_seeds} seeds; the {len(CELLS) * config.n_seeds} networks of a dataset "
@@ -281,7 +284,7 @@ def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]
                f"U(−{config.shift_range:g}, {config.shift_range:g}), redrawn at every training step and for every "
                "network; at test time no noise is added (the moving averages are those of the clean BN output).")
     out.append("Shift measurement: at each record point, the last hidden layer's sigmoid inputs for the first "
-               f"{config.probe_size:,} training images, computed as in training (batch statistics, a fresh noise draw), "
+               f"{sections[0]['probe_images']:,} training images, computed as in training (batch statistics, a fresh noise draw), "
                "give each unit a mean and a std; how much these wander over the record points is the shift. It "
                "measures the movement of a layer's input distribution, not Santurkar et al.'s gradient-based ICS.")
     return out
@@ -331,7 +334,7 @@ def layer_input_figure(config: Config, sections: list[dict]) -> Figure:
             ax.set_xlabel("training step")
             ax.set_ylabel(f"input to sigmoid {config.probe_unit}")
             ax.legend(fontsize=7)
-    figure.suptitle(f"One unit of the last hidden layer over the first {config.probe_size:,} training images, seed 0 "
+    figure.suptitle(f"One unit of the last hidden layer over the first {sections[0]['probe_images']:,} training images, seed 0 "
                     "(as training sees it: batch statistics, injected noise)", fontsize=10)
     figure.tight_layout()
     return figure

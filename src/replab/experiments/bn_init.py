@@ -20,7 +20,7 @@ from replab.data.mnist import Digits
 from replab.errors import require
 from replab.experiments import bnstudy as study
 from replab.experiments.base import Progress, Result, Table, no_progress
-from replab.nn.normalized_mlp import Member, NormalizedMLP, forward
+from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
 
 NAME = "bn-init"
 TITLE = "BN study 2 — initialisation scale: is Batch Normalization resilient to the scale of the initial weights?"
@@ -30,6 +30,9 @@ QUESTION = ("With the initial weights' std multiplied by 0.01, 0.1, 1 and 10, ho
 MODELS = ("none", "batch")
 LABELS = {"none": "without BN", "batch": "with BN"}
 COLOURS = {"none": "C0", "batch": "C3"}
+BN_EPSILON = Options().epsilon
+EPSILON_FACTOR = 100.0
+"""§3.3's identity BN((aW)u) = BN(Wu) ignores ε; it is judged only where Var[aWu] ≥ EPSILON_FACTOR · ε."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ def cells(config: Config) -> list[Member]:
 
 def run(config: Config, progress: Progress = no_progress) -> Result:
     datasets, skipped = study.load_datasets(config)
+    for digits in datasets:
+        require(config.probe_size <= digits.n_train,
+                f"probe_size ({config.probe_size}) exceeds the {digits.n_train:,} training images of {digits.dataset}")
     sections = []
     for i, digits in enumerate(datasets):
         progress(i, len(datasets), f"{digits.dataset}: {2 * len(config.scales)} cells × {config.n_seeds} seeds")
@@ -153,7 +159,7 @@ def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
         "accuracy changes less across scales than the baseline's",
         study.combine(verdicts),
         "; ".join(evidence) + f". Spreads per seed, mean ± std over {config.n_seeds} seeds, after {config.steps:,} "
-        "steps. Holds if, on every dataset, BN's spread is smaller by more than 2 standard errors of the paired "
+        "steps. Holds if, on every dataset, BN's spread is smaller by more than t standard errors of the paired "
         "difference; fails if larger by as much on some dataset; else inconclusive.")]
 
     verdicts, evidence = [], []
@@ -163,10 +169,12 @@ def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
         expected = np.asarray(s["at_init"]["expected_gradient_ratio"])
         gradient_error = np.abs(ratio / expected - 1)
         holding = (relative < config.invariance_tolerance) & (gradient_error < config.invariance_tolerance)
-        verdicts.append(bool(holding.all()))
+        judged = (np.asarray(s["at_init"]["input_variance"]) >= EPSILON_FACTOR * BN_EPSILON) & (np.asarray(config.scales) != 1)
+        verdicts.append(bool(holding[judged].all()) if judged.any() else None)
         evidence.append(f"{study.DATASET_LABELS[s['dataset']]}: " + "; ".join(
-            f"×{scale:g}: Var[aWu] {s['at_init']['input_variance'][i]:.3g}, output differs by {relative[i]:.2%}, "
-            f"gradient × {ratio[i]:.4g} (1/a = {expected[i]:.4g})" for i, scale in enumerate(config.scales)))
+            f"×{scale:g}{'' if judged[i] or scale == 1 else ' (ε-limited, not judged)'}: Var[aWu] "
+            f"{s['at_init']['input_variance'][i]:.3g}, output differs by {relative[i]:.2%}, gradient × {ratio[i]:.4g} "
+            f"(1/a = {expected[i]:.4g})" for i, scale in enumerate(config.scales)))
     claims.append(judge(
         "bn-scale-invariant",
         "A BN layer's output does not depend on the scale a of its weights, BN((aW)u) = BN(Wu), and its weight "
@@ -174,14 +182,16 @@ def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
         study.combine(verdicts),
         "; ".join(evidence) + f". Measured at initialisation on a batch of {config.probe_size} training images, with "
         f"only the first layer's weights scaled (its BN output relative to a = 1, max over seeds; its weight-gradient "
-        f"norm relative to a = 1, mean over seeds). Holds if both are within {config.invariance_tolerance:.0%} of the "
-        f"identity at every scale. BN's ε (1e-3) breaks the identity where Var[aWu] is not much larger than ε."))
+        f"norm relative to a = 1, mean over seeds). The identity ignores BN's ε (1e-3), so it is judged at the scales "
+        f"where Var[aWu] ≥ {EPSILON_FACTOR:g}ε: holds if both are within {config.invariance_tolerance:.0%} of it there "
+        "(fails if not; inconclusive if no scale qualifies). At the ε-limited scales the numbers show how far ε "
+        "breaks it."))
     return claims
 
 
 def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]:
     stds = ", ".join(f"{config.weight_std * s:g}" for s in config.scales)
-    return [study.data_note(s) for s in sections] + skipped + [
+    return [study.data_note(s) for s in sections] + skipped + [study.significance_note(config.n_seeds),
         f"Initial weight stds {stds} (scales {', '.join(f'{s:g}' for s in config.scales)} × {config.weight_std:g}), every "
         f"layer; plain SGD at {config.learning_rate:g}, batch {config.batch_size}, {config.steps:,} steps, "
         f"{config.n_seeds} seeds; all {2 * len(config.scales) * config.n_seeds} networks of a dataset trained as one "

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import scipy.stats
 import tensorflow as tf
 from matplotlib.figure import Figure
 
@@ -53,6 +54,7 @@ class StudyConfig:
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
+        require(self.seed < 2**31, f"seed must be below 2**31 (2,147,483,648), got {self.seed}")
         require(len(self.datasets) >= 1 and all(d in DATASETS for d in self.datasets)
                 and len(set(self.datasets)) == len(self.datasets),
                 f"datasets must list mnist and/or fashion-mnist once each, got {', '.join(self.datasets) or 'nothing'}")
@@ -65,7 +67,7 @@ class StudyConfig:
         check_positive_int("steps", self.steps)
         check_positive_int("record_every", self.record_every)
         require(self.record_every <= self.steps, f"record_every ({self.record_every}) exceeds steps ({self.steps})")
-        check_positive_int("n_seeds", self.n_seeds)
+        check_positive_int("n_seeds", self.n_seeds, minimum=3)  # claims are judged over seeds: mean ± std, t-test
         check_positive_int("eval_size", self.eval_size, minimum=10)
         check_positive_int("train_eval_size", self.train_eval_size, minimum=10)
         require(not self.data_dir or Path(self.data_dir).expanduser().exists(),
@@ -244,20 +246,31 @@ def paired_t(differences) -> float | None:
     return float(d.mean() / (d.std(ddof=1) / np.sqrt(d.size)))
 
 
+def critical_t(n: int) -> float:
+    """Student's t critical value for a two-sided 95% test of a mean over n seeds (4.30 for 3, 2.78 for 5)."""
+    return float(scipy.stats.t.ppf(0.975, n - 1))
+
+
 def better(differences, margin: float = 0.0) -> bool | None:
-    """Is the mean of per-seed differences above `margin` by more than 2 standard errors (True), below it by more
-    than 2 (False), or neither (None)?"""
+    """A paired t-test at 95%: is the mean of per-seed differences above `margin` by more than t standard errors
+    (True), below it by as much (False), or neither (None)? t = critical_t(number of seeds)."""
     d = np.asarray(differences, float) - margin
     if d.size < 2:
-        return None if d.size == 0 else bool(d[0] > 0)
+        return None
     error = d.std(ddof=1) / np.sqrt(d.size)
     if error == 0:
         return bool(d.mean() > 0) if d.mean() != 0 else None
-    if d.mean() > 2 * error:
+    t = critical_t(d.size)
+    if d.mean() > t * error:
         return True
-    if d.mean() < -2 * error:
+    if d.mean() < -t * error:
         return False
     return None
+
+
+def significance_note(n_seeds: int) -> str:
+    return (f"'By more than t standard errors' is a paired t-test at 95% over the {n_seeds} seeds: t = "
+            f"{critical_t(n_seeds):.2f} for {n_seeds - 1} degrees of freedom.")
 
 
 def first_step_reaching(steps: np.ndarray, curve: np.ndarray, target: float) -> int | None:

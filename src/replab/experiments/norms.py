@@ -157,10 +157,15 @@ class StepTimer:
         plan = BatchPlan(n=digits.n_train, batch_size=config.batch_size, shuffle=True, seed=config.seed,
                          per_member_data=False)
         optimizer = nn.SGD(params, np.full(n, config.learning_rate, np.float32))
-        self.train_until = tf.function(make_train_until(loss_fn, params, optimizer, x, y, plan), jit_compile=True)
+        train_until = make_train_until(loss_fn, params, optimizer, x, y, plan)
         self.state = (tf.constant(0), tf.ones([n], tf.bool), -tf.ones([n], tf.int32),
                       tf.fill([n], tf.constant(np.nan, params[0].dtype)), first_permutation(plan))
-        self.burst(1)  # compiles
+        try:  # like nn.fit: XLA where it compiles, plain TensorFlow where it does not
+            self.train_until = tf.function(train_until, jit_compile=True)
+            self.burst(1)
+        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
+            self.train_until = tf.function(train_until, jit_compile=False)
+            self.burst(1)
 
     def burst(self, steps: int) -> float:
         """Seconds for `steps` more training steps."""
@@ -207,7 +212,7 @@ VERDICT_WORDS = {True: "yes", False: "no", None: "unclear"}
 def gains(d: np.ndarray, tie: float) -> bool | None:
     """Is the per-seed gain d above 0 (True), below the tie tolerance, i.e. at most negligible (False), or neither?
 
-    Both by more than 2 standard errors; a gain that is both above 0 and below the tolerance counts as a gain.
+    Both by more than t standard errors; a gain that is both above 0 and below the tolerance counts as a gain.
     """
     if study.better(d) is True:
         return True
@@ -243,8 +248,8 @@ def train_faster_claim(config: Config, sections: list[dict]) -> Claim:
         study.combine(verdicts),
         f"Per seed, accuracy on the first {config.eval_size:,} test images (all, if fewer) averaged over the "
         f"{len(sections[0]['steps'])} record points (every {config.record_every} steps of {config.steps:,}), kind minus "
-        f"no normalisation, mean (standard error) over {config.n_seeds} seeds; faster = above 0 by more than 2 standard "
-        f"errors, no = below {config.tie_within:g} (a negligible gain at most) by more than 2 standard errors. "
+        f"no normalisation, mean (standard error) over {config.n_seeds} seeds; faster = above 0 by more than t standard "
+        f"errors, no = below {config.tie_within:g} (a negligible gain at most) by more than t standard errors. "
         + " | ".join(evidence) + ". Holds if every kind is faster on every dataset; fails if some kind is not.")
 
 
@@ -265,10 +270,10 @@ def bn_best_claim(config: Config, sections: list[dict]) -> Claim:
                         + (", ".join(NORM_LABELS[k] for k, v in above_bn.items() if v is None) or "none"))
     return judge(
         "bn-best-or-tied",
-        "BatchNorm reaches the best final test accuracy of the seven, or ties with the best: no other kind is more "
-        "accurate by more than the tie tolerance",
+        f"BatchNorm reaches the best final test accuracy of the {len(config.kinds)} normalisations compared, or ties "
+        "with the best: no other kind is more accurate by more than the tie tolerance",
         study.combine(verdicts),
-        " | ".join(evidence) + f". Paired over {config.n_seeds} seeds, by more than 2 standard errors of the per-seed "
+        " | ".join(evidence) + f". Paired over {config.n_seeds} seeds, by more than t standard errors of the per-seed "
         f"differences. Holds if every kind is below BN + {config.tie_within:g} on every dataset, fails if one is above "
         "it; a kind that is neither leaves the claim inconclusive.")
 
@@ -283,12 +288,12 @@ def batch_free_claim(config: Config, sections: list[dict], batch_free: list[str]
             for k, v in per_kind.items()))
     return judge(
         "batch-free-match-bn",
-        "The normalisations that do not depend on the mini-batch (LayerNorm, RMSNorm, WeightNorm, GroupNorm) match "
-        "BatchNorm's final test accuracy",
+        f"The normalisations that do not depend on the mini-batch ({', '.join(NORM_LABELS[k] for k in batch_free)}) "
+        "match BatchNorm's final test accuracy",
         study.combine(verdicts),
-        f"Match = final accuracy minus BN's above −{config.tie_within:g} by more than 2 standard errors "
+        f"Match = final accuracy minus BN's above −{config.tie_within:g} by more than t standard errors "
         f"({config.n_seeds} paired seeds). " + " | ".join(evidence) + ". Holds if every batch-free kind matches BN on "
-        f"every dataset; fails if one falls more than {config.tie_within:g} below BN by more than 2 standard errors.")
+        f"every dataset; fails if one falls more than {config.tie_within:g} below BN by more than t standard errors.")
 
 
 # --- notes, tables and figures -------------------------------------------------------------------------------
@@ -326,7 +331,7 @@ def settings_notes(config: Config) -> list[str]:
 
 
 def notes(config: Config, sections: list[dict], timing: dict, skipped: list[str]) -> list[str]:
-    out = [study.data_note(s) for s in sections] + skipped
+    out = [study.data_note(s) for s in sections] + skipped + [study.significance_note(config.n_seeds)]
     out.append(f"Figure 1's network {'-'.join(map(str, config.layer_sizes))} (sigmoid, Gaussian initial weights std "
                f"{config.weight_std:g}, batch {config.batch_size}, plain SGD at learning rate {config.learning_rate:g}, "
                f"{config.steps:,} steps) with {', '.join(NORM_LABELS[k] for k in config.kinds)}; {config.n_seeds} "

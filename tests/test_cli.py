@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from replab.cli import main
+from replab.cli import main, resolve_names
+from replab.experiments import BN_STUDY, EXPERIMENTS
 from replab.runs import complete_runs
 
 
@@ -33,6 +34,9 @@ def assert_one_sentence_error(code, err, fragment):
     (["run", "curves", "--set", "n_samples=500"], "1000"),
     (["run", "curves", "--set", "negative_shares=0.5,1.5"], "negative_shares"),
     (["run", "curves", "--set", "negative_shares=0,0.9"], "negative_shares"),
+    (["run", "bn-study", "--set", "learning_rates=0.1,1"], "unknown setting 'learning_rates' for bn-init"),
+    (["run", "bn-lr", "--set", "datasets=cifar"], "datasets must list mnist and/or fashion-mnist"),
+    (["run", "bn-lr", "--set", "learning_rates=1,0.1"], "learning_rates must be two or more increasing"),
     (["frobnicate"], "invalid choice"),
     (["show", "/nonexistent/run"], "does not exist"),
 ])
@@ -57,7 +61,13 @@ def test_report_without_runs_is_a_user_error(capsys, tmp_path):
 def test_list_names_every_experiment(capsys):
     code, out, err = run_cli(capsys, "list")
     assert code == 0
-    assert all(name in out for name in ("gates", "curves", "regression"))
+    assert all(name in out for name in EXPERIMENTS)
+
+
+def test_groups_expand_to_their_experiments_in_order_without_repeats():
+    assert resolve_names(["bn-study"]) == list(BN_STUDY)
+    assert resolve_names(["gates", "bn-study", "bn-lr"]) == ["gates", *BN_STUDY]
+    assert resolve_names(["all"]) == list(EXPERIMENTS)
 
 
 def test_run_report_and_show_from_the_command_line(tmp_path):
@@ -82,3 +92,18 @@ def test_run_report_and_show_from_the_command_line(tmp_path):
     shown = replab("show", str(run_dir))
     assert shown.returncode == 0, shown.stderr
     assert "svc_C" in shown.stdout and "claims" in shown.stdout
+
+
+def test_claims_print_square_brackets_verbatim():
+    # rich would read "[aWu]" as markup and drop it; the evidence must reach the terminal as written.
+    from io import StringIO
+
+    from rich.console import Console
+
+    from replab.cli import print_claims
+
+    buffer = StringIO()
+    print_claims(Console(file=buffer, width=200), "t", [{"statement": "Var[x] [bold]", "verdict": "holds",
+                                                        "evidence": "Var[aWu] 0.677 [/]"}])
+    text = buffer.getvalue()
+    assert "Var[aWu] 0.677 [/]" in text and "Var[x] [bold]" in text

@@ -7,8 +7,8 @@ from matplotlib.figure import Figure
 from replab.data.mnist import Digits
 from replab.errors import ConfigError
 from replab.experiments import bn_gradients, bnstudy, load
+from tests.helpers import VERDICT_WORDS, paired_t_verdict
 
-T95 = {3: 4.302653, 4: 3.182446, 5: 2.776445, 6: 2.570582}  # Student's t, 97.5th percentile, n − 1 dof
 
 CLAIMS = ["bn-jacobian-near-one", "bn-jacobian-closer-to-one", "bn-jacobian-isometry", "bn-gradients-keep-size",
           "bn-gradients-more-even"]
@@ -51,11 +51,7 @@ def test_quick_run_yields_every_figure_table_claim_and_scalar(quick):
 
 
 def better(differences):
-    d = np.asarray(differences, float)
-    error = d.std(ddof=1) / np.sqrt(d.size)
-    if d.mean() > T95[len(d)] * error:
-        return "holds"
-    return "fails" if d.mean() < -T95[len(d)] * error else "inconclusive"
+    return VERDICT_WORDS[paired_t_verdict(differences)]
 
 
 def expected_verdicts(config, section):

@@ -8,8 +8,8 @@ from replab.data.mnist import load_digits
 from replab.errors import ConfigError
 from replab.experiments import bn_ics, load
 from replab.nn.normalized_mlp import Member, NormalizedMLP
+from tests.helpers import paired_t_verdict
 
-T95 = {3: 4.302653, 4: 3.182446, 5: 2.776445, 6: 2.570582}  # Student's t, 97.5th percentile, n − 1 dof
 
 
 @pytest.fixture(scope="module")
@@ -39,28 +39,20 @@ def test_quick_run_yields_every_table_figure_claim_and_scalar(quick):
     assert np.abs(section["cells"]["batch"]["probe_unit_mean"]).max() < 0.2
 
 
-def better(d):
-    d = np.asarray(d, float)
-    se = d.std(ddof=1) / np.sqrt(d.size)
-    if se == 0:
-        return None if d.mean() == 0 else bool(d.mean() > 0)
-    return True if d.mean() > T95[len(d)] * se else (False if d.mean() < -T95[len(d)] * se else None)
-
-
 def expected_verdicts(config, section):
     """The three verdicts, re-derived from the recorded per-seed numbers with plain numpy."""
     get = lambda cell, measure: np.asarray(section["cells"][cell][measure])  # noqa: E731
     bn_gain = get("batch", "final_accuracy") - get("none", "final_accuracy")
     noisy_gain = get("noisy", "final_accuracy") - get("none", "final_accuracy")
-    if better(bn_gain) is not True:
+    if paired_t_verdict(bn_gain) is not True:
         survives = "inconclusive"
-    elif better(noisy_gain) is True and noisy_gain.mean() >= config.keep_fraction * bn_gain.mean():
+    elif paired_t_verdict(noisy_gain) is True and noisy_gain.mean() >= config.keep_fraction * bn_gain.mean():
         survives = "holds"
     else:
         survives = "fails"
-    more = [better(get("noisy", "shift") - get(other, "shift")) for other in ("batch", "none")]
+    more = [paired_t_verdict(get("noisy", "shift") - get(other, "shift")) for other in ("batch", "none")]
     more_shift = "fails" if False in more else ("holds" if more == [True, True] else "inconclusive")
-    less = better(get("none", "shift") - get("batch", "shift"))
+    less = paired_t_verdict(get("none", "shift") - get("batch", "shift"))
     return {"bn-benefit-survives-shift": survives, "noise-increases-shift": more_shift,
             "bn-reduces-shift": {True: "holds", False: "fails", None: "inconclusive"}[less]}
 

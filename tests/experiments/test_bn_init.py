@@ -4,8 +4,8 @@ import pytest
 from replab.errors import ConfigError
 from replab.experiments import bn_init
 from replab.experiments.base import apply_overrides
+from tests.helpers import VERDICT_WORDS, paired_t_verdict
 
-T95 = {3: 4.302653, 4: 3.182446, 5: 2.776445, 6: 2.570582}  # Student's t, 97.5th percentile, n − 1 dof
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,7 @@ def test_scale_invariance_is_measured_not_assumed(quick):
 def expected_verdicts(config, section):
     spreads = {m: np.ptp(np.asarray(section["models"][m]["final_accuracy"]), axis=0) for m in bn_init.MODELS}
     gain = spreads["none"] - spreads["batch"]  # per seed
-    error = gain.std(ddof=1) / np.sqrt(len(gain))
-    resilient = "holds" if gain.mean() > T95[len(gain)] * error else ("fails" if gain.mean() < -T95[len(gain)] * error else "inconclusive")
+    resilient = VERDICT_WORDS[paired_t_verdict(gain)]
     at_init = section["at_init"]
     relative = np.asarray(at_init["relative_difference"]).max(axis=1)
     ratio = np.asarray(at_init["gradient_ratio"]).mean(axis=1) * np.asarray(config.scales)

@@ -2,7 +2,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-import scipy.stats
 import tensorflow as tf
 
 from replab.data.mnist import Digits
@@ -10,6 +9,7 @@ from replab.errors import ConfigError
 from replab.experiments import bn_regularization as reg
 from replab.experiments import load
 from replab.nn.normalized_mlp import Member, NormalizedMLP, forward
+from tests.helpers import VERDICT_WORDS, paired_t_verdict
 
 
 @pytest.fixture(scope="module")
@@ -57,19 +57,8 @@ def test_equal_examples_seen_at_every_batch_size(quick):
 # --- the verdicts, re-derived from the recorded numbers with plain numpy -------------------------------------------
 
 
-def t_test_verdict(differences):
-    """Paired t-test at 95%, two-sided."""
-    d = np.asarray(differences, float)
-    t = scipy.stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-    if d.mean() > t:
-        return True
-    if d.mean() < -t:
-        return False
-    return None
-
-
 def verdict_word(verdict):
-    return {True: "holds", False: "fails", None: "inconclusive"}[verdict]
+    return VERDICT_WORDS[verdict]
 
 
 def matched_narrowing(base, bn):
@@ -92,7 +81,7 @@ def matched_narrowing(base, bn):
 
 def expected_verdicts(config, section):
     models = section["models"]
-    gap = t_test_verdict(matched_narrowing(models["none"]["dropout"][0], models["batch"]["dropout"][0]))
+    gap = paired_t_verdict(matched_narrowing(models["none"]["dropout"][0], models["batch"]["dropout"][0]))
 
     def best(model, nonzero):
         means = [np.mean(r["test_accuracy"]) for r in models[model]["dropout"]]
@@ -100,14 +89,14 @@ def expected_verdicts(config, section):
 
     def gain(model):
         rates = models[model]["dropout"]
-        return t_test_verdict(np.subtract(rates[best(model, True)]["test_accuracy"], rates[0]["test_accuracy"]))
+        return paired_t_verdict(np.subtract(rates[best(model, True)]["test_accuracy"], rates[0]["test_accuracy"]))
 
     if gain("none") is not True:
         dropout = None
     else:
         dropout = gain("batch") is not True or best("batch", False) < best("none", False)
 
-    matches = t_test_verdict(np.subtract(models["batch"]["dropout"][0]["test_accuracy"],
+    matches = paired_t_verdict(np.subtract(models["batch"]["dropout"][0]["test_accuracy"],
                                          models["none"]["dropout"][best("none", False)]["test_accuracy"]))
 
     noise = np.array([section["noise"][str(m)]["logit_std"] for m in config.noise_batch_sizes])
@@ -117,7 +106,7 @@ def expected_verdicts(config, section):
         noisier = None if (np.diff(noise.mean(axis=1)) < 0).all() else False
 
     small, large = section["batch_sizes"][0], section["batch_sizes"][-1]
-    batch = t_test_verdict(matched_narrowing(small["none"], small["batch"])
+    batch = paired_t_verdict(matched_narrowing(small["none"], small["batch"])
                            - matched_narrowing(large["none"], large["batch"]))
     return {"bn-narrows-gap": verdict_word(gap), "bn-replaces-dropout": verdict_word(dropout),
             "bn-matches-dropout": verdict_word(matches), "smaller-batches-noisier": verdict_word(noisier),

@@ -7,8 +7,8 @@ import pytest
 from replab.errors import ConfigError
 from replab.experiments import bnstudy, load, norms
 from replab.nn.normalized_mlp import NORMS, blocks_of
+from tests.helpers import paired_t_verdict
 
-T95 = {3: 4.302653, 4: 3.182446, 5: 2.776445, 6: 2.570582}  # Student's t, 97.5th percentile, n − 1 dof
 
 
 @pytest.fixture(scope="module")
@@ -39,14 +39,6 @@ def test_quick_run_yields_every_table_figure_claim_and_scalar(quick):
     assert timing["ratio_to_none"]["none"] == 1.0
 
 
-def better(d, margin=0.0):
-    d = np.asarray(d, float) - margin
-    se = d.std(ddof=1) / np.sqrt(d.size)
-    if se == 0:
-        return None if d.mean() == 0 else bool(d.mean() > 0)
-    return True if d.mean() > T95[len(d)] * se else (False if d.mean() < -T95[len(d)] * se else None)
-
-
 def all_of(verdicts):
     return False if False in verdicts else (True if all(v is True for v in verdicts) else None)
 
@@ -58,13 +50,13 @@ def expected_verdicts(config, section):
     tie = config.tie_within
 
     def gain(d):  # above 0, else below the tie tolerance, else unclear
-        return True if better(d) is True else (False if better(d, tie) is False else None)
+        return True if paired_t_verdict(d) is True else (False if paired_t_verdict(d, tie) is False else None)
 
     faster = all_of([gain(curve[k] - curve["none"]) for k in config.kinds if k != "none"])
-    above_bn = [better(final[k] - final["batch"], tie) for k in config.kinds if k != "batch"]
+    above_bn = [paired_t_verdict(final[k] - final["batch"], tie) for k in config.kinds if k != "batch"]
     bn_best = False if True in above_bn else (True if all(v is False for v in above_bn) else None)
     free = [k for k in ("layer", "rms", "weight", "group") if k in config.kinds]
-    match = all_of([better(final[k] - final["batch"], -config.tie_within) for k in free])
+    match = all_of([paired_t_verdict(final[k] - final["batch"], -config.tie_within) for k in free])
     verdict = {True: "holds", False: "fails", None: "inconclusive"}
     return {"norms-train-faster": verdict[faster], "bn-best-or-tied": verdict[bn_best],
             "batch-free-match-bn": verdict[match]}

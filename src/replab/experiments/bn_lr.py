@@ -194,9 +194,9 @@ def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]
     out.append(f"Figure 1's network {'-'.join(map(str, config.layer_sizes))} (sigmoid, Gaussian initial weights std "
                f"{config.weight_std:g}, batch {config.batch_size}, plain SGD, {config.steps:,} steps) without and with BN; "
                f"learning rates {', '.join(f'{r:g}' for r in config.learning_rates)}; {config.n_seeds} seeds; all "
-               f"{2 * len(config.learning_rates) * config.n_seeds} networks of a dataset trained as one population "
-               + ", ".join(f"({s['steps_per_second'][0]:.0f} steps/s on {study.DATASET_LABELS[s['dataset']]})" for s in sections)
-               + ".")
+               f"{2 * len(config.learning_rates) * config.n_seeds} networks of a dataset trained as one population ("
+               + ", ".join(f"{s['steps_per_second'][0]:.0f} steps/s on {study.DATASET_LABELS[s['dataset']]}" for s in sections)
+               + ").")
     out.append("Divergence means a NaN or Inf in the loss, gradients or weights (that member is then frozen). A sigmoid "
                "network rarely produces one: at too high a rate its units saturate and it stays at chance (~0.10), "
                "which counts as not training well.")

@@ -8,11 +8,9 @@ starts from the same weights. Time per step is measured apart, by short runs tha
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
-import tensorflow as tf
 from matplotlib.figure import Figure
 
 from replab import nn
@@ -22,7 +20,6 @@ from replab.errors import check_positive_int, require
 from replab.experiments import bnstudy as study
 from replab.experiments.base import Progress, Result, Table, no_progress
 from replab.nn.normalized_mlp import NORM_LABELS, NORMS, Member, NormalizedMLP, Options, forward
-from replab.nn.train import BatchPlan, as_inputs, first_permutation, make_train_until
 
 NAME = "norms"
 TITLE = "BN study 5 — other normalisations: BatchNorm against its successors and against none"
@@ -140,40 +137,19 @@ def summarize(config: Config, digits: Digits, trained: study.Trained) -> dict:
     return section
 
 
-class StepTimer:
-    """nn.fit's own step loop for n_seeds networks of one kind, compiled once, timed over repeated bursts."""
+def step_loop(config: Config, digits: Digits, kind: str) -> nn.StepLoop:
+    """nn.fit's own step loop for n_seeds networks of one kind, compiled once, to time in bursts."""
+    n = config.n_seeds
+    net = NormalizedMLP(config.layer_sizes, [Member(kind, weight_std=config.weight_std)] * n,
+                        [study.member_seed(config, s) for s in range(n)], config.options)
+    params = net.params
 
-    def __init__(self, config: Config, digits: Digits, kind: str):
-        n = config.n_seeds
-        net = NormalizedMLP(config.layer_sizes, [Member(kind, weight_std=config.weight_std)] * n,
-                            [study.member_seed(config, s) for s in range(n)], config.options)
-        params = net.params
+    def loss_fn(params, xb, yb, step):
+        logits, _ = forward(net, xb, training=True, step=step, seed=config.seed)
+        return nn.softmax_cross_entropy(logits, yb)
 
-        def loss_fn(params, xb, yb, step):
-            logits, _ = forward(net, xb, training=True, step=step, seed=config.seed)
-            return nn.softmax_cross_entropy(logits, yb)
-
-        x, y = as_inputs(digits.x_train, params[0].dtype), tf.convert_to_tensor(digits.y_train)
-        plan = BatchPlan(n=digits.n_train, batch_size=config.batch_size, shuffle=True, seed=config.seed,
-                         per_member_data=False)
-        optimizer = nn.SGD(params, np.full(n, config.learning_rate, np.float32))
-        train_until = make_train_until(loss_fn, params, optimizer, x, y, plan)
-        self.state = (tf.constant(0), tf.ones([n], tf.bool), -tf.ones([n], tf.int32),
-                      tf.fill([n], tf.constant(np.nan, params[0].dtype)), first_permutation(plan))
-        try:  # like nn.fit: XLA where it compiles, plain TensorFlow where it does not
-            self.train_until = tf.function(train_until, jit_compile=True)
-            self.burst(1)
-        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
-            self.train_until = tf.function(train_until, jit_compile=False)
-            self.burst(1)
-
-    def burst(self, steps: int) -> float:
-        """Seconds for `steps` more training steps."""
-        step, *rest = self.state
-        start = time.perf_counter()
-        self.state = self.train_until(step, step + steps, *rest)
-        self.state[0].numpy()  # wait for the result
-        return time.perf_counter() - start
+    return nn.StepLoop(loss_fn, params, nn.SGD(params, np.full(n, config.learning_rate, np.float32)), digits.x_train,
+                       digits.y_train, batch_size=config.batch_size, seed=config.seed)
 
 
 def measure_times(config: Config, digits: Digits) -> dict:
@@ -182,11 +158,11 @@ def measure_times(config: Config, digits: Digits) -> dict:
     The kinds take turns, burst after burst, so a change in the machine's load falls on all of them alike; each
     kind's time is its median burst.
     """
-    timers = {kind: StepTimer(config, digits, kind) for kind in config.kinds}
+    loops = {kind: step_loop(config, digits, kind) for kind in config.kinds}
     seconds = {kind: [] for kind in config.kinds}
     for _ in range(config.timing_rounds):
-        for kind, timer in timers.items():
-            seconds[kind].append(timer.burst(config.timing_steps))
+        for kind, loop in loops.items():
+            seconds[kind].append(loop.run(config.timing_steps))
     ms = {kind: 1000.0 * float(np.median(s)) / config.timing_steps for kind, s in seconds.items()}
     return {"dataset": digits.dataset, "steps": config.timing_steps, "rounds": config.timing_rounds,
             "networks": config.n_seeds, "ms_per_step": ms,

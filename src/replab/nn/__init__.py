@@ -56,12 +56,13 @@ from replab.nn.playground import (
     playground_training_loss,
 )
 from replab.nn.optim import SGD, Adam, Momentum, Optimizer, optimizer
-from replab.nn.train import History, fit, predict_in_batches
+from replab.nn.train import History, StepLoop, fit, predict_in_batches
 
 __all__ = [
     "ACTIVATIONS",
     "INITIALIZERS",
     "SGD",
+    "StepLoop",
     "Adam",
     "BatchNorm",
     "BatchRenorm",

@@ -209,6 +209,17 @@ def metric_spec(metric):
     return output.dtype, output.shape
 
 
+def initial_state(population, loss_dtype, plan):
+    """The step loop's state before the first step: (step, active, diverged_at, last loss, permutation)."""
+    return (
+        tf.constant(0, tf.int32),
+        tf.ones([population], tf.bool),
+        -tf.ones([population], tf.int32),
+        tf.fill([population], tf.constant(np.nan, loss_dtype)),
+        first_permutation(plan),
+    )
+
+
 def make_run(train_until, metrics, population, loss_dtype, plan, jit_compile):
     """The whole run as one graph: a loop over record points around the step loop.
 
@@ -223,15 +234,6 @@ def make_run(train_until, metrics, population, loss_dtype, plan, jit_compile):
     def measure(name, spec, with_metrics):
         dtype, shape = spec
         return tf.cond(with_metrics, metrics[name], lambda: tf.zeros(shape, dtype))
-
-    def initial_state():
-        return (
-            tf.constant(0, tf.int32),
-            tf.ones([population], tf.bool),
-            -tf.ones([population], tf.int32),
-            tf.fill([population], tf.constant(np.nan, loss_dtype)),
-            first_permutation(plan),
-        )
 
     def record(stops, with_metrics, r, state, loss_records, metric_records):
         step, *rest = state
@@ -251,7 +253,7 @@ def make_run(train_until, metrics, population, loss_dtype, plan, jit_compile):
         _, state, loss_records, metric_records = tf.while_loop(
             lambda r, *_: r < size,
             lambda *loop_vars: record(stops, with_metrics, *loop_vars),
-            (tf.constant(0), initial_state(), loss_records, metric_records),
+            (tf.constant(0), initial_state(population, loss_dtype, plan), loss_records, metric_records),
         )
         metric_values = {name: records.stack() for name, records in zip(names, metric_records)}
         return loss_records.stack(), metric_values, state[2]
@@ -274,6 +276,55 @@ def compile_run(build):
     run = build(False)
     run(tf.zeros([1], tf.int32), tf.constant(False))
     return run, False
+
+
+def prepare(loss_fn, params, optimizer, x, y, steps, batch_size, batch_order, record_every, seed, per_member_data):
+    """Validate fit()'s arguments; (flat params, population size, batch plan, the uncompiled step loop)."""
+    flat_params = tf.nest.flatten(params)
+    if not flat_params:
+        raise ValueError("fit() needs at least one parameter to train.")
+    x, y = as_inputs(x, flat_params[0].dtype), tf.convert_to_tensor(y)
+    population, n = _validate(flat_params, optimizer, x, y, steps, batch_size, batch_order, record_every, per_member_data)
+    plan = BatchPlan(
+        n=n,
+        batch_size=None if batch_size is None else int(batch_size),
+        shuffle=batch_size is not None and batch_order == "shuffle",
+        seed=int(seed),
+        per_member_data=bool(per_member_data),
+    )
+    return flat_params, population, plan, make_train_until(loss_fn, params, optimizer, x, y, plan)
+
+
+class StepLoop:
+    """fit()'s compiled step loop held open, to run in bursts: for timing training steps without metrics.
+
+    Same arguments as fit() (no steps, records or metrics); compiled on construction (XLA where it compiles).
+    """
+
+    def __init__(self, loss_fn, params, optimizer, x, y, *, batch_size=None, batch_order="shuffle", seed=0,
+                 jit_compile=True, per_member_data=False):
+        flat_params, population, plan, train_until = prepare(loss_fn, params, optimizer, x, y, 1, batch_size,
+                                                             batch_order, 1, seed, per_member_data)
+        self.state = initial_state(population, flat_params[0].dtype, plan)
+        self.jit_compiled = False
+        if jit_compile:
+            try:
+                self._train_until = tf.function(train_until, jit_compile=True)
+                self.run(1)
+                self.jit_compiled = True
+                return
+            except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
+                pass
+        self._train_until = tf.function(train_until, jit_compile=False)
+        self.run(1)
+
+    def run(self, steps):
+        """Train `steps` more steps; returns the seconds they took."""
+        step, *rest = self.state
+        start = time.perf_counter()
+        self.state = self._train_until(step, step + int(steps), *rest)
+        self.state[0].numpy()  # wait for the result
+        return time.perf_counter() - start
 
 
 def fit(
@@ -303,20 +354,9 @@ def fit(
     metrics: name -> zero-arg callable returning a tensor, evaluated at every record point.
     jit_compile: compile the step loop with XLA (falls back with a warning if it cannot).
     """
-    flat_params = tf.nest.flatten(params)
-    if not flat_params:
-        raise ValueError("fit() needs at least one parameter to train.")
-    x, y = as_inputs(x, flat_params[0].dtype), tf.convert_to_tensor(y)
-    population, n = _validate(flat_params, optimizer, x, y, steps, batch_size, batch_order, record_every, per_member_data)
-    plan = BatchPlan(
-        n=n,
-        batch_size=None if batch_size is None else int(batch_size),
-        shuffle=batch_size is not None and batch_order == "shuffle",
-        seed=int(seed),
-        per_member_data=bool(per_member_data),
-    )
+    flat_params, population, plan, train_until = prepare(loss_fn, params, optimizer, x, y, steps, batch_size,
+                                                         batch_order, record_every, seed, per_member_data)
     record_steps = record_schedule(int(steps), int(record_every))
-    train_until = make_train_until(loss_fn, params, optimizer, x, y, plan)
     metrics = dict(metrics or {})
 
     def build(jit):

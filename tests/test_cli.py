@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from replab.cli import main, resolve_names
+from replab.cli import main, resolve_names, settings_for
 from replab.experiments import BN_STUDY, EXPERIMENTS
 from replab.runs import complete_runs
 
@@ -37,6 +37,8 @@ def assert_one_sentence_error(code, err, fragment):
     (["run", "bn-study", "--set", "learning_rates=0.1,1"], "unknown setting 'learning_rates' for bn-init"),
     (["run", "bn-lr", "--set", "datasets=cifar"], "datasets must list mnist and/or fashion-mnist"),
     (["run", "bn-lr", "--set", "learning_rates=1,0.1"], "learning_rates must be two or more increasing"),
+    (["run", "gates", "curves", "--set", "gates.svc_C=lots"], "setting 'svc_C' expects a number"),
+    (["run", "gates", "--set", "curves.n_seeds=3"], "setting 'curves.n_seeds' is for experiment 'curves', which this"),
     (["frobnicate"], "invalid choice"),
     (["show", "/nonexistent/run"], "does not exist"),
 ])
@@ -62,6 +64,14 @@ def test_list_names_every_experiment(capsys):
     code, out, err = run_cli(capsys, "list")
     assert code == 0
     assert all(name in out for name in EXPERIMENTS)
+
+
+def test_prefixed_settings_reach_only_their_experiment_and_win_over_plain_ones():
+    overrides = {"steps": "100", "bn-lr.steps": "50", "norms.kinds": "none,batch"}
+    names = ["bn-lr", "norms", "bn-ics"]
+    assert settings_for("bn-lr", names, overrides) == {"steps": "50"}
+    assert settings_for("norms", names, overrides) == {"steps": "100", "kinds": "none,batch"}
+    assert settings_for("bn-ics", names, overrides) == {"steps": "100"}
 
 
 def test_groups_expand_to_their_experiments_in_order_without_repeats():

@@ -48,8 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"experiment names, 'bn-study' (its six studies) or 'all' ({', '.join(EXPERIMENTS)})")
     run.add_argument("--quick", action="store_true", help="use the small configuration (seconds)")
     run.add_argument("--seed", type=int, help="random seed (a non-negative integer)")
-    run.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a configuration value (repeatable; tuples are comma-separated)")
+    run.add_argument("--set", dest="settings", action="append", default=[], metavar="[NAME.]KEY=VALUE",
+                     help="override a configuration value (repeatable; tuples are comma-separated; "
+                          "NAME.KEY=VALUE sets it for experiment NAME only)")
     run.add_argument("--out", type=Path, default=Path("runs"), help="output folder (default: ./runs)")
 
     report = commands.add_parser("report", help="write DIR/report.html from the newest run of each experiment")
@@ -88,7 +89,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     overrides = parse_assignments(args.settings)
     if args.seed is not None:
         overrides["seed"] = str(args.seed)
-    plans = [(load(name), make_config(load(name), args.quick, overrides)) for name in names]
+    plans = [(load(name), make_config(load(name), args.quick, settings_for(name, names, overrides))) for name in names]
     ensure_writable(args.out)
     for module, config in plans:
         run_one(module, config, args.out, console)
@@ -105,6 +106,19 @@ def resolve_names(names: list[str]) -> list[str]:
             load(name)  # raises a clear error for an unknown name before anything runs
             expanded.append(name)
     return list(dict.fromkeys(expanded))
+
+
+def settings_for(name: str, names: list[str], overrides: dict[str, str]) -> dict[str, str]:
+    """The --set values for experiment `name`: plain keys apply to every experiment run, `name.key` to that one
+    (and win over a plain key)."""
+    for key in overrides:
+        prefix = key.partition(".")[0] if "." in key else None
+        if prefix is not None and prefix not in names:
+            raise UserError(f"setting '{key}' is for experiment '{prefix}', which this command does not run "
+                            f"(it runs {', '.join(names)})")
+    plain = {key: value for key, value in overrides.items() if "." not in key}
+    own = {key.partition(".")[2]: value for key, value in overrides.items() if key.partition(".")[0] == name and "." in key}
+    return {**plain, **own}
 
 
 def make_config(module: ModuleType, quick: bool, overrides: dict[str, str]) -> Any:

@@ -37,9 +37,7 @@ QUESTION = ("Over training, what are the singular values of each layer's Jacobia
             "Normalization? Does BN keep the singular values close to 1 and the gradients the same size across layers, "
             "as §3.3 conjectures?")
 
-MODELS = ("none", "batch")
-LABELS = {"none": "without BN", "batch": "with BN"}
-COLOURS = {"none": "C0", "batch": "C3"}
+MODELS, LABELS, COLOURS = study.MODELS, study.LABELS, study.COLOURS
 SUMMARIES = ("rms", "geometric_mean", "median", "q10", "q90", "largest", "within", "mean_abs_log", "condition")
 HISTOGRAM_EDGES = np.linspace(-4.0, 1.5, 56)
 """Bins of log10 σ for the singular-value histograms."""

@@ -27,9 +27,7 @@ TITLE = "BN study 2 — initialisation scale: is Batch Normalization resilient t
 QUESTION = ("With the initial weights' std multiplied by 0.01, 0.1, 1 and 10, how well do the Figure 1 network and "
             "its BN version train, and does BN's output really not depend on the weights' scale?")
 
-MODELS = ("none", "batch")
-LABELS = {"none": "without BN", "batch": "with BN"}
-COLOURS = {"none": "C0", "batch": "C3"}
+MODELS, LABELS, COLOURS = study.MODELS, study.LABELS, study.COLOURS
 BN_EPSILON = Options().epsilon
 EPSILON_FACTOR = 100.0
 """§3.3's identity BN((aW)u) = BN(Wu) ignores ε; it is judged only where Var[aWu] ≥ EPSILON_FACTOR · ε."""

@@ -24,9 +24,7 @@ TITLE = "BN study 1 — learning rate: does Batch Normalization allow higher lea
 QUESTION = ("Over a log grid of learning rates, where does the Figure 1 sigmoid network train well without and "
             "with Batch Normalization, how fast does each reach a target accuracy, and which rates diverge?")
 
-MODELS = ("none", "batch")
-LABELS = {"none": "without BN", "batch": "with BN"}
-COLOURS = {"none": "C0", "batch": "C3"}
+MODELS, LABELS, COLOURS = study.MODELS, study.LABELS, study.COLOURS
 
 
 @dataclass(frozen=True)

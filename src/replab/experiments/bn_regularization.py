@@ -44,9 +44,7 @@ QUESTION = ("Without and with Batch Normalization, and with Dropout 0, 0.2 and 0
             "test accuracy; how much does a training example's output vary with the other examples in its "
             "mini-batch; and how does the mini-batch size change that noise and the gap?")
 
-MODELS = ("none", "batch")
-LABELS = {"none": "without BN", "batch": "with BN"}
-COLOURS = {"none": "C0", "batch": "C3"}
+MODELS, LABELS, COLOURS = study.MODELS, study.LABELS, study.COLOURS
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
 
 DATASETS = ("mnist", "fashion-mnist")
 DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+MODELS = ("none", "batch")
+"""The two networks most studies compare: Figure 1's baseline and its BN version (NormalizedMLP kinds)."""
+LABELS = {"none": "without BN", "batch": "with BN"}
+COLOURS = {"none": "C0", "batch": "C3"}
 FASHION_MLP_BENCHMARK = 0.871
 """Fashion-MNIST's official benchmark: scikit-learn's MLPClassifier, best test accuracy 0.871."""
 

@@ -244,10 +244,6 @@ def near_one(section: dict, factor: float) -> dict:
             "holds": bool(rms.min() >= 1 / factor and rms.max() <= factor and within.min() >= 0.5)}
 
 
-def dataset_label(section: dict) -> str:
-    return study.DATASET_LABELS[section["dataset"]]
-
-
 def layers_text(section: dict) -> str:
     return ", ".join(f"J_{l}" for l in section["jacobian_layers"])
 
@@ -270,7 +266,7 @@ def near_one_claim(config: Config, sections: list[dict]) -> Claim:
         base_rms = jacobian_array(s, "none", "rms").mean(axis=1)
         base_within = jacobian_array(s, "none", "within").mean(axis=1)
         verdicts.append(bn["holds"])
-        evidence.append(f"{dataset_label(s)} ({layers_text(s)}): with BN the RMS singular value ranges over "
+        evidence.append(f"{study.dataset_label(s)} ({layers_text(s)}): with BN the RMS singular value ranges over "
                         f"{bn['rms_low']:.3f}–{bn['rms_high']:.3f} and at least {bn['within_low']:.1%} of the singular "
                         f"values lie within [1/{f:g}, {f:g}] (without BN: RMS {base_rms.min():.3f}–{base_rms.max():.3f}, "
                         f"at least {base_within.min():.1%} within)")
@@ -289,7 +285,7 @@ def closer_to_one_claim(config: Config, sections: list[dict]) -> Claim:
     for s in sections:
         base, bn = distance_from_one(s, "none"), distance_from_one(s, "batch")
         verdicts.append(study.better(base - bn))
-        evidence.append(f"{dataset_label(s)}: mean |ln σ| without BN {study.pm(base, 3)}, with BN {study.pm(bn, 3)} "
+        evidence.append(f"{study.dataset_label(s)}: mean |ln σ| without BN {study.pm(base, 3)}, with BN {study.pm(bn, 3)} "
                         f"(paired t {fmt_t(study.paired_t(base - bn))})")
     return judge(
         "bn-jacobian-closer-to-one",
@@ -307,7 +303,7 @@ def isometry_claim(config: Config, sections: list[dict]) -> Claim:
         within = jacobian_array(s, "batch", "within").mean(axis=1)
         condition = jacobian_array(s, "batch", "condition").mean(axis=1)
         verdicts.append(bool(within.min() >= config.isometry_fraction))
-        evidence.append(f"{dataset_label(s)}: with BN {within.min():.1%}–{within.max():.1%} of the singular values lie "
+        evidence.append(f"{study.dataset_label(s)}: with BN {within.min():.1%}–{within.max():.1%} of the singular values lie "
                         f"within [1/{f:g}, {f:g}]; the median condition number σ_max/σ_min is "
                         f"{condition.min():.3g}–{condition.max():.3g}")
     return judge(
@@ -325,7 +321,7 @@ def keep_size_claim(config: Config, sections: list[dict]) -> Claim:
     for s in sections:
         bn, base = (gradient_spread(s, m).mean(axis=0) for m in ("batch", "none"))
         verdicts.append(bool(bn.max() <= f))
-        evidence.append(f"{dataset_label(s)}: max/min of ‖∂L/∂a_l‖ over the {len(s['jacobian_layers']) + 1} hidden "
+        evidence.append(f"{study.dataset_label(s)}: max/min of ‖∂L/∂a_l‖ over the {len(s['jacobian_layers']) + 1} hidden "
                         f"layers with BN {bn[0]:.2f} at step 0, {bn[-1]:.2f} at step {s['steps'][-1]:,}, "
                         f"{bn.min():.2f}–{bn.max():.2f} over training (without BN {base[0]:.2f}, {base[-1]:.2f}, "
                         f"{base.min():.2f}–{base.max():.2f})")
@@ -345,7 +341,7 @@ def more_even_claim(config: Config, sections: list[dict]) -> Claim:
         base, bn = (np.log(gradient_spread(s, m)).mean(axis=1) for m in MODELS)
         base_w, bn_w = (np.exp(np.log(gradient_spread(s, m, "weight")).mean(axis=1)) for m in MODELS)
         verdicts.append(study.better(base - bn))
-        evidence.append(f"{dataset_label(s)}: geometric mean over training of max/min ‖∂L/∂a_l‖ without BN "
+        evidence.append(f"{study.dataset_label(s)}: geometric mean over training of max/min ‖∂L/∂a_l‖ without BN "
                         f"{study.pm(np.exp(base), 2)}, with BN {study.pm(np.exp(bn), 2)} (paired t on the logs "
                         f"{fmt_t(study.paired_t(base - bn))}); for the hidden weights' ‖∂L/∂W_l‖: without BN "
                         f"{study.pm(base_w, 2)}, with BN {study.pm(bn_w, 2)}; the ‖∂L/∂a_l‖ ratio at step 0 "
@@ -415,7 +411,7 @@ def spectrum_table(config: Config, section: dict) -> Table:
     f = config.close_factor
     columns = ["network", "Jacobian", "when", "RMS σ", "geometric mean σ", "median σ", "mean σ_max",
                f"fraction in [1/{f:g}, {f:g}]", "mean |ln σ|", "median σ_max/σ_min", "‖∂L/∂a_l‖", "‖∂L/∂W_l‖"]
-    return Table(f"Layer Jacobians and gradients on {dataset_label(section)}", columns, rows,
+    return Table(f"Layer Jacobians and gradients on {study.dataset_label(section)}", columns, rows,
                  caption=f"Means over {config.n_seeds} seeds; start = step 0, end = step {section['steps'][-1]:,}. "
                          f"J_l = ∂a_l/∂a_(l−1) over {config.probe_size} probe images (J_1 from the pixels); "
                          "gradients of the mean loss on that batch at layer l.")
@@ -427,7 +423,7 @@ def gradient_table(config: Config, sections: list[dict]) -> Table:
         for model in MODELS:
             spread = gradient_spread(s, model)
             weight = gradient_spread(s, model, "weight")
-            rows.append([dataset_label(s), LABELS[model], study.pm(spread[:, 0], 2), study.pm(spread[:, -1], 2),
+            rows.append([study.dataset_label(s), LABELS[model], study.pm(spread[:, 0], 2), study.pm(spread[:, -1], 2),
                          study.pm(np.exp(np.log(spread).mean(axis=1)), 2), study.pm(weight[:, 0], 2),
                          study.pm(weight[:, -1], 2), study.pm(s["models"][model]["test_accuracy"]),
                          s["models"][model]["diverged_seeds"]])
@@ -458,7 +454,7 @@ def gradient_figure(config: Config, sections: list[dict]) -> Figure:
             ax.set_xlabel("training step")
             ax.set_ylabel("‖∂L/∂a_l‖" if kind == "activation" else "‖∂L/∂W_l‖")
             where = "sigmoid input" if kind == "activation" else "weights"
-            ax.set_title(f"{dataset_label(s)}: gradient at each layer's {where}", fontsize=10)
+            ax.set_title(f"{study.dataset_label(s)}: gradient at each layer's {where}", fontsize=10)
             ax.legend(fontsize=6, ncol=2)
     figure.suptitle(f"Gradient norms on a fixed batch of {config.probe_size} training images (geometric mean over "
                     f"{config.n_seeds} seeds)\n(dashed: without BN, solid: with BN)", fontsize=10)
@@ -484,7 +480,7 @@ def histogram_figure(config: Config, sections: list[dict]) -> Figure:
                 ax.step(centres, counts / max(counts.sum() * width, 1), where="mid", color=COLOURS[model],
                         label=LABELS[model])
             step = 0 if when == "start" else s["steps"][-1]
-            ax.set_title(f"{dataset_label(s)}, J_{layer + 1}, step {step:,}", fontsize=9)
+            ax.set_title(f"{study.dataset_label(s)}, J_{layer + 1}, step {step:,}", fontsize=9)
             if layer == hidden - 1:
                 ax.set_xlabel("log10 singular value (below −4 counted at −4)")
             if c == 0:
@@ -514,7 +510,7 @@ def spectrum_figure(config: Config, sections: list[dict]) -> Figure:
         ax.set_yscale("log")
         ax.set_xlabel("training step")
         ax.set_ylabel("singular value of J_l")
-        ax.set_title(f"{dataset_label(s)}: median (band 10–90th percentile) and RMS", fontsize=10)
+        ax.set_title(f"{study.dataset_label(s)}: median (band 10–90th percentile) and RMS", fontsize=10)
         ax.legend(fontsize=6, ncol=2)
     figure.suptitle(f"Hidden-to-hidden Jacobian spectra over training\n(dashed: without BN, solid: with BN; shaded: "
                     f"within a factor {f:g} of 1)", fontsize=10)

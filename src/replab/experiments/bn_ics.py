@@ -22,6 +22,7 @@ from replab.claims import Claim, judge
 from replab.data.mnist import Digits
 from replab.errors import check_positive_int, require
 from replab.experiments import bnstudy as study
+from replab.experiments.batchnorm import first_step_reaching
 from replab.experiments.base import Progress, Result, Table, no_progress
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
 
@@ -164,7 +165,7 @@ def summarize(config: Config, digits: Digits, trained: study.Trained) -> dict:
             "final_accuracy": final[c].tolist(),
             "curve_mean": curves[c].mean(axis=1).tolist(),
             "curves": curves[c].tolist(),
-            "steps_to_target": study.first_step_reaching(steps, curves[c].mean(axis=0), target),
+            "steps_to_target": first_step_reaching(steps, curves[c].mean(axis=0), target),
             "diverged_at": study.per_cell(trained.diverged_at, n)[c].tolist(),
             **{name: values[c].tolist() for name, values in shifts.items()},
             "probe_unit_mean": unit[:, members, 0].T.tolist(),  # [seed][record]
@@ -178,10 +179,6 @@ def summarize(config: Config, digits: Digits, trained: study.Trained) -> dict:
 
 def per_seed(section: dict, cell: str, measure: str) -> np.ndarray:
     return np.asarray(section["cells"][cell][measure], float)
-
-
-def standard_error(d: np.ndarray) -> float:
-    return float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else 0.0
 
 
 def benefit_verdict(config: Config, bn_gain: np.ndarray, noisy_gain: np.ndarray) -> bool | None:
@@ -209,10 +206,10 @@ def survives_claim(config: Config, sections: list[dict]) -> Claim:
         verdict = benefit_verdict(config, bn_gain, noisy_gain)
         verdicts.append(verdict)
         evidence.append(
-            f"{study.DATASET_LABELS[s['dataset']]}: final accuracy without BN {study.pm(base)}, BN {study.pm(bn)}, "
+            f"{study.dataset_label(s)}: final accuracy without BN {study.pm(base)}, BN {study.pm(bn)}, "
             f"noisy BN {study.pm(noisy)}; "
-            f"BN − baseline {bn_gain.mean():+.4f} (SE {standard_error(bn_gain):.4f}), noisy BN − baseline "
-            f"{noisy_gain.mean():+.4f} (SE {standard_error(noisy_gain):.4f}), {kept_text(bn_gain, noisy_gain)} → "
+            f"BN − baseline {bn_gain.mean():+.4f} (SE {study.standard_error(bn_gain):.4f}), noisy BN − baseline "
+            f"{noisy_gain.mean():+.4f} (SE {study.standard_error(noisy_gain):.4f}), {kept_text(bn_gain, noisy_gain)} → "
             + ("BN shows no measurable benefit here" if verdict is None else ("kept" if verdict else "lost")))
     return judge(
         "bn-benefit-survives-shift",
@@ -228,7 +225,7 @@ def survives_claim(config: Config, sections: list[dict]) -> Claim:
 def shift_comparison(section: dict, higher: str, lower: str) -> tuple[bool | None, str]:
     d = per_seed(section, higher, "shift") - per_seed(section, lower, "shift")
     verdict = study.better(d)
-    return verdict, (f"{LABELS[higher]} − {LABELS[lower]} {d.mean():+.3f} (SE {standard_error(d):.3f})")
+    return verdict, (f"{LABELS[higher]} − {LABELS[lower]} {d.mean():+.3f} (SE {study.standard_error(d):.3f})")
 
 
 def shift_values(section: dict) -> str:
@@ -241,7 +238,7 @@ def more_shift_claim(config: Config, sections: list[dict]) -> Claim:
         over_bn, text_bn = shift_comparison(s, "noisy", "batch")
         over_none, text_none = shift_comparison(s, "noisy", "none")
         verdicts.append(study.combine([over_bn, over_none]))
-        evidence.append(f"{study.DATASET_LABELS[s['dataset']]}: shift {shift_values(s)}; {text_bn}; {text_none}")
+        evidence.append(f"{study.dataset_label(s)}: shift {shift_values(s)}; {text_bn}; {text_none}")
     return judge(
         "noise-increases-shift",
         "With the injected noise, the distribution of the last hidden layer's sigmoid inputs moves more than with BN "
@@ -258,7 +255,7 @@ def bn_less_shift_claim(config: Config, sections: list[dict]) -> Claim:
     for s in sections:
         less, text = shift_comparison(s, "none", "batch")
         verdicts.append(less)
-        evidence.append(f"{study.DATASET_LABELS[s['dataset']]}: {text}")
+        evidence.append(f"{study.dataset_label(s)}: {text}")
     return judge(
         "bn-reduces-shift",
         "Plain BN reduces internal covariate shift: the last hidden layer's sigmoid inputs move less than without BN "
@@ -297,7 +294,7 @@ def cells_table(config: Config, section: dict) -> Table:
         rows.append([LABELS[cell], study.pm(m["final_accuracy"]), study.pm(m["curve_mean"]),
                      "never" if m["steps_to_target"] is None else f"{m['steps_to_target']:,}",
                      study.pm(m["mean_wander"], 3), study.pm(m["std_wander"], 3), study.pm(m["shift"], 3)])
-    return Table(f"Injected covariate shift on {study.DATASET_LABELS[section['dataset']]}",
+    return Table(f"Injected covariate shift on {study.dataset_label(section)}",
                  ["network", "final test accuracy", "accuracy averaged over training", "steps to target",
                   "wander of the unit mean", "wander of the unit std", "shift"], rows,
                  caption=f"Mean ± std over {config.n_seeds} seeds; final accuracy on the {section['n_test']:,} test "
@@ -311,7 +308,7 @@ def curves_figure(config: Config, sections: list[dict]) -> Figure:
     figure, axes = study.dataset_axes(len(sections), sharey=True)
     for ax, s in zip(axes, sections):
         curves = {LABELS[c]: np.asarray(s["cells"][c]["curves"]) for c in CELLS}
-        study.curves_figure(s["steps"], curves, study.DATASET_LABELS[s["dataset"]],
+        study.curves_figure(s["steps"], curves, study.dataset_label(s),
                             ylabel=f"test accuracy ({s['eval_images']:,} images)", ax=ax,
                             colours={LABELS[c]: COLOURS[c] for c in CELLS})
     figure.suptitle(f"Learning rate {config.learning_rate:g}: mean over {config.n_seeds} seeds (band: min–max)",
@@ -329,7 +326,7 @@ def layer_input_figure(config: Config, sections: list[dict]) -> Figure:
             std = np.asarray(s["cells"][cell]["probe_unit_std"][0])
             ax.plot(s["steps"], mean, color=COLOURS[cell], label="mean")
             ax.fill_between(s["steps"], mean - std, mean + std, color=COLOURS[cell], alpha=0.2, label="± std")
-            ax.set_title(f"{study.DATASET_LABELS[s['dataset']]}, {LABELS[cell]}: shift "
+            ax.set_title(f"{study.dataset_label(s)}, {LABELS[cell]}: shift "
                          f"{np.mean(s['cells'][cell]['shift']):.2f}", fontsize=9)
             ax.set_xlabel("training step")
             ax.set_ylabel(f"input to sigmoid {config.probe_unit}")
@@ -350,7 +347,7 @@ def shift_figure(config: Config, sections: list[dict]) -> Figure:
             ax.plot(np.full(v.size, x[i]), v, "k.", ms=4)
         ax.set_xticks(x, [LABELS[c] for c in CELLS])
         ax.set_ylabel("shift of the last hidden layer's input")
-        ax.set_title(study.DATASET_LABELS[s["dataset"]], fontsize=10)
+        ax.set_title(study.dataset_label(s), fontsize=10)
     figure.suptitle("How far the sigmoid inputs' distribution wanders over training (bars: mean; dots: seeds)",
                     fontsize=10)
     figure.tight_layout()

@@ -148,7 +148,7 @@ def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
         verdicts.append(study.better(per_seed["none"] - per_seed["batch"]))
         accuracies = "; ".join(f"×{scale:g}: {bn['final_accuracy_mean'][i]:.4f} vs {base['final_accuracy_mean'][i]:.4f}"
                                for i, scale in enumerate(config.scales))
-        evidence.append(f"{study.DATASET_LABELS[s['dataset']]}: spread (best − worst scale) of the final accuracy with "
+        evidence.append(f"{study.dataset_label(s)}: spread (best − worst scale) of the final accuracy with "
                         f"BN {study.pm(per_seed['batch'])}, without {study.pm(per_seed['none'])} (mean final accuracy "
                         f"with vs without BN per scale: {accuracies})")
     claims = [judge(
@@ -169,7 +169,7 @@ def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
         holding = (relative < config.invariance_tolerance) & (gradient_error < config.invariance_tolerance)
         judged = (np.asarray(s["at_init"]["input_variance"]) >= EPSILON_FACTOR * BN_EPSILON) & (np.asarray(config.scales) != 1)
         verdicts.append(bool(holding[judged].all()) if judged.any() else None)
-        evidence.append(f"{study.DATASET_LABELS[s['dataset']]}: " + "; ".join(
+        evidence.append(f"{study.dataset_label(s)}: " + "; ".join(
             f"×{scale:g}{'' if judged[i] or scale == 1 else ' (ε-limited, not judged)'}: Var[aWu] "
             f"{s['at_init']['input_variance'][i]:.3g}, output differs by {relative[i]:.2%}, gradient × {ratio[i]:.4g} "
             f"(1/a = {expected[i]:.4g})" for i, scale in enumerate(config.scales)))
@@ -212,7 +212,7 @@ def scale_table(config: Config, section: dict) -> Table:
         rows.append(row)
     columns = ["scale", "weight std"] + [f"{c} {LABELS[m]}" for m in MODELS for c in ("final accuracy", "diverged seeds")]
     columns += ["BN output change at init", "BN gradient ratio at init", "1/scale"]
-    return Table(f"Initial weight scale on {study.DATASET_LABELS[section['dataset']]}", columns, rows,
+    return Table(f"Initial weight scale on {study.dataset_label(section)}", columns, rows,
                  caption=f"Mean ± std over {config.n_seeds} seeds on the {section['n_test']:,} test images. The last two "
                          "BN columns scale only the first layer's weights at initialisation and compare with scale 1: §3.3's "
                          "identity gives 0 and 1/scale.")
@@ -231,7 +231,7 @@ def accuracy_figure(config: Config, sections: list[dict]) -> Figure:
         ax.set_ylim(0, 1)
         ax.set_xlabel("std of the initial Gaussian weights")
         ax.set_ylabel("final test accuracy")
-        ax.set_title(study.DATASET_LABELS[s["dataset"]], fontsize=10)
+        ax.set_title(study.dataset_label(s), fontsize=10)
         ax.legend(fontsize=8, loc="lower left")
     figure.suptitle(f"Final accuracy after {config.steps:,} steps (mean ± std over {config.n_seeds} seeds)", fontsize=10)
     figure.tight_layout()
@@ -245,7 +245,7 @@ def curves_figure(config: Config, sections: list[dict]) -> Figure:
         for row, model in enumerate(MODELS):
             curves = {f"std {config.weight_std * scale:g}": [c] for scale, c in
                       zip(config.scales, s["models"][model]["curves_mean"])}
-            study.curves_figure(s["steps"], curves, f"{study.DATASET_LABELS[s['dataset']]}, {LABELS[model]}",
+            study.curves_figure(s["steps"], curves, f"{study.dataset_label(s)}, {LABELS[model]}",
                                 ylabel=f"test accuracy ({s['eval_images']:,} images)", ax=grid[row][column])
     figure.suptitle(f"Mean accuracy curves over {config.n_seeds} seeds", fontsize=10)
     figure.tight_layout()

@@ -16,6 +16,7 @@ from replab.claims import Claim, judge
 from replab.data.mnist import Digits
 from replab.errors import require
 from replab.experiments import bnstudy as study
+from replab.experiments.batchnorm import first_step_reaching
 from replab.experiments.base import Progress, Result, Table, no_progress
 from replab.nn.normalized_mlp import Member
 
@@ -99,7 +100,7 @@ def summarize(config: Config, digits: Digits, trained: study.Trained) -> dict:
         best = float(np.nanmax(means[m])) if intact[m].any() else None
         good = intact[m] & (np.nan_to_num(means[m], nan=-1.0) >= (best if best is not None else 2.0) - config.good_within)
         good_rates = [r for r, g in zip(rates, good) if g]
-        reach = [study.first_step_reaching(steps, mean_curves[m, r], target) if intact[m, r] else None
+        reach = [first_step_reaching(steps, mean_curves[m, r], target) if intact[m, r] else None
                  for r in range(len(rates))]
         section["models"][model] = {
             "final_accuracy": final[m].tolist(),  # [rate][seed]
@@ -144,7 +145,7 @@ def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
             verdicts.append(bool(only_bn) and (base is None or bn > base))
         thresholds = ", ".join(f"{LABELS[m]} ≥ {fmt_accuracy(s['models'][m]['good_threshold'])}" for m in MODELS)
         evidence.append(
-            f"{study.DATASET_LABELS[s['dataset']]}: good = no seed diverged and the mean final accuracy is within "
+            f"{study.dataset_label(s)}: good = no seed diverged and the mean final accuracy is within "
             f"{config.good_within:g} of the network's own best rate ({thresholds}); largest good "
             f"rate without BN {fmt_rate(base)}, with BN {fmt_rate(bn)} → ratio {ratio_text(s)}; "
             f"rates good only with BN: {', '.join(f'{r:g}' for r in only_bn) or 'none'}; mean accuracy at the largest "
@@ -162,7 +163,7 @@ def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
     for s in sections:
         base, bn = (s["models"][m]["fewest_steps_to_target"] for m in MODELS)
         verdicts.append(None if base is None and bn is None else (bn is not None and (base is None or bn < base)))
-        evidence.append(f"{study.DATASET_LABELS[s['dataset']]}: target {s['target_accuracy']:.4f} (the best final mean "
+        evidence.append(f"{study.dataset_label(s)}: target {s['target_accuracy']:.4f} (the best final mean "
                         f"curve − {config.target_within:g}) on the first {s['eval_images']:,} test images; fewest steps "
                         f"over the rates where no seed diverged: without BN {fmt_steps(base)}, with BN {fmt_steps(bn)}")
     claims.append(judge(
@@ -193,7 +194,7 @@ def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]
                f"{config.weight_std:g}, batch {config.batch_size}, plain SGD, {config.steps:,} steps) without and with BN; "
                f"learning rates {', '.join(f'{r:g}' for r in config.learning_rates)}; {config.n_seeds} seeds; all "
                f"{2 * len(config.learning_rates) * config.n_seeds} networks of a dataset trained as one population ("
-               + ", ".join(f"{s['steps_per_second'][0]:.0f} steps/s on {study.DATASET_LABELS[s['dataset']]}" for s in sections)
+               + ", ".join(f"{s['steps_per_second'][0]:.0f} steps/s on {study.dataset_label(s)}" for s in sections)
                + ").")
     out.append("Divergence means a NaN or Inf in the loss, gradients or weights (that member is then frozen). A sigmoid "
                "network rarely produces one: at too high a rate its units saturate and it stays at chance (~0.10), "
@@ -216,7 +217,7 @@ def grid_table(config: Config, section: dict) -> Table:
         rows.append(row)
     columns = ["learning rate"] + [f"{c} {LABELS[m]}" for m in MODELS
                                    for c in ("final accuracy", "steps to target", "diverged seeds", "good")]
-    return Table(f"Learning-rate grid on {study.DATASET_LABELS[section['dataset']]}", columns, rows,
+    return Table(f"Learning-rate grid on {study.dataset_label(section)}", columns, rows,
                  caption=f"Mean ± std over {config.n_seeds} seeds on the {section['n_test']:,} test images; target "
                          f"{section['target_accuracy']:.4f}; good: no divergence and mean within {config.good_within:g} of "
                          f"the network's own best (without BN ≥ {fmt_accuracy(section['models']['none']['good_threshold'])}, "
@@ -241,7 +242,7 @@ def accuracy_figure(config: Config, sections: list[dict]) -> Figure:
         ax.set_ylim(0, 1)
         ax.set_xlabel("learning rate (plain SGD)")
         ax.set_ylabel("final test accuracy")
-        ax.set_title(f"{study.DATASET_LABELS[s['dataset']]}: ratio of largest good rates "
+        ax.set_title(f"{study.dataset_label(s)}: ratio of largest good rates "
                      f"{ratio_text(s)}", fontsize=10)
         ax.legend(fontsize=8, loc="lower left")
     figure.suptitle(f"Final accuracy after {config.steps:,} steps (mean ± std over {config.n_seeds} seeds; × = a seed "
@@ -262,7 +263,7 @@ def curves_figure(config: Config, sections: list[dict]) -> Figure:
                 colour = cmap(r / max(len(config.learning_rates) - 1, 1))
                 ax.plot(s["steps"], s["models"][model]["curves_mean"][r], color=colour, label=f"lr {rate:g}")
             ax.axhline(s["target_accuracy"], color="grey", lw=0.8, ls="--")
-            ax.set_title(f"{study.DATASET_LABELS[s['dataset']]}, {LABELS[model]}", fontsize=10)
+            ax.set_title(f"{study.dataset_label(s)}, {LABELS[model]}", fontsize=10)
             ax.set_xlabel("training step")
             ax.set_ylabel(f"test accuracy ({s['eval_images']:,} images)")
             ax.legend(fontsize=7, ncol=2)

@@ -326,10 +326,6 @@ def best_rate_index(rates: list[dict]) -> int:
 # --- claims ------------------------------------------------------------------------------------------------------
 
 
-def label(section: dict) -> str:
-    return study.DATASET_LABELS[section["dataset"]]
-
-
 def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
     return [gap_claim(config, sections), dropout_claim(config, sections), bn_versus_dropout_claim(config, sections),
             noise_claim(config, sections), batch_gap_claim(config, sections)]
@@ -342,7 +338,7 @@ def gap_claim(config: Config, sections: list[dict]) -> Claim:
         matched = s["matched"]
         verdicts.append(study.better(matched["narrowing"]))
         evidence.append(
-            f"{label(s)}: at the same training accuracy ({fmt_list(matched['level'], '')} per seed) the gap is "
+            f"{study.dataset_label(s)}: at the same training accuracy ({fmt_list(matched['level'], '')} per seed) the gap is "
             f"{study.pm(matched['none'])} without BN and {study.pm(matched['batch'])} with BN, narrowing per seed "
             f"{fmt_list(matched['narrowing'])}; at the end, gap without BN {study.pm(base['gap'])} (train "
             f"{study.pm(base['train_accuracy'])}, test {study.pm(base['test_accuracy'])}), with BN "
@@ -393,7 +389,7 @@ def dropout_claim(config: Config, sections: list[dict]) -> Claim:
                                    for r, d in enumerate(m["dropout"]))
             per_model.append(f"{LABELS[model]} test accuracy by Dropout rate {accuracies} "
                              f"(best {labels[m['best_rate_index']]})")
-        evidence.append(f"{label(s)}: " + "; ".join(per_model) + f"; {reason}")
+        evidence.append(f"{study.dataset_label(s)}: " + "; ".join(per_model) + f"; {reason}")
     return judge(
         "bn-replaces-dropout",
         "In a batch-normalised network Dropout can be removed or reduced (§3.4)",
@@ -419,7 +415,7 @@ def bn_versus_dropout_claim(config: Config, sections: list[dict]) -> Claim:
         verdicts.append(study.better(difference))
         base, bn = s["models"]["none"], s["models"]["batch"]["dropout"][0]
         best = base["best_rate_index"]
-        evidence.append(f"{label(s)}: BN without Dropout {study.pm(bn['test_accuracy'])}, without BN at its best rate "
+        evidence.append(f"{study.dataset_label(s)}: BN without Dropout {study.pm(bn['test_accuracy'])}, without BN at its best rate "
                         f"{config.rate_labels[best]} {study.pm(base['dropout'][best]['test_accuracy'])}; difference "
                         f"per seed {fmt_list(difference)}")
     return judge(
@@ -456,7 +452,7 @@ def noise_claim(config: Config, sections: list[dict]) -> Claim:
         flips = noise_by_size(config, s, "flip_rate").mean(axis=1)
         slopes = [log_slope(sizes, seed) for seed in noise.T]
         evidence.append(
-            f"{label(s)}: logit std over draws at m = "
+            f"{study.dataset_label(s)}: logit std over draws at m = "
             + ", ".join(f"{m}: {v:.4f}" for m, v in zip(sizes, noise.mean(axis=1)))
             + f"; log-log slope {study.pm(slopes, 2)}; predicted class differs from the example's usual one in "
             + ", ".join(f"{100 * f:.2f}%" for f in flips)
@@ -482,7 +478,7 @@ def batch_gap_claim(config: Config, sections: list[dict]) -> Claim:
         rows = ", ".join(f"{b['batch_size']}: {study.pm(b['matched']['narrowing'])}" for b in s["batch_sizes"])
         gaps = ", ".join(f"{b['batch_size']}: {np.mean(b['batch']['gap']):.4f} vs {np.mean(b['none']['gap']):.4f}"
                          for b in s["batch_sizes"])
-        evidence.append(f"{label(s)}: gap narrowing by BN at the same training accuracy, batch {rows}; smallest − "
+        evidence.append(f"{study.dataset_label(s)}: gap narrowing by BN at the same training accuracy, batch {rows}; smallest − "
                         f"largest batch {study.pm(difference)}; final gap with vs without BN {gaps}")
     scaling = ("learning rate scaled with the batch size" if config.scale_learning_rate else "the same learning rate")
     return judge(
@@ -537,7 +533,7 @@ def gap_table(config: Config, section: dict) -> Table:
             best = "yes" if r == m["best_rate_index"] else ""
             rows.append([LABELS[model], config.rate_labels[r], study.pm(d["train_accuracy"]),
                          study.pm(d["test_accuracy"]), study.pm(d["gap"]), study.pm(d["loss_gap"], 3), matched, best])
-    return Table(f"Train/test gap on {label(section)}",
+    return Table(f"Train/test gap on {study.dataset_label(section)}",
                  ["network", "Dropout", "train accuracy", "test accuracy", "accuracy gap", "loss gap",
                   "gap at matched training accuracy", "best rate"], rows,
                  caption=f"Mean ± std over {config.n_seeds} seeds after {config.steps:,} steps on "
@@ -554,7 +550,7 @@ def noise_table(config: Config, section: dict) -> Table:
         n = section["noise"][str(m)]
         rows.append([m, study.pm(n["logit_std"]), study.pm(n["probability_std"]),
                      f"{100 * np.mean(n['flip_rate']):.2f}% ± {100 * np.std(n['flip_rate'], ddof=1):.2f}%"])
-    return Table(f"Batch noise of the BN network on {label(section)}",
+    return Table(f"Batch noise of the BN network on {study.dataset_label(section)}",
                  ["mini-batch size m", "logit std", "std of the usual class's probability",
                   "predicted class changes"], rows,
                  caption=f"BN networks trained at batch {config.batch_size} without Dropout; {config.noise_draws} "
@@ -570,7 +566,7 @@ def batch_table(config: Config, section: dict) -> Table:
                      study.pm(b["none"]["test_accuracy"]), study.pm(b["batch"]["test_accuracy"]),
                      study.pm(b["none"]["gap"]), study.pm(b["batch"]["gap"]), study.pm(b["matched"]["narrowing"]),
                      study.pm(b["noise"]["logit_std"])])
-    return Table(f"Mini-batch size on {label(section)}",
+    return Table(f"Mini-batch size on {study.dataset_label(section)}",
                  ["batch size", "learning rate", "steps", "test accuracy without BN", "test accuracy with BN",
                   "final gap without BN", "final gap with BN", "gap narrowing by BN at matched training accuracy",
                   "BN logit std at its batch size"], rows,
@@ -598,7 +594,7 @@ def gap_figure(config: Config, sections: list[dict]) -> Figure:
             if key == "test_accuracy":
                 low = min(min(d["test_accuracy"]) for model in MODELS for d in s["models"][model]["dropout"])
                 ax.set_ylim(max(0.0, low - 0.03), 1.0)
-            ax.set_title(f"{label(s)}: {ylabel}", fontsize=10)
+            ax.set_title(f"{study.dataset_label(s)}: {ylabel}", fontsize=10)
             ax.legend(fontsize=8)
     figure.suptitle(f"After {config.steps:,} steps (mean ± std over {config.n_seeds} seeds)", fontsize=10)
     figure.tight_layout()
@@ -630,7 +626,7 @@ def noise_figure(config: Config, sections: list[dict]) -> Figure:
             log_batch_axis(ax, sorted({*sizes.tolist(), *own_sizes}))
             ax.set_xlabel("mini-batch size m")
             ax.set_ylabel(ylabel)
-            ax.set_title(f"{label(s)}: {ylabel}", fontsize=10)
+            ax.set_title(f"{study.dataset_label(s)}: {ylabel}", fontsize=10)
             ax.legend(fontsize=7)
     figure.suptitle(f"Batch noise: {config.noise_draws} random partitions of {config.noise_pool:,} training images\n"
                     f"(band: min–max over {config.n_seeds} seeds)", fontsize=10)
@@ -654,7 +650,7 @@ def batch_size_figure(config: Config, sections: list[dict]) -> Figure:
         for ax in (top, bottom):
             log_batch_axis(ax, sizes)
             ax.set_xlabel("training batch size")
-            ax.set_title(f"{label(s)}: {ax.get_ylabel()}", fontsize=10)
+            ax.set_title(f"{study.dataset_label(s)}: {ax.get_ylabel()}", fontsize=10)
             ax.legend(fontsize=8)
     scaling = "rate ∝ batch size" if config.scale_learning_rate else f"rate {config.learning_rate:g}"
     figure.suptitle(f"No Dropout, {config.steps * config.batch_size:,} examples seen, {scaling}\n"
@@ -687,7 +683,7 @@ def curves_figure(config: Config, sections: list[dict]) -> Figure:
                 ax.plot(s["steps"], np.mean(d["test_curves"], axis=0), color=colour,
                         label=f"Dropout {config.rate_labels[r]}: test")
                 ax.plot(s["steps"], np.mean(d["train_curves"], axis=0), color=colour, ls="--", label="train")
-            ax.set_title(f"{label(s)}, {LABELS[model]}", fontsize=10)
+            ax.set_title(f"{study.dataset_label(s)}, {LABELS[model]}", fontsize=10)
             ax.set_xlabel("training step")
             ax.set_ylabel("accuracy")
             ax.legend(fontsize=7, ncol=2)

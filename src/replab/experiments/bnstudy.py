@@ -120,9 +120,13 @@ def dataset_section(config: StudyConfig, digits: Digits, *trained: "Trained") ->
     }
 
 
+def dataset_label(section: dict) -> str:
+    return DATASET_LABELS[section["dataset"]]
+
+
 def data_note(section: dict) -> str:
     pixels = "binary pixels (the paper's §4.1)" if section["binary"] else "grey levels in [0, 1]"
-    return (f"{DATASET_LABELS[section['dataset']]} from {section['source']}: {section['n_train']:,} training and "
+    return (f"{dataset_label(section)} from {section['source']}: {section['n_train']:,} training and "
             f"{section['n_test']:,} test images, {pixels}; training took {section['train_seconds']:.1f} s "
             f"(+{section['compile_seconds']:.1f} s compiling).")
 
@@ -242,12 +246,18 @@ def pm(values, digits: int = 4) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
+def standard_error(values) -> float:
+    """Standard error of the mean over seeds (0 for a single value)."""
+    values = np.asarray(values, float)
+    return float(values.std(ddof=1) / np.sqrt(values.size)) if values.size > 1 else 0.0
+
+
 def paired_t(differences) -> float | None:
     """Paired t statistic of per-seed differences (None if they do not vary)."""
     d = np.asarray(differences, float)
     if d.size < 2 or d.std(ddof=1) == 0:
         return None
-    return float(d.mean() / (d.std(ddof=1) / np.sqrt(d.size)))
+    return float(d.mean() / standard_error(d))
 
 
 def critical_t(n: int) -> float:
@@ -261,7 +271,7 @@ def better(differences, margin: float = 0.0) -> bool | None:
     d = np.asarray(differences, float) - margin
     if d.size < 2:
         return None
-    error = d.std(ddof=1) / np.sqrt(d.size)
+    error = standard_error(d)
     if error == 0:
         return bool(d.mean() > 0) if d.mean() != 0 else None
     t = critical_t(d.size)
@@ -275,11 +285,6 @@ def better(differences, margin: float = 0.0) -> bool | None:
 def significance_note(n_seeds: int) -> str:
     return (f"'By more than t standard errors' is a paired t-test at 95% over the {n_seeds} seeds: t = "
             f"{critical_t(n_seeds):.2f} for {n_seeds - 1} degrees of freedom.")
-
-
-def first_step_reaching(steps: np.ndarray, curve: np.ndarray, target: float) -> int | None:
-    reached = np.flatnonzero(np.asarray(curve) >= target)
-    return int(steps[reached[0]]) if reached.size else None
 
 
 def combine(verdicts: list[bool | None]) -> bool | None:

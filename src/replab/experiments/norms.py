@@ -18,6 +18,7 @@ from replab.claims import Claim, judge
 from replab.data.mnist import Digits
 from replab.errors import check_positive_int, require
 from replab.experiments import bnstudy as study
+from replab.experiments.batchnorm import first_step_reaching
 from replab.experiments.base import Progress, Result, Table, no_progress
 from replab.nn.normalized_mlp import NORM_LABELS, NORMS, Member, NormalizedMLP, Options, forward
 
@@ -120,7 +121,7 @@ def summarize(config: Config, digits: Digits, trained: study.Trained) -> dict:
     target = best - config.target_within
     section = {
         **study.dataset_section(config, digits, trained),
-        "steps": steps.tolist(), "eval_images": min(config.eval_size, digits.n_test),
+        "steps": steps.tolist(),
         "best_mean_accuracy": best, "target_accuracy": target, "kinds": {},
     }
     for c, kind in enumerate(config.kinds):
@@ -132,7 +133,7 @@ def summarize(config: Config, digits: Digits, trained: study.Trained) -> dict:
             "curves": curves[c].tolist(),
             "train_accuracy": study.per_cell(trained.train_accuracy, n)[c].tolist(),
             "diverged_at": diverged[c].tolist(),
-            "steps_to_target": study.first_step_reaching(steps, curves[c].mean(axis=0), target),
+            "steps_to_target": first_step_reaching(steps, curves[c].mean(axis=0), target),
         }
     return section
 
@@ -178,8 +179,7 @@ def differences(section: dict, kind: str, other: str, measure: str = "final_accu
 
 
 def fmt_difference(d: np.ndarray) -> str:
-    error = d.std(ddof=1) / np.sqrt(d.size) if d.size > 1 else 0.0
-    return f"{d.mean():+.4f} (SE {error:.4f})"
+    return f"{d.mean():+.4f} (SE {study.standard_error(d):.4f})"
 
 
 VERDICT_WORDS = {True: "yes", False: "no", None: "unclear"}
@@ -215,7 +215,7 @@ def train_faster_claim(config: Config, sections: list[dict]) -> Claim:
         per_kind = {k: gains(differences(s, k, "none", "curve_mean"), config.tie_within)
                     for k in config.kinds if k != "none"}
         verdicts.append(study.combine(list(per_kind.values())))
-        evidence.append(f"{study.DATASET_LABELS[s['dataset']]}: " + "; ".join(
+        evidence.append(f"{study.dataset_label(s)}: " + "; ".join(
             f"{NORM_LABELS[k]} {fmt_difference(differences(s, k, 'none', 'curve_mean'))} → {VERDICT_WORDS[v]}"
             for k, v in per_kind.items()))
     return judge(
@@ -236,7 +236,7 @@ def bn_best_claim(config: Config, sections: list[dict]) -> Claim:
         above_bn = {k: study.better(differences(s, k, "batch"), config.tie_within) for k in rivals}
         verdicts.append(study.combine([negate(v) for v in above_bn.values()]))
         order = sorted(config.kinds, key=lambda k: -s["kinds"][k]["final_accuracy_mean"])
-        evidence.append(f"{study.DATASET_LABELS[s['dataset']]}: BatchNorm ranks {order.index('batch') + 1} of "
+        evidence.append(f"{study.dataset_label(s)}: BatchNorm ranks {order.index('batch') + 1} of "
                         f"{len(order)} by mean final accuracy; "
                         + "; ".join(f"{NORM_LABELS[k]} − BN {fmt_difference(differences(s, k, 'batch'))}"
                                     for k in rivals)
@@ -259,7 +259,7 @@ def batch_free_claim(config: Config, sections: list[dict], batch_free: list[str]
     for s in sections:
         per_kind = {k: study.better(differences(s, k, "batch"), margin=-config.tie_within) for k in batch_free}
         verdicts.append(study.combine(list(per_kind.values())))
-        evidence.append(f"{study.DATASET_LABELS[s['dataset']]}: " + "; ".join(
+        evidence.append(f"{study.dataset_label(s)}: " + "; ".join(
             f"{NORM_LABELS[k]} − BN {fmt_difference(differences(s, k, 'batch'))} → {VERDICT_WORDS[v]}"
             for k, v in per_kind.items()))
     return judge(
@@ -315,7 +315,7 @@ def notes(config: Config, sections: list[dict], timing: dict, skipped: list[str]
                "learning rate for every kind: a kind that prefers another rate is at a disadvantage here.")
     out.append(" ".join(settings_notes(config)))
     out.append(f"Time per step: training's own compiled step loop for {timing['networks']} networks of one kind "
-               f"(compiling excluded) on {study.DATASET_LABELS[timing['dataset']]}; the kinds take turns for "
+               f"(compiling excluded) on {study.dataset_label(timing)}; the kinds take turns for "
                f"{timing['rounds']} bursts of {timing['steps']} steps and each keeps its median burst. On a shared "
                "machine differences of ±10% are within timing noise.")
     return out + benchmark_note(config, sections)
@@ -333,7 +333,7 @@ def kinds_table(config: Config, section: dict, timing: dict) -> Table:
         rows.append([BENCHMARK_ROW, f"{study.FASHION_MLP_BENCHMARK:.3f}"] + [""] * 6)
     columns = ["normalisation", "final test accuracy", "accuracy averaged over training", "training accuracy",
                "steps to target", "diverged seeds", "ms per step", "time ÷ none"]
-    return Table(f"Normalisations on {study.DATASET_LABELS[section['dataset']]}", columns, rows,
+    return Table(f"Normalisations on {study.dataset_label(section)}", columns, rows,
                  caption=f"Mean ± std over {config.n_seeds} seeds; final accuracy on the {section['n_test']:,} test "
                          f"images, the curve on the first {section['eval_images']:,}; training accuracy on the first "
                          f"{min(config.train_eval_size, section['n_train']):,} training images; target "
@@ -350,7 +350,7 @@ def curves_figure(config: Config, sections: list[dict]) -> Figure:
     for ax, s in zip(axes, sections):
         curves = {NORM_LABELS[k]: np.asarray(s["kinds"][k]["curves"]) for k in config.kinds}
         colours = {NORM_LABELS[k]: COLOURS[k] for k in config.kinds}
-        study.curves_figure(s["steps"], curves, f"{study.DATASET_LABELS[s['dataset']]}",
+        study.curves_figure(s["steps"], curves, f"{study.dataset_label(s)}",
                             ylabel=f"test accuracy ({s['eval_images']:,} images)", ax=ax, colours=colours)
         ax.axhline(s["target_accuracy"], color="grey", lw=0.8, ls="--")
         if s["dataset"] == "fashion-mnist":
@@ -380,7 +380,7 @@ def accuracy_figure(config: Config, sections: list[dict]) -> Figure:
         ax.set_ylim(max(0.0, min(shown) - 0.05), min(1.0, max(shown) + 0.02))
         ax.set_xticks(x, [NORM_LABELS[k] for k in config.kinds], rotation=30, ha="right", fontsize=8)
         ax.set_ylabel("final test accuracy")
-        ax.set_title(study.DATASET_LABELS[s["dataset"]], fontsize=10)
+        ax.set_title(study.dataset_label(s), fontsize=10)
     figure.suptitle(f"After {config.steps:,} steps: mean ± std (dots: seeds)", fontsize=10)
     figure.tight_layout()
     return figure

@@ -178,3 +178,16 @@ def test_step_loop_trains_exactly_as_fit_does():
     assert seconds > 0 and loop.jit_compiled
     for together, alone in zip(fitted, [v.numpy() for v in tf.nest.flatten(params)]):
         np.testing.assert_allclose(alone, together, rtol=1e-6, atol=1e-7)
+
+
+def test_hashed_uniform_is_uniform_fixed_by_its_keys_and_the_same_under_xla():
+    from replab.nn.train import hashed_uniform
+
+    u = hashed_uniform([4, 50, 100], 0, 0, 2, 5).numpy()
+    assert u.dtype == np.float32 and 0 <= u.min() and u.max() < 1
+    assert abs(u.mean() - 0.5) < 0.01 and abs(u.std() - 12 ** -0.5) < 0.01
+    np.testing.assert_array_equal(u, hashed_uniform([4, 50, 100], 0, 0, 2, 5).numpy())
+    compiled = tf.function(lambda step: hashed_uniform([4, 50, 100], 0, 0, 2, step), jit_compile=True)
+    np.testing.assert_array_equal(compiled(tf.constant(5)).numpy(), u)
+    for other in ((0, 1, 2, 5), (0, 0, 2, 15), (1, 0, 2, 5)):  # another layer, step or seed: an unrelated stream
+        assert abs(np.corrcoef(u.ravel(), hashed_uniform([4, 50, 100], *other).numpy().ravel())[0, 1]) < 0.03

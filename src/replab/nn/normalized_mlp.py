@@ -30,7 +30,7 @@ import tensorflow as tf
 
 from replab.nn.init import gaussian
 from replab.nn.layers import dense
-from replab.nn.train import UINT32, _and, _int64, _xor, hash_uint32
+from replab.nn.train import hashed_uniform
 from replab.nn.mlp import init_mlp
 from replab.nn.norms import (
     batch_norm,
@@ -105,20 +105,6 @@ class Options:
     """Injected shift per unit and step: uniform in [−shift_range, shift_range]."""
     scale_range: float = 2.0
     """Injected scale per unit and step: log-uniform in [1/scale_range, scale_range]."""
-
-
-def uniform_draws(shape, seed, layer, purpose, step):
-    """Uniform numbers in [0, 1) for (seed, layer, purpose, step), from the integer hash nn.train shuffles with.
-
-    tf.random's stateless ops draw different numbers under XLA, and a run must not depend on whether it was
-    compiled; every one of the four keys enters through its own hash, so no two (layer, step) pairs share a stream.
-    """
-    stream = _int64(0)
-    for key in (seed, layer, purpose, step):
-        stream = hash_uint32(_and(hash_uint32(stream) + tf.cast(key, tf.int64), _int64(UINT32)))
-    index = tf.reshape(tf.range(tf.reduce_prod(shape), dtype=tf.int64), shape)
-    bits = hash_uint32(_xor(hash_uint32(index), stream))
-    return tf.cast(tf.bitwise.right_shift(bits, _int64(8)), tf.float32) / float(2**24)
 
 
 class NormalizedMLP:
@@ -235,7 +221,7 @@ def inject_shift(net: NormalizedMLP, layer: int, a, step, seed):
     """Santurkar et al.'s noisy BN: a·s + m for members with shift noise, s and m per unit, redrawn each step."""
     options = net.options
     features = int(a.shape[-1])
-    u = tf.cast(uniform_draws([2, net.population, 1, features], seed, layer, SHIFT_DRAWS, step), a.dtype)
+    u = tf.cast(hashed_uniform([2, net.population, 1, features], seed, layer, SHIFT_DRAWS, step), a.dtype)
     shift = options.shift_range * (2.0 * u[0] - 1.0)
     scale = tf.exp(np.log(options.scale_range) * (2.0 * u[1] - 1.0))
     return tf.where(net.shift_noise, a * scale + shift, a)
@@ -243,7 +229,7 @@ def inject_shift(net: NormalizedMLP, layer: int, a, step, seed):
 
 def drop_units(net: NormalizedMLP, layer: int, h, step, seed):
     """Inverted dropout with each member's own keep probability; members with rate 0 are untouched."""
-    u = tf.cast(uniform_draws(tf.shape(h, out_type=tf.int64), seed, layer, DROPOUT_DRAWS, step), h.dtype)
+    u = tf.cast(hashed_uniform(tf.shape(h, out_type=tf.int64), seed, layer, DROPOUT_DRAWS, step), h.dtype)
     return tf.where(u < net.keep, h / net.keep, tf.zeros_like(h))
 
 

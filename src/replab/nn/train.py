@@ -89,6 +89,20 @@ def epoch_permutation(seed, epoch, n):
     return tf.argsort(keys)
 
 
+def hashed_uniform(shape, *keys):
+    """float32 uniform numbers in [0, 1) of `shape`, fixed by the integer keys (e.g. seed, layer, purpose, step).
+
+    Like epoch_permutation, built from the integer hash rather than tf.random, so the numbers are the same with and
+    without XLA; each key enters through its own hash, so keys that differ anywhere give unrelated streams.
+    """
+    stream = _int64(0)
+    for key in keys:
+        stream = hash_uint32(_and(hash_uint32(stream) + tf.cast(key, tf.int64), _int64(UINT32)))
+    index = tf.reshape(tf.range(tf.reduce_prod(shape), dtype=tf.int64), shape)
+    bits = hash_uint32(_xor(hash_uint32(index), stream))
+    return tf.cast(_right(bits, _int64(8)), tf.float32) / float(2**24)
+
+
 def sequential_indices(step, batch_size, n):
     """Playground order: walk the data as stored, wrapping around at the end."""
     return (step * batch_size + tf.range(batch_size)) % n

@@ -3,7 +3,7 @@
 Workload: MLP 784-100-100-100-10 sigmoid, batch 60, plain SGD lr 0.5, softmax cross-entropy, on random
 binary MNIST-shaped data; BN (Dense without bias + BatchNormalization) before each hidden sigmoid.
   (1) the experiment's unit of work: one seed's baseline AND BN network, 50,000 steps. replab trains both
-      as one K=2 population in one graph (experiments.batchnorm.train); Keras trains two models one after
+      as one K=2 population in one graph (experiments.bn.batchnorm.train); Keras trains two models one after
       the other, so its rate for the pair is 1 / (1/rate_bn + 1/rate_plain).
   (2) the BN network alone: replab nn.fit on K=1 with nn.BatchNorm against Keras model.fit.
 Speeds are steps per second after warm-up (compiling excluded for both). Also prints the fraction of the
@@ -23,7 +23,7 @@ import tensorflow as tf  # noqa: E402
 
 from replab import nn  # noqa: E402
 from replab.data.mnist import Digits  # noqa: E402
-from replab.experiments import batchnorm  # noqa: E402
+from replab.experiments.bn import batchnorm  # noqa: E402
 
 SIZES = [784, 100, 100, 100, 10]
 BATCH, RATE = 60, 0.5

@@ -29,7 +29,7 @@ def assert_one_sentence_error(code, err, fragment):
     (["run", "gates", "--set", "colour=blue"], "unknown setting 'colour' for gates"),
     (["run", "gates", "--set", "svc_C=lots"], "setting 'svc_C' expects a number"),
     (["run", "gates", "--set", "justtext"], "--set expects key=value"),
-    (["run", "gates", "--seed", "-1"], "seed must be a non-negative integer"),
+    (["run", "gates", "--seed", "-1"], "seed must be an integer from 0 to"),
     (["run", "gates", "--seed", "abc"], "invalid int value"),
     (["run", "curves", "--set", "n_samples=500"], "1000"),
     (["run", "curves", "--set", "negative_shares=0.5,1.5"], "negative_shares"),

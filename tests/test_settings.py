@@ -37,7 +37,7 @@ def test_overrides_are_parsed_to_the_field_types():
     ({"mode": "medium"}, "must be one of fast, slow"),
     ({"levels": "0.5,x"}, "expects a number"),
     ({"rate": "2"}, r"rate must lie in \(0, 1\)"),
-    ({"seed": "-1"}, "non-negative"),
+    ({"seed": "-1"}, "seed must be an integer from 0 to"),
 ])
 def test_bad_overrides_raise_one_clear_config_error(overrides, message):
     with pytest.raises(ConfigError, match=message):

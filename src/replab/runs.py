@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from replab.errors import UserError
-from replab.experiments.base import Result, Scalars, config_to_dict
+from replab.experiments.base import Result, Scalars, config_to_dict, to_jsonable
 
 INCOMPLETE_PREFIX = ".incomplete-"
 
@@ -137,25 +137,6 @@ def software_versions() -> dict[str, str | None]:
         "tensorflow": version("tensorflow-cpu", "tensorflow"),
         "replab": version("replab"),
     }
-
-
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON types; numpy scalars and arrays converted, non-finite floats become None."""
-    if isinstance(value, dict):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    if value is None or isinstance(value, str):
-        return value
-    return str(value)
 
 
 # --- reading ---------------------------------------------------------------------------------------

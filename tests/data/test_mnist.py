@@ -237,7 +237,7 @@ def test_fashion_mnist_is_read_from_the_debian_folder_or_data_dir(isolated, monk
 def test_unknown_dataset_and_bad_settings_are_config_errors():
     with pytest.raises(ConfigError, match="dataset must be one of mnist, fashion-mnist, got 'cifar'"):
         load_digits("cifar")
-    with pytest.raises(ConfigError, match="seed must be a non-negative integer"):
+    with pytest.raises(ConfigError, match="seed must be an integer from 0 to"):
         load_digits(seed=-1)
     with pytest.raises(ConfigError, match="test_size must be a whole number"):
         load_digits(test_size=0.2)

@@ -1,7 +1,8 @@
-"""The experiments, one module each; import them directly, e.g. `from replab.experiments import gates`.
+"""The experiments and the one registry that maps CLI names to their modules.
 
-Every module exposes NAME, TITLE, QUESTION, a frozen `Config` (with `Config.quick()`) and
-`run(config, progress=None) -> Result`.
+Every module exposes NAME, TITLE, QUESTION, a frozen `Config` (with `Config.quick()` and `Config.from_dict()`)
+and `run(config, progress=None) -> Result`, composed of `measure`, `judge` and `present`.
+Load one by its CLI name with `load("bn-lr")`, or import it directly, e.g. `from replab.experiments import gates`.
 """
 
 from __future__ import annotations
@@ -11,14 +12,28 @@ from types import ModuleType
 
 from replab.errors import UserError
 
+MODULES: dict[str, str] = {
+    "gates": "replab.experiments.gates",
+    "curves": "replab.experiments.curves",
+    "regression": "replab.experiments.regression",
+    "batchnorm": "replab.experiments.bn.batchnorm",
+    "spiral": "replab.experiments.spiral",
+    "bn-lr": "replab.experiments.bn.bn_lr",
+    "bn-init": "replab.experiments.bn.bn_init",
+    "bn-gradients": "replab.experiments.bn.bn_gradients",
+    "bn-regularization": "replab.experiments.bn.bn_regularization",
+    "norms": "replab.experiments.bn.norms",
+    "bn-ics": "replab.experiments.bn.bn_ics",
+}
+"""CLI name -> module, in the order `replab list` and the report show them."""
 BN_STUDY: tuple[str, ...] = ("bn-lr", "bn-init", "bn-gradients", "bn-regularization", "norms", "bn-ics")
-"""The Batch Normalization study (issue 5): six experiments, runnable together as `replab run bn-study`."""
-EXPERIMENTS: tuple[str, ...] = ("gates", "curves", "regression", "batchnorm", "spiral", *BN_STUDY)
+"""The Batch Normalization study: six experiments, runnable together as `replab run bn-study`."""
+EXPERIMENTS: tuple[str, ...] = tuple(MODULES)
 GROUPS: dict[str, tuple[str, ...]] = {"all": EXPERIMENTS, "bn-study": BN_STUDY}
 
 
 def load(name: str) -> ModuleType:
-    """The experiment module called `name`."""
-    if name not in EXPERIMENTS:
+    """The experiment module called `name` on the command line."""
+    if name not in MODULES:
         raise UserError(f"unknown experiment '{name}'; choose from: {', '.join(EXPERIMENTS)}")
-    return importlib.import_module(f"replab.experiments.{name.replace('-', '_')}")
+    return importlib.import_module(MODULES[name])

@@ -1,15 +1,27 @@
-"""What every experiment shares: the Result it returns, its tables, progress callbacks and settings parsing."""
+"""What every experiment shares: its Config base, Measurements, Presentation and the Result they compose,
+tables, progress callbacks and settings parsing.
+
+An experiment is measure → judge → present:
+
+    def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
+        config = config or Config()
+        measurements = measure(config, progress)
+        return compose(config, measurements, judge(config, measurements), present(config, measurements))
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
-from replab.claims import Claim
-from replab.errors import ConfigError
+import numpy as np
+
+from replab.claims import Claim, verdict_counts
+from replab.errors import ConfigError, check_seed, require
 
 Progress = Callable[[float, float, str], None]
 """progress(done, total, description): called by experiments as work advances."""
@@ -38,6 +50,72 @@ Scalars = dict[str, dict[str, list[tuple[int, float]]]]
 """TensorBoard series: run name -> tag -> [(step, value), ...]."""
 
 
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """What every experiment's Config shares: the seed (one range, checked here) and the quick mark.
+
+    Subclasses are frozen dataclasses whose every field has a default that reproduces the full experiment;
+    their `__post_init__` calls this one first.
+    """
+
+    seed: int = 0
+    """Picks the seed set: every random choice of the run derives from it (`replab.seeds.derived_seed`)."""
+    quick: bool = False
+    """Set by Config.quick(): a smoke test, marked as such in its results; its verdicts never stand for a full run."""
+
+    def __post_init__(self) -> None:
+        check_seed(self.seed)
+        require(isinstance(self.quick, bool), f"quick must be true or false, got {self.quick!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":
+        """The Config a saved config.json describes (JSON lists become tuples; unknown keys are refused)."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a {cls.__module__} configuration must be a JSON object, got {type(data).__name__}")
+        hints = typing.get_type_hints(cls)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                              f"known settings: {', '.join(sorted(known))}")
+        return cls(**{key: _from_json(value, hints[key]) for key, value in data.items()})
+
+
+def _from_json(value: Any, annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in args if arg is not type(None)]
+        return None if value is None else _from_json(value, options[0])
+    if origin is tuple and isinstance(value, list):
+        item_type = args[0] if args else Any
+        return tuple(_from_json(item, item_type) for item in value)
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Base of every experiment's measurements: a frozen dataclass of numpy values, computed, never written."""
+
+    def to_metrics(self) -> dict[str, Any]:
+        """result.json's metrics: every field as plain JSON values."""
+        return to_jsonable({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+
+@dataclass
+class Presentation:
+    """What a reader sees besides the claims: tables, figures with sentence captions, notes, TensorBoard series."""
+
+    tables: list[Table] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    scalars: Scalars = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
+    """Figure name -> one sentence saying what the figure shows."""
+
+
 @dataclass
 class Result:
     metrics: dict[str, Any]
@@ -46,6 +124,46 @@ class Result:
     claims: list[Claim]
     notes: list[str] = field(default_factory=list)
     scalars: Scalars = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
+    quick: bool = False
+
+    def __repr__(self) -> str:
+        counts = verdict_counts(self.claims)
+        checks = sum(claim.kind == "check" for claim in self.claims)
+        tally = ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
+        return (f"Result({tally}; {checks} checks; {len(self.tables)} tables; figures {list(self.figures)}"
+                f"{'; quick' if self.quick else ''})")
+
+
+def compose(config: ExperimentConfig, measurements: Measurements, claims: list[Claim],
+            presentation: Presentation) -> Result:
+    """The Result of one run: measurements as metrics, decided claims, and the presentation."""
+    for claim in claims:
+        if claim.verdict is None:
+            raise ValueError(f"finding '{claim.id}' was never decided; judge() must end with claims.decide(...)")
+    return Result(measurements.to_metrics(), presentation.tables, presentation.figures, claims, presentation.notes,
+                  presentation.scalars, presentation.captions, bool(getattr(config, "quick", False)))
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types; numpy scalars and arrays converted, non-finite floats become None."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    if isinstance(value, dict):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
 
 
 # --- settings from the command line -------------------------------------------------------------

@@ -6,7 +6,8 @@ import tensorflow as tf
 
 from replab.data.mnist import load_digits
 from replab.errors import ConfigError
-from replab.experiments import bn_ics, load
+from replab.experiments import load
+from replab.experiments.bn import bn_ics
 from replab.nn.normalized_mlp import Member, NormalizedMLP
 from tests.helpers import paired_t_verdict
 

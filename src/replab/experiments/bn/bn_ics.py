@@ -21,8 +21,8 @@ from matplotlib.figure import Figure
 from replab.claims import Claim, judge
 from replab.data.mnist import Digits
 from replab.errors import check_positive_int, require
-from replab.experiments import bnstudy as study
-from replab.experiments.batchnorm import first_step_reaching
+from replab.experiments.bn import study
+from replab.experiments.bn.batchnorm import first_step_reaching
 from replab.experiments.base import Progress, Result, Table, no_progress
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
 

@@ -18,7 +18,7 @@ from replab import nn
 from replab.claims import Claim, judge
 from replab.data.mnist import Digits
 from replab.errors import require
-from replab.experiments import bnstudy as study
+from replab.experiments.bn import study
 from replab.experiments.base import Progress, Result, Table, no_progress
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
 

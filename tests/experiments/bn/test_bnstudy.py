@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from replab.errors import ConfigError
-from replab.experiments import bnstudy
+from replab.experiments.bn import study as bnstudy
 from replab.experiments.base import apply_overrides
 
 
@@ -41,7 +41,7 @@ def test_per_cell_splits_the_member_axis_cell_major():
 
 @pytest.mark.parametrize("setting, message", [
     ({"n_seeds": "2"}, "n_seeds must be an integer of at least 3"),
-    ({"seed": "10000000000000000"}, "seed must be below 2**31"),
+    ({"seed": "10000000000000000"}, "seed must be an integer from 0 to"),
     ({"datasets": "mnist,mnist"}, "datasets must list mnist and/or fashion-mnist once each"),
     ({"record_every": "9999"}, "record_every (9999) exceeds steps"),
 ])

@@ -6,7 +6,8 @@ import tensorflow as tf
 
 from replab.data.mnist import load_digits
 from replab.errors import ConfigError
-from replab.experiments import batchnorm, load
+from replab.experiments import load
+from replab.experiments.bn import batchnorm
 from replab.experiments.base import apply_overrides
 
 

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from replab.claims import Claim, judge
 from replab.data.mnist import Digits
 from replab.errors import require
-from replab.experiments import bnstudy as study
+from replab.experiments.bn import study
 from replab.experiments.base import Progress, Result, Table, no_progress
 from replab.nn.jacobians import gradient_norms, layer_singular_values
 from replab.nn.normalized_mlp import Member, NormalizedMLP

@@ -58,7 +58,6 @@ class StudyConfig:
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
-        require(self.seed < 2**31, f"seed must be below 2**31 (2,147,483,648), got {self.seed}")
         require(len(self.datasets) >= 1 and all(d in DATASETS for d in self.datasets)
                 and len(set(self.datasets)) == len(self.datasets),
                 f"datasets must list mnist and/or fashion-mnist once each, got {', '.join(self.datasets) or 'nothing'}")

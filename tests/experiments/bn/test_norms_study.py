@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from replab.errors import ConfigError
-from replab.experiments import bnstudy, load, norms
+from replab.experiments import load
+from replab.experiments.bn import norms
+from replab.experiments.bn import study as bnstudy
 from replab.nn.normalized_mlp import NORMS, blocks_of
 from tests.helpers import paired_t_verdict
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from replab.errors import ConfigError
-from replab.experiments import bn_lr, load
+from replab.experiments import load
+from replab.experiments.bn import bn_lr
 from replab.experiments.base import apply_overrides
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from replab.errors import ConfigError
-from replab.experiments import bn_init
+from replab.experiments.bn import bn_init
 from replab.experiments.base import apply_overrides
 from tests.helpers import VERDICT_WORDS, paired_t_verdict
 

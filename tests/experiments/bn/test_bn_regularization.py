@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from replab.data.mnist import Digits
 from replab.errors import ConfigError
-from replab.experiments import bn_regularization as reg
+from replab.experiments.bn import bn_regularization as reg
 from replab.experiments import load
 from replab.nn.normalized_mlp import Member, NormalizedMLP, forward
 from tests.helpers import VERDICT_WORDS, paired_t_verdict

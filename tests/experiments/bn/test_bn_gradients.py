@@ -6,7 +6,9 @@ from matplotlib.figure import Figure
 
 from replab.data.mnist import Digits
 from replab.errors import ConfigError
-from replab.experiments import bn_gradients, bnstudy, load
+from replab.experiments import load
+from replab.experiments.bn import bn_gradients
+from replab.experiments.bn import study as bnstudy
 from tests.helpers import VERDICT_WORDS, paired_t_verdict
 
 

@@ -1,20 +1,72 @@
+import json
+
+import numpy as np
 import pytest
 
-from replab.claims import Claim, judge, verdict_counts
+from replab import stats
+from replab.claims import Claim, EvidenceBase, Stability, check, decide, finding, verdict_counts
+
+BETTER = np.array([0.90, 0.91, 0.92, 0.90, 0.93])
+WORSE = BETTER - np.array([0.02, 0.03, 0.02, 0.025, 0.03])
 
 
-@pytest.mark.parametrize("holds, verdict", [(True, "holds"), (False, "fails"), (None, "inconclusive")])
-def test_judge_maps_measurement_to_verdict(holds, verdict):
-    claim = judge("c", "statement", holds, "x = 1")
-    assert claim.verdict == verdict
-    assert Claim.from_dict(claim.to_dict()) == claim
+def faster(*tests, base=EvidenceBase()):
+    return finding("c", "A beats B", effect="A − B", direction="greater", tests=tests, evidence="e", base=base)
 
 
-def test_a_claim_rejects_an_unknown_verdict():
+def test_a_finding_is_pending_until_decided_and_then_round_trips_through_json():
+    claim = faster(stats.paired(BETTER, WORSE, "MNIST"))
+    assert claim.verdict is None
+    with pytest.raises(ValueError, match="never decided"):
+        claim.to_dict()
+    [decided] = decide([claim])
+    assert decided.verdict == "holds" and decided.tests[0].p_adjusted is not None
+    again = Claim.from_dict(json.loads(json.dumps(decided.to_dict())))
+    assert again.verdict == "holds" and again.tests[0].p_adjusted == pytest.approx(decided.tests[0].p_adjusted)
+
+
+def test_benjamini_hochberg_spans_every_finding_of_the_run():
+    weak = np.array([0.02, -0.01, 0.03, 0.0, 0.025, -0.005, 0.03, 0.01])
+    alone = decide([faster(stats.one_sample(weak, "x"))])[0]
+    crowd = decide([faster(stats.one_sample(weak, "x"))] +
+                   [faster(stats.one_sample(np.array([0.1, -0.1, 0.05, -0.05]), f"n{i}")) for i in range(5)])[0]
+    assert crowd.tests[0].p_adjusted > alone.tests[0].p_adjusted
+
+
+def test_a_claim_on_two_datasets_needs_both_and_records_the_missing_one():
+    both = decide([faster(stats.paired(BETTER, WORSE, "MNIST"), stats.paired(WORSE, BETTER, "Fashion-MNIST"))])[0]
+    assert both.verdict == "fails"
+    base = EvidenceBase(datasets=("MNIST",), skipped=("Fashion-MNIST",), seeds=5)
+    partial = decide([faster(stats.paired(BETTER, WORSE, "MNIST"), base=base)])[0]
+    assert "1 of 2 datasets" in partial.to_dict()["base_text"] and "Fashion-MNIST missing" in partial.base.describe()
+
+
+def test_an_untestable_comparison_is_inconclusive_and_says_why():
+    claim = decide([faster(stats.unavailable("99/1", "only 2 positives in the test set"))])[0]
+    assert claim.verdict == "inconclusive" and "only 2 positives" in claim.reason
+
+
+def test_checks_are_counted_apart_from_findings():
+    claims = decide([faster(stats.paired(BETTER, WORSE, "MNIST")), check("k", "a theorem", passed=True, evidence="")])
+    assert verdict_counts(claims) == {"holds": 1, "fails": 0, "inconclusive": 0}
+    assert verdict_counts(claims, "check") == {"holds": 1, "fails": 0, "inconclusive": 0}
+    assert claims[1].headline == "check holds"
+
+
+def test_a_quick_base_is_described_as_a_smoke_test():
+    assert "smoke test" in EvidenceBase(seeds=3, quick=True).describe()
+
+
+def test_stability_flags_a_verdict_that_changes_between_seed_sets():
+    stability = Stability((0, 1, 2), ("holds", "holds", "inconclusive"))
+    assert not stability.stable and stability.agreement == pytest.approx(2 / 3)
+    assert "UNSTABLE" in stability.describe()
+
+
+def test_a_claim_rejects_an_unknown_verdict_kind_or_a_finding_without_tests():
     with pytest.raises(ValueError, match="verdict"):
         Claim("c", "s", "probably", "e")
-
-
-def test_verdict_counts():
-    claims = [judge("a", "s", True, ""), judge("b", "s", True, ""), judge("c", "s", None, "")]
-    assert verdict_counts(claims) == {"holds": 2, "fails": 0, "inconclusive": 1}
+    with pytest.raises(ValueError, match="kind"):
+        Claim("c", "s", "holds", "e", kind="hunch")
+    with pytest.raises(ValueError, match="needs at least one test"):
+        finding("c", "s", effect="", direction="greater", tests=[])

@@ -130,8 +130,8 @@ def proportion(successes: int, n: int, label: str, *, null: float = 0.5) -> Test
         return unavailable(label, "no trials", null=null)
     greater = scipy.stats.binomtest(int(successes), int(n), null, alternative="greater")
     less = scipy.stats.binomtest(int(successes), int(n), null, alternative="less")
-    interval = greater.proportion_ci(CONFIDENCE, method="wilson")
-    return Test(label, successes / n, float(interval.low), float(interval.high), float(greater.pvalue),
+    low, high = wilson(successes, n)
+    return Test(label, successes / n, low, high, float(greater.pvalue),
                 float(less.pvalue), int(n), "exact binomial (Wilson CI)", null=null)
 
 

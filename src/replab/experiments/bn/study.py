@@ -19,9 +19,12 @@ import tensorflow as tf
 from matplotlib.figure import Figure
 
 from replab import nn
+from replab.claims import EvidenceBase
 from replab.data.mnist import Digits, load_digits
-from replab.errors import UserError, check_positive_int, check_seed, require
+from replab.errors import UserError, check_finite, check_positive_int, require
+from replab.experiments.base import ExperimentConfig
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
+from replab.nn.population import Grid
 
 DATASETS = ("mnist", "fashion-mnist")
 DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -34,8 +37,8 @@ FASHION_MLP_BENCHMARK = 0.871
 
 
 @dataclass(frozen=True)
-class StudyConfig:
-    """The settings every study shares; each study's Config adds its own."""
+class StudyConfig(ExperimentConfig):
+    """The settings every study shares (besides ExperimentConfig's seed and quick); each study's Config adds its own."""
 
     datasets: tuple[str, ...] = DATASETS
     """Fashion-MNIST is skipped, with a note, when it is not installed (apt-get install dataset-fashion-mnist)."""
@@ -54,25 +57,28 @@ class StudyConfig:
     """Test examples scored at every record point (the final accuracy uses the whole test set)."""
     train_eval_size: int = 5000
     """Training examples scored at the end (training accuracy and loss, for the train/test gap)."""
-    seed: int = 0
 
     def __post_init__(self) -> None:
-        check_seed(self.seed)
+        super().__post_init__()
         require(len(self.datasets) >= 1 and all(d in DATASETS for d in self.datasets)
                 and len(set(self.datasets)) == len(self.datasets),
                 f"datasets must list mnist and/or fashion-mnist once each, got {', '.join(self.datasets) or 'nothing'}")
         require(isinstance(self.binarize_mnist, bool), f"binarize_mnist must be true or false, got {self.binarize_mnist!r}")
         require(len(self.hidden) >= 1 and all(isinstance(w, int) and w >= 1 for w in self.hidden),
                 f"hidden must list one or more positive layer widths, got {self.hidden}")
+        require(all(w <= MAX_WIDTH for w in self.hidden) and len(self.hidden) <= MAX_DEPTH,
+                f"hidden must list at most {MAX_DEPTH} layers of at most {MAX_WIDTH} units, got {self.hidden}")
+        check_finite("weight_std", self.weight_std)
+        check_finite("learning_rate", self.learning_rate)
         require(0 < self.weight_std <= 10, f"weight_std must lie in (0, 10], got {self.weight_std}")
         require(0 < self.learning_rate <= 100, f"learning_rate must lie in (0, 100], got {self.learning_rate}")
-        check_positive_int("batch_size", self.batch_size, minimum=2)
-        check_positive_int("steps", self.steps)
-        check_positive_int("record_every", self.record_every)
+        check_positive_int("batch_size", self.batch_size, minimum=2, maximum=60_000)
+        check_positive_int("steps", self.steps, maximum=1_000_000)
+        check_positive_int("record_every", self.record_every, maximum=1_000_000)
         require(self.record_every <= self.steps, f"record_every ({self.record_every}) exceeds steps ({self.steps})")
-        check_positive_int("n_seeds", self.n_seeds, minimum=3)  # claims are judged over seeds: mean ± std, t-test
-        check_positive_int("eval_size", self.eval_size, minimum=10)
-        check_positive_int("train_eval_size", self.train_eval_size, minimum=10)
+        check_positive_int("n_seeds", self.n_seeds, minimum=3, maximum=100)  # claims are judged over seeds
+        check_positive_int("eval_size", self.eval_size, minimum=10, maximum=70_000)
+        check_positive_int("train_eval_size", self.train_eval_size, minimum=10, maximum=70_000)
         require(not self.data_dir or Path(self.data_dir).expanduser().exists(),
                 f"data_dir {self.data_dir} does not exist; pass a folder holding MNIST's four IDX files or mnist.npz")
 
@@ -81,8 +87,10 @@ class StudyConfig:
         return [784, *self.hidden, 10]
 
 
-QUICK = dict(datasets=("mnist",), steps=300, record_every=100, n_seeds=3, eval_size=500, train_eval_size=1000)
-"""The settings a study's Config.quick() starts from: MNIST only, a few hundred steps, still 3 seeds."""
+QUICK = dict(datasets=("mnist",), steps=300, record_every=100, n_seeds=3, eval_size=500, train_eval_size=1000,
+             quick=True)
+"""The settings a study's Config.quick() starts from: MNIST only, a few hundred steps, still 3 seeds, marked quick."""
+MAX_WIDTH, MAX_DEPTH = 4096, 16
 
 
 # --- data ------------------------------------------------------------------------------------------------------
@@ -119,27 +127,84 @@ def dataset_section(config: StudyConfig, digits: Digits, *trained: "Trained") ->
     }
 
 
-def dataset_label(section: dict) -> str:
-    return DATASET_LABELS[section["dataset"]]
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What every study records about a dataset and how fast its populations trained (typed dataset_section)."""
+
+    dataset: str
+    source: str
+    n_train: int
+    n_test: int
+    binary: bool
+    eval_images: int
+    steps_per_second: tuple[float, ...]
+    train_seconds: float
+    compile_seconds: float
+
+    @property
+    def label(self) -> str:
+        return DATASET_LABELS[self.dataset]
 
 
-def data_note(section: dict) -> str:
-    pixels = "binary pixels (the paper's §4.1)" if section["binary"] else "grey levels in [0, 1]"
-    return (f"{dataset_label(section)} from {section['source']}: {section['n_train']:,} training and "
-            f"{section['n_test']:,} test images, {pixels}; training took {section['train_seconds']:.1f} s "
-            f"(+{section['compile_seconds']:.1f} s compiling).")
+def dataset_info(config: StudyConfig, digits: Digits, *trained: "Trained") -> DatasetInfo:
+    """dataset_section as a frozen dataclass, for a study's Measurements."""
+    s = dataset_section(config, digits, *trained)
+    return DatasetInfo(s["dataset"], s["source"], s["n_train"], s["n_test"], s["binary"], s["eval_images"],
+                       tuple(float(v) for v in s["steps_per_second"]), s["train_seconds"], s["compile_seconds"])
+
+
+def _dataset_name(section) -> str:
+    if isinstance(section, str):
+        return section
+    if isinstance(section, dict):
+        return section["dataset"]
+    return section.dataset
+
+
+def dataset_label(section) -> str:
+    """'MNIST' / 'Fashion-MNIST' for a section (dict or DatasetInfo-like with `.dataset`) or a dataset name."""
+    return DATASET_LABELS[_dataset_name(section)]
+
+
+def evidence_base(config: StudyConfig, sections, *, examples: int | None = None,
+                  seeds: int | None = None) -> EvidenceBase:
+    """The one EvidenceBase of a BN study's claims: the datasets judged (one per section, by label), the datasets the
+    config asked for that were skipped because not installed, the seeds (config.n_seeds unless given) and quick.
+
+    `sections` may be section dicts, objects with a `.dataset` attribute (DatasetInfo, a study's per-dataset
+    measurements) or dataset names."""
+    judged = [_dataset_name(s) for s in sections]
+    return EvidenceBase(datasets=tuple(DATASET_LABELS[d] for d in judged),
+                        skipped=tuple(DATASET_LABELS[d] for d in config.datasets if d not in judged),
+                        seeds=config.n_seeds if seeds is None else seeds, examples=examples,
+                        quick=config.quick)
+
+
+def data_note(section) -> str:
+    s = section if isinstance(section, dict) else section.__dict__
+    pixels = "binary pixels (the paper's §4.1)" if s["binary"] else "grey levels in [0, 1]"
+    return (f"{dataset_label(section)} from {s['source']}: {s['n_train']:,} training and "
+            f"{s['n_test']:,} test images, {pixels}; training took {s['train_seconds']:.1f} s "
+            f"(+{s['compile_seconds']:.1f} s compiling).")
 
 
 # --- training a population of cells -------------------------------------------------------------------------
 
 
+def grid(config: StudyConfig, cells) -> Grid:
+    """The study's cells × config.n_seeds as one population (replab.nn.population.Grid): member c·n_seeds + s is
+    cell c, seed s, whose seed derives from config.seed."""
+    return Grid.of(cells, config.n_seeds, config.seed)
+
+
 def member_seed(config: StudyConfig, seed_index: int) -> int:
-    return config.seed * 1000 + seed_index
+    """The seed of seed index s, the same for every cell (Grid.seed_of)."""
+    return Grid.of([None], config.n_seeds, config.seed).seed_of(seed_index)
 
 
 def population(cells: list[Member], n_seeds: int) -> list[Member]:
-    """Cell-major: member c·n_seeds + s is cell c, seed s."""
-    return [cell for cell in cells for _ in range(n_seeds)]
+    """Cell-major: member c·n_seeds + s is cell c, seed s (Grid.members)."""
+    return Grid.of(cells, n_seeds).members()
 
 
 @dataclass
@@ -193,9 +258,8 @@ def train_cells(config: StudyConfig, digits: Digits, cells: list[Member], *, lea
                 extra_metrics: MetricsFactory | None = None) -> Trained:
     """Train every cell for every seed as one population; learning_rates holds one rate per cell (default: the
     config's rate for all)."""
-    members = population(cells, config.n_seeds)
-    seeds = [member_seed(config, s) for _ in cells for s in range(config.n_seeds)]
-    net = NormalizedMLP(config.layer_sizes, members, seeds, options)
+    cells_grid = grid(config, cells)
+    net = NormalizedMLP(config.layer_sizes, cells_grid.members(), cells_grid.member_seeds(), options)
     rates = np.repeat(np.asarray(learning_rates if learning_rates is not None else [config.learning_rate] * len(cells),
                                  np.float32), config.n_seeds)
     batch_size = batch_size or config.batch_size
@@ -229,9 +293,11 @@ def train_cells(config: StudyConfig, digits: Digits, cells: list[Member], *, lea
 
 
 def per_cell(values: np.ndarray, n_seeds: int) -> np.ndarray:
-    """(..., K) -> (..., cells, seeds)."""
+    """(..., K) -> (..., cells, seeds) (Grid.per_cell, for a population of K = cells · n_seeds members)."""
     values = np.asarray(values)
-    return values.reshape(*values.shape[:-1], -1, n_seeds)
+    cells = values.shape[-1] // n_seeds
+    require(cells * n_seeds == values.shape[-1], f"{values.shape[-1]} members do not split into {n_seeds} seeds")
+    return Grid.of(range(cells), n_seeds).per_cell(values)
 
 
 def mean_std(values) -> tuple[float, float]:

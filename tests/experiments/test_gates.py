@@ -11,6 +11,7 @@ from sklearn.svm import SVC
 from replab.errors import ConfigError
 from replab.experiments import gates
 from replab.experiments.base import apply_overrides
+from replab.seeds import MAX_SEED
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
 TRUTH_TABLES = {  # written out by hand, rows in the order of X
@@ -136,6 +137,7 @@ def test_quick_run_has_every_figure_table_and_claim(quick):
     assert len(quick.figures["decision_regions"].axes) == 6 * 3
     assert len(quick.figures["separating_lines"].axes) == 6
     assert claims_by_id(quick).keys() == CLAIM_IDS
+    assert all(claim.kind == "check" for claim in quick.claims)
     assert [table.title for table in quick.tables] == [
         "Predictions", "Accuracy", "Logistic regression coefficients", "Linear separability (LP)"]
     assert quick.notes
@@ -221,6 +223,12 @@ def test_subset_without_xor_leaves_xor_claims_inconclusive():
     assert len(result.figures["decision_regions"].axes) == 2 * 3
 
 
+def test_quick_run_is_marked_quick_end_to_end(quick):
+    assert quick.quick
+    assert all(claim.base.quick for claim in quick.claims)
+    assert not gates.run(gates.Config(gates=("AND",), grid_resolution=5)).quick
+
+
 def test_progress_reaches_its_total():
     calls = []
     gates.run(gates.Config(gates=("XOR",), grid_resolution=5), lambda done, total, text: calls.append((done, total)))
@@ -244,8 +252,12 @@ def test_same_config_gives_same_metrics(quick):
     {"default_lr_C": -1.0},
     {"svc_C": 0},
     {"lr_C": float("nan")},
+    {"svc_C": float("inf")},
     {"lr_max_iter": 0},
+    {"lr_max_iter": 10**9},
     {"grid_resolution": 1},
+    {"grid_resolution": 100_000},
+    {"quick": "yes"},
 ])
 def test_bad_config_raises_one_sentence(changes):
     with pytest.raises(ConfigError) as error:
@@ -256,6 +268,19 @@ def test_bad_config_raises_one_sentence(changes):
 def test_unknown_gate_message_names_the_choices():
     with pytest.raises(ConfigError, match="XNOR"):
         gates.Config(gates=("MAYBE",))
+
+
+def test_scikit_learn_seeds_stay_below_two_to_the_32():
+    config = gates.Config(seed=MAX_SEED)
+    seeds = {model.random_state for model in gates.build_models(config).values()}
+    assert all(0 <= seed < 2**32 for seed in seeds)
+
+
+def test_quick_config_is_quick_and_replays_from_its_dict():
+    config = gates.Config.quick()
+    assert config.quick and config.grid_resolution == 20
+    assert gates.Config.from_dict({"gates": ["AND", "XOR"], "lr_C": 10, "quick": True}) == gates.Config(
+        gates=("AND", "XOR"), lr_C=10.0, quick=True)
 
 
 def test_settings_parse_from_the_command_line():

@@ -3,6 +3,10 @@
 Each gate is four points. A linear program decides whether a line separates them and, when none
 does, returns a certificate (the theorem of the alternative) that proves it; the models' training
 accuracies are then compared with that verdict.
+
+Nothing here is sampled: the four rows are the whole truth table, the solvers are deterministic, and training
+accuracy is measured on those same rows. Every claim is therefore a check (an exact computation, or a theorem
+such as the LP's certificate), never a statistical finding.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.svm import SVC
 
-from replab.claims import Claim, judge
-from replab.errors import check_positive_int, check_seed, require
-from replab.experiments.base import Progress, Result, Table, no_progress
+from replab.claims import Claim, EvidenceBase, check, decide
+from replab.errors import check_finite, check_positive_int, require
+from replab.experiments import base
+from replab.experiments.base import ExperimentConfig, Presentation, Progress, Result, Table, compose, no_progress
+from replab.seeds import derived_seed
 
 NAME = "gates"
 TITLE = "Logic gates: which can logistic regression and an RBF SVC learn, and why"
@@ -46,6 +52,8 @@ MODELS = ("logistic_seed", "logistic_default", "svc_rbf")
 LOGISTIC_MODELS = ("logistic_seed", "logistic_default")
 PLOT_RANGE = (-0.5, 1.5)
 COLOUR_KEY = "red: output 0, blue: output 1"
+MAX_ITER_LIMIT = 1_000_000
+MAX_GRID_RESOLUTION = 1000
 
 
 def truth_table(gate: str) -> tuple[np.ndarray, np.ndarray]:
@@ -58,13 +66,12 @@ def truth_table(gate: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_positive_number(name: str, value: float) -> None:
-    require(isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value) and value > 0,
-            f"{name} must be a positive number, got {value!r}")
+    check_finite(name, value)
+    require(value > 0, f"{name} must be a positive number, got {value!r}")
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     gates: tuple[str, ...] = tuple(GATES)
     lr_C: float = 1000.0
     """Inverse regularisation strength of the seed's logistic regression."""
@@ -75,10 +82,9 @@ class Config:
     svc_C: float = 1000.0
     grid_resolution: int = 200
     """Points per axis of the grid the decision-region figure is evaluated on."""
-    seed: int = 0
 
     def __post_init__(self) -> None:
-        check_seed(self.seed)
+        super().__post_init__()
         require(isinstance(self.gates, tuple) and len(self.gates) > 0,
                 f"gates must list at least one of {', '.join(GATES)}")
         for gate in self.gates:
@@ -87,22 +93,28 @@ class Config:
         _check_positive_number("lr_C", self.lr_C)
         _check_positive_number("default_lr_C", self.default_lr_C)
         _check_positive_number("svc_C", self.svc_C)
-        check_positive_int("lr_max_iter", self.lr_max_iter)
-        check_positive_int("default_lr_max_iter", self.default_lr_max_iter)
-        check_positive_int("grid_resolution", self.grid_resolution, minimum=2)
+        check_positive_int("lr_max_iter", self.lr_max_iter, maximum=MAX_ITER_LIMIT)
+        check_positive_int("default_lr_max_iter", self.default_lr_max_iter, maximum=MAX_ITER_LIMIT)
+        check_positive_int("grid_resolution", self.grid_resolution, minimum=2, maximum=MAX_GRID_RESOLUTION)
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(grid_resolution=20)
+        return cls(grid_resolution=20, quick=True)
+
+
+def model_seed(config: Config) -> int:
+    """The random_state handed to scikit-learn (below 2**32, as it requires)."""
+    return derived_seed(config.seed, 0)
 
 
 def build_models(config: Config) -> dict[str, ClassifierMixin]:
+    seed = model_seed(config)
     return {
         "logistic_seed": LogisticRegression(solver="lbfgs", C=config.lr_C, max_iter=config.lr_max_iter,
-                                            random_state=config.seed),
+                                            random_state=seed),
         "logistic_default": LogisticRegression(C=config.default_lr_C, max_iter=config.default_lr_max_iter,
-                                               random_state=config.seed),
-        "svc_rbf": SVC(kernel="rbf", gamma="scale", C=config.svc_C, random_state=config.seed),
+                                               random_state=seed),
+        "svc_rbf": SVC(kernel="rbf", gamma="scale", C=config.svc_C, random_state=seed),
     }
 
 
@@ -190,100 +202,209 @@ def separability(X: np.ndarray, y: np.ndarray) -> Separability:
     return Separability(False, None, None, tuple(float(value) for value in certificate))
 
 
-# --- fitting ------------------------------------------------------------------------------------------
+# --- measuring ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class GateFit:
-    gate: str
-    X: np.ndarray
-    y: np.ndarray
-    lp: Separability
-    models: dict[str, ClassifierMixin]
-    predictions: dict[str, np.ndarray]
-    accuracy: dict[str, float]
-    converged: dict[str, bool]
+@dataclass(frozen=True)
+class Measurements(base.Measurements):
+    """Per gate (G) and model (M; the two logistic regressions are L): the LP's proof and each fit's numbers."""
+
+    gates: tuple[str, ...]
+    targets: np.ndarray            # (G, 4) the gate's output on the rows (0,0), (0,1), (1,0), (1,1)
+    separable: np.ndarray          # (G,) bool, decided by the LP
+    line_weights: np.ndarray       # (G, 2) the LP's separating line; NaN where none exists
+    line_bias: np.ndarray          # (G,)
+    certificates: np.ndarray       # (G, 4) the LP's certificate λ that no line exists; NaN where one does
+    accuracy: np.ndarray           # (M, G) training accuracy on the four rows
+    predictions: np.ndarray        # (M, G, 4)
+    converged: np.ndarray          # (M, G) bool: the solver stopped before max_iter
+    coefficients: np.ndarray       # (L, G, 2) logistic regression weights
+    intercepts: np.ndarray         # (L, G)
+    probabilities: np.ndarray      # (L, G, 4) logistic regression's P(output 1) on each row
+    grid_x1: np.ndarray            # (R, R) the decision-region grid (meshgrid over PLOT_RANGE)
+    grid_x2: np.ndarray            # (R, R)
+    regions: np.ndarray            # (M, G, R, R) each model's prediction on the grid
+    kernel_min_eigenvalue: float   # smallest eigenvalue of the RBF kernel matrix on the four inputs
+
+    def index(self, gate: str) -> int:
+        return self.gates.index(gate)
+
+    def acc(self, model: str, gate: str) -> float:
+        return float(self.accuracy[MODELS.index(model), self.index(gate)])
+
+    def to_metrics(self) -> dict:
+        """result.json's metrics, keyed by model and gate (the decision-region grid is left to the figure)."""
+        gates = self.gates
+        return base.to_jsonable({
+            "accuracy": {model: {g: self.accuracy[m, i] for i, g in enumerate(gates)} for m, model in enumerate(MODELS)},
+            "separable": {g: bool(self.separable[i]) for i, g in enumerate(gates)},
+            "coefficients": {
+                model: {g: {"weights": self.coefficients[m, i], "intercept": self.intercepts[m, i]}
+                        for i, g in enumerate(gates)} for m, model in enumerate(LOGISTIC_MODELS)},
+            "separating_lines": {g: {"weights": self.line_weights[i], "bias": self.line_bias[i]}
+                                 for i, g in enumerate(gates) if self.separable[i]},
+            "certificates": {g: self.certificates[i] for i, g in enumerate(gates) if not self.separable[i]},
+            "converged": {model: {g: bool(self.converged[m, i]) for i, g in enumerate(gates)}
+                          for m, model in enumerate(MODELS)},
+            "kernel_min_eigenvalue": self.kernel_min_eigenvalue,
+        })
 
 
-def fit_gate(gate: str, config: Config) -> GateFit:
-    X, y = truth_table(gate)
-    models, predictions, accuracy, converged = {}, {}, {}, {}
-    for name, template in build_models(config).items():
-        model = clone(template)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            model.fit(X, y)
-        converged[name] = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-        models[name] = model
-        predictions[name] = model.predict(X)
-        accuracy[name] = float(accuracy_score(y, predictions[name]))
-    return GateFit(gate, X, y, separability(X, y), models, predictions, accuracy, converged)
+def rbf_kernel_min_eigenvalue(X: np.ndarray) -> float:
+    """Smallest eigenvalue of exp(−γ‖x − x'‖²) on X with γ = 'scale' = 1/(d·Var(X)), scikit-learn's default."""
+    X = np.asarray(X, dtype=float)
+    gamma = 1.0 / (X.shape[1] * X.var())
+    squared_distances = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=-1)
+    return float(np.linalg.eigvalsh(np.exp(-gamma * squared_distances)).min())
+
+
+def region_grid(resolution: int) -> tuple[np.ndarray, np.ndarray]:
+    """The grid DecisionBoundaryDisplay.from_estimator would use (inputs ± 0.5)."""
+    axis = np.linspace(*PLOT_RANGE, resolution)
+    return np.meshgrid(axis, axis)
+
+
+def measure(config: Config, progress: Progress = no_progress) -> Measurements:
+    """Solve both LPs and fit the three models on every gate of the config."""
+    total = len(config.gates) + 1
+    xx1, xx2 = region_grid(config.grid_resolution)
+    grid = np.c_[xx1.ravel(), xx2.ravel()]
+    G, M, L = len(config.gates), len(MODELS), len(LOGISTIC_MODELS)
+    targets = np.zeros((G, 4), int)
+    separable = np.zeros(G, bool)
+    line_weights, line_bias = np.full((G, 2), np.nan), np.full(G, np.nan)
+    certificates = np.full((G, 4), np.nan)
+    accuracy, predictions = np.zeros((M, G)), np.zeros((M, G, 4), int)
+    converged = np.zeros((M, G), bool)
+    coefficients, intercepts, probabilities = np.zeros((L, G, 2)), np.zeros((L, G)), np.zeros((L, G, 4))
+    regions = np.zeros((M, G) + xx1.shape, np.int8)
+    for g, gate in enumerate(config.gates):
+        progress(g, total, f"fitting {gate}")
+        X, y = truth_table(gate)
+        targets[g] = y
+        lp = separability(X, y)
+        separable[g] = lp.separable
+        if lp.separable:
+            line_weights[g], line_bias[g] = lp.weights, lp.bias
+        else:
+            certificates[g] = lp.certificate
+        for m, (name, template) in enumerate(build_models(config).items()):
+            model = clone(template)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                model.fit(X, y)
+            converged[m, g] = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+            predictions[m, g] = model.predict(X)
+            accuracy[m, g] = accuracy_score(y, predictions[m, g])
+            regions[m, g] = model.predict(grid).reshape(xx1.shape)
+            if name in LOGISTIC_MODELS:
+                coefficients[m, g], intercepts[m, g] = model.coef_[0], model.intercept_[0]
+                probabilities[m, g] = model.predict_proba(X)[:, 1]
+    progress(total, total, "done")
+    return Measurements(tuple(config.gates), targets, separable, line_weights, line_bias, certificates, accuracy,
+                        predictions, converged, coefficients, intercepts, probabilities, xx1, xx2, regions,
+                        rbf_kernel_min_eigenvalue(INPUTS))
 
 
 # --- claims -------------------------------------------------------------------------------------------
+#
+# All five are checks: the truth table is the whole population, the solvers are deterministic and accuracy is
+# counted on the four rows themselves, so there is no sampling error for a statistical test to weigh. Where the
+# claim is about gates this run did not include, the check cannot be made and is inconclusive, saying which.
 
 
-def _accuracy_list(fits: list[GateFit], model: str) -> str:
-    return ", ".join(f"{fit.gate} {fit.accuracy[model]:.2f}" for fit in fits) or "none"
+def _accuracy_list(m: Measurements, model: str, gates) -> str:
+    return ", ".join(f"{gate} {m.acc(model, gate):.2f}" for gate in gates) or "none"
 
 
 def _names(gates) -> str:
     return "{" + ", ".join(gates) + "}"
 
 
-def claim_learns_separable(fits: list[GateFit], model: str, claim_id: str, statement: str, label: str) -> Claim:
-    separable = [fit for fit in fits if fit.lp.separable]
-    evidence = (f"LP proves separable: {_names(fit.gate for fit in separable)}; {label} training accuracy: "
-                f"{_accuracy_list(separable, model)}")
-    holds = None if not separable else all(fit.accuracy[model] == 1.0 for fit in separable)
+def _base(config: Config, judged, asked=()) -> EvidenceBase:
+    """The gates a check was judged on, and those it is about that this run did not include."""
+    judged = tuple(judged)
+    return EvidenceBase(datasets=judged, skipped=tuple(g for g in asked if g not in judged and g not in config.gates),
+                        quick=config.quick)
+
+
+def _cannot_check(claim_id: str, statement: str, evidence: str, reason: str, evidence_base: EvidenceBase) -> Claim:
+    """A check this run cannot decide (the gates it is about were not run): inconclusive, with the reason."""
+    return Claim(claim_id, statement, "inconclusive", f"{evidence} ({reason})", "check", base=evidence_base,
+                 reason=reason)
+
+
+def _separable_gates(m: Measurements) -> list[str]:
+    return [gate for gate, ok in zip(m.gates, m.separable) if ok]
+
+
+def claim_learns_separable(config: Config, m: Measurements, model: str, claim_id: str, statement: str,
+                           label: str) -> Claim:
+    separable = _separable_gates(m)
+    evidence = (f"LP proves separable: {_names(separable)}; {label} training accuracy on the four rows: "
+                f"{_accuracy_list(m, model, separable)}")
+    evidence_base = _base(config, separable)
     if not separable:
-        evidence += " (no separable gate in this run)"
-    return judge(claim_id, statement, holds, evidence)
+        return _cannot_check(claim_id, statement, evidence, "no separable gate in this run", evidence_base)
+    return check(claim_id, statement, passed=all(m.acc(model, gate) == 1.0 for gate in separable),
+                 evidence=evidence, base=evidence_base)
 
 
-def claim_lr_fails_xor(fits: list[GateFit], labels: dict[str, str]) -> Claim:
-    xor_like = [fit for fit in fits if fit.gate in ("XOR", "XNOR")]
-    evidence = "; ".join(f"{labels[model]} accuracy: {_accuracy_list(xor_like, model)}" for model in LOGISTIC_MODELS)
-    if len(xor_like) < 2:
-        return judge("lr-fails-xor", "Logistic regression cannot learn XOR or XNOR", None,
-                     evidence + " (this run does not include both XOR and XNOR)")
-    holds = all(fit.accuracy[model] < 1.0 for fit in xor_like for model in LOGISTIC_MODELS)
-    return judge("lr-fails-xor", "Logistic regression cannot learn XOR or XNOR", holds, evidence)
-
-
-def claim_svc_learns_all(fits: list[GateFit], label: str) -> Claim:
-    statement = "The RBF SVC learns all six gates"
-    evidence = f"{label} training accuracy: {_accuracy_list(fits, 'svc_rbf')}"
-    if any(fit.accuracy["svc_rbf"] < 1.0 for fit in fits):
-        return judge("svc-learns-all", statement, False, evidence)
-    missing = [gate for gate in GATES if gate not in {fit.gate for fit in fits}]
-    if missing:
-        return judge("svc-learns-all", statement, None, evidence + f" (not run: {', '.join(missing)})")
-    return judge("svc-learns-all", statement, True, evidence)
-
-
-def claim_lp_predicts_lr(fits: list[GateFit], label: str) -> Claim:
-    separable = [fit.gate for fit in fits if fit.lp.separable]
-    learned = [fit.gate for fit in fits if fit.accuracy["logistic_seed"] == 1.0]
-    evidence = f"LP separable: {_names(separable)}; {label} reaches accuracy 1.0 on: {_names(learned)}"
-    return judge("lp-predicts-lr",
-                 "The LP's separability verdict predicts exactly which gates logistic regression learns",
-                 set(separable) == set(learned), evidence)
-
-
-def build_claims(fits: list[GateFit], config: Config) -> list[Claim]:
+def claim_lr_fails_xor(config: Config, m: Measurements) -> Claim:
+    statement = "Logistic regression cannot learn XOR or XNOR"
     labels = model_labels(config)
-    return [
-        claim_learns_separable(fits, "logistic_seed", "lr-learns-separable",
+    xor_like = [gate for gate in m.gates if gate in ("XOR", "XNOR")]
+    evidence = "; ".join(f"{labels[model]} accuracy: {_accuracy_list(m, model, xor_like)}" for model in LOGISTIC_MODELS)
+    evidence_base = _base(config, xor_like, ("XOR", "XNOR"))
+    if len(xor_like) < 2:
+        return _cannot_check("lr-fails-xor", statement, evidence, "this run does not include both XOR and XNOR",
+                             evidence_base)
+    proofs = [gate for gate in xor_like if not m.separable[m.index(gate)]]
+    evidence += (f". The LP's certificate proves no line separates {_names(proofs)}, so any linear classifier "
+                 f"misclassifies at least one row of {'them' if len(proofs) > 1 else 'it'}")
+    passed = all(m.acc(model, gate) < 1.0 for gate in xor_like for model in LOGISTIC_MODELS)
+    return check("lr-fails-xor", statement, passed=passed, evidence=evidence, base=evidence_base)
+
+
+def claim_svc_learns_all(config: Config, m: Measurements) -> Claim:
+    statement = "The RBF SVC learns all six gates"
+    label = model_labels(config)["svc_rbf"]
+    evidence = (f"{label} training accuracy: {_accuracy_list(m, 'svc_rbf', m.gates)}; the RBF kernel matrix on the "
+                f"four inputs has smallest eigenvalue {m.kernel_min_eigenvalue:.3g} (> 0: every labelling is "
+                f"separable in the kernel's feature space)")
+    evidence_base = _base(config, m.gates, tuple(GATES))
+    if any(m.acc("svc_rbf", gate) < 1.0 for gate in m.gates):
+        return check("svc-learns-all", statement, passed=False, evidence=evidence, base=evidence_base)
+    missing = [gate for gate in GATES if gate not in m.gates]
+    if missing:
+        return _cannot_check("svc-learns-all", statement, evidence, f"not run: {', '.join(missing)}", evidence_base)
+    return check("svc-learns-all", statement, passed=True, evidence=evidence, base=evidence_base)
+
+
+def claim_lp_predicts_lr(config: Config, m: Measurements) -> Claim:
+    label = model_labels(config)["logistic_seed"]
+    separable = _separable_gates(m)
+    learned = [gate for gate in m.gates if m.acc("logistic_seed", gate) == 1.0]
+    evidence = f"LP separable: {_names(separable)}; {label} reaches accuracy 1.0 on: {_names(learned)}"
+    return check("lp-predicts-lr",
+                 "The LP's separability verdict predicts exactly which gates logistic regression learns",
+                 passed=set(separable) == set(learned), evidence=evidence, base=_base(config, m.gates))
+
+
+def judge(config: Config, m: Measurements) -> list[Claim]:
+    """Five checks, each an exact computation on the four rows of every gate."""
+    labels = model_labels(config)
+    return decide([
+        claim_learns_separable(config, m, "logistic_seed", "lr-learns-separable",
                                "Logistic regression learns every linearly separable gate",
                                f"{labels['logistic_seed']} (lbfgs, max_iter={config.lr_max_iter})"),
-        claim_learns_separable(fits, "logistic_default", "lr-default-learns-separable",
+        claim_learns_separable(config, m, "logistic_default", "lr-default-learns-separable",
                                "Logistic regression with scikit-learn's default C learns every linearly separable gate",
                                f"{labels['logistic_default']}"),
-        claim_lr_fails_xor(fits, labels),
-        claim_svc_learns_all(fits, labels["svc_rbf"]),
-        claim_lp_predicts_lr(fits, labels["logistic_seed"]),
-    ]
+        claim_lr_fails_xor(config, m),
+        claim_svc_learns_all(config, m),
+        claim_lp_predicts_lr(config, m),
+    ])
 
 
 # --- notes --------------------------------------------------------------------------------------------
@@ -293,32 +414,33 @@ def _point(values) -> str:
     return "(" + ", ".join(f"{v:.3g}" for v in values) + ")"
 
 
-def certificate_note(fit: GateFit) -> str:
+def certificate_note(m: Measurements, gate: str) -> str:
     """Why the certificate rules out every line: the λ-weighted averages of the two classes coincide."""
-    lam = np.array(fit.lp.certificate)
-    s = _signs(fit.y)
+    g = m.index(gate)
+    lam = m.certificates[g]
+    s = _signs(m.targets[g])
     positive, negative = s > 0, s < 0
-    mean_positive = lam[positive] @ fit.X[positive] / lam[positive].sum()
-    mean_negative = lam[negative] @ fit.X[negative] / lam[negative].sum()
-    return (f"{fit.gate} has no separating line. The LP's certificate λ = {_point(lam)} puts weight "
+    mean_positive = lam[positive] @ INPUTS[positive] / lam[positive].sum()
+    mean_negative = lam[negative] @ INPUTS[negative] / lam[negative].sum()
+    return (f"{gate} has no separating line. The LP's certificate λ = {_point(lam)} puts weight "
             f"{lam[positive].sum():.3g} on the output-1 points and {lam[negative].sum():.3g} on the output-0 points; "
             f"their λ-weighted averages are {_point(mean_positive)} and {_point(mean_negative)}, the same point. "
             f"Any line w·x + b takes one value there, yet separation would need it to be ≥ 1 (an average of "
             f"points on the positive side) and ≤ −1 (an average of points on the negative side) at once.")
 
 
-def logistic_note(fits: list[GateFit], config: Config) -> str | None:
-    failed = [fit for fit in fits if not fit.lp.separable]
+def logistic_note(config: Config, m: Measurements) -> str | None:
+    failed = [gate for gate in m.gates if not m.separable[m.index(gate)]]
     if not failed:
         return None
     parts, undecided = [], []
-    for fit in failed:
-        model = fit.models["logistic_seed"]
-        probabilities = model.predict_proba(fit.X)[:, 1]
-        parts.append(f"{fit.gate}: w = {_point(model.coef_[0])}, b = {model.intercept_[0]:.3g}, "
-                     f"P(1) = {_point(probabilities)}, accuracy {fit.accuracy['logistic_seed']:.2f}")
+    for gate in failed:
+        g = m.index(gate)
+        probabilities = m.probabilities[0, g]
+        parts.append(f"{gate}: w = {_point(m.coefficients[0, g])}, b = {m.intercepts[0, g]:.3g}, "
+                     f"P(1) = {_point(probabilities)}, accuracy {m.acc('logistic_seed', gate):.2f}")
         if np.allclose(probabilities, 0.5, atol=1e-6):
-            undecided.append(fit.gate)
+            undecided.append(gate)
     note = (f"Logistic regression (C={config.lr_C:g}) on the gates without a separating line: " + "; ".join(parts)
             + ". Its decision boundary is a line, so at least one row always lands on the wrong side.")
     if undecided:
@@ -327,38 +449,37 @@ def logistic_note(fits: list[GateFit], config: Config) -> str | None:
     return note
 
 
-def svc_note(fits: list[GateFit], config: Config) -> str:
+def svc_note(config: Config, m: Measurements) -> str:
     X = INPUTS.astype(float)
     gamma = 1.0 / (X.shape[1] * X.var())
-    squared_distances = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=-1)
-    smallest_eigenvalue = float(np.linalg.eigvalsh(np.exp(-gamma * squared_distances)).min())
     return (f"The RBF SVC uses k(x, x') = exp(−γ‖x − x'‖²) with γ = 'scale' = 1/(2·Var(X)) = {gamma:.3g}. "
-            f"Its 4×4 kernel matrix on the inputs has smallest eigenvalue {smallest_eigenvalue:.3g} > 0, so the four "
-            f"points are linearly independent in the kernel's feature space and every labelling, XOR included, is "
-            f"separable there; with C={config.svc_C:g} the SVC reaches training accuracy "
-            f"{_accuracy_list(fits, 'svc_rbf')}.")
+            f"Its 4×4 kernel matrix on the inputs has smallest eigenvalue {m.kernel_min_eigenvalue:.3g} > 0, so the "
+            f"four points are linearly independent in the kernel's feature space and every labelling, XOR included, "
+            f"is separable there; with C={config.svc_C:g} the SVC reaches training accuracy "
+            f"{_accuracy_list(m, 'svc_rbf', m.gates)}.")
 
 
-def default_c_note(fits: list[GateFit], config: Config) -> str | None:
-    failed = [fit for fit in fits if fit.lp.separable and fit.accuracy["logistic_default"] < 1.0]
+def default_c_note(config: Config, m: Measurements) -> str | None:
+    failed = [gate for gate in _separable_gates(m) if m.acc("logistic_default", gate) < 1.0]
     if not failed:
         return None
     parts = []
-    for fit in failed:
-        model = fit.models["logistic_default"]
-        parts.append(f"{fit.gate} w = {_point(model.coef_[0])}, b = {model.intercept_[0]:.3g}, "
-                     f"accuracy {fit.accuracy['logistic_default']:.2f}")
+    for gate in failed:
+        g = m.index(gate)
+        parts.append(f"{gate} w = {_point(m.coefficients[1, g])}, b = {m.intercepts[1, g]:.3g}, "
+                     f"accuracy {m.acc('logistic_default', gate):.2f}")
     return (f"With C={config.default_lr_C:g} the L2 penalty outweighs the log-loss of only four points: the weights "
             f"shrink and the intercept follows the majority class, so separable gates are missed: "
             + "; ".join(parts) + f". With C={config.lr_C:g} the same gates reach accuracy "
-            + ", ".join(f"{fit.accuracy['logistic_seed']:.2f}" for fit in failed) + ".")
+            + ", ".join(f"{m.acc('logistic_seed', gate):.2f}" for gate in failed) + ".")
 
 
-def build_notes(fits: list[GateFit], config: Config) -> list[str]:
-    notes = [certificate_note(fit) for fit in fits if not fit.lp.separable]
-    notes += [note for note in (logistic_note(fits, config), default_c_note(fits, config)) if note]
-    notes.append(svc_note(fits, config))
-    unconverged = [f"{fit.gate} ({name})" for fit in fits for name, ok in fit.converged.items() if not ok]
+def build_notes(config: Config, m: Measurements) -> list[str]:
+    notes = [certificate_note(m, gate) for gate in m.gates if not m.separable[m.index(gate)]]
+    notes += [note for note in (logistic_note(config, m), default_c_note(config, m)) if note]
+    notes.append(svc_note(config, m))
+    unconverged = [f"{gate} ({name})" for g, gate in enumerate(m.gates) for i, name in enumerate(MODELS)
+                   if not m.converged[i, g]]
     if unconverged:
         notes.append("The optimiser stopped at max_iter before converging on: " + ", ".join(unconverged) + ".")
     return notes
@@ -371,29 +492,30 @@ def _round(value: float) -> float:
     return round(float(value), 4)
 
 
-def build_tables(fits: list[GateFit], config: Config) -> list[Table]:
+def build_tables(config: Config, m: Measurements) -> list[Table]:
     labels = model_labels(config)
     predictions = Table(
-        "Predictions", ["gate", "x1", "x2", "target"] + [labels[m] for m in MODELS],
-        [[fit.gate, int(x[0]), int(x[1]), int(fit.y[i])] + [int(fit.predictions[m][i]) for m in MODELS]
-         for fit in fits for i, x in enumerate(fit.X)],
+        "Predictions", ["gate", "x1", "x2", "target"] + [labels[model] for model in MODELS],
+        [[gate, int(x[0]), int(x[1]), int(m.targets[g, i])] + [int(m.predictions[k, g, i]) for k in range(len(MODELS))]
+         for g, gate in enumerate(m.gates) for i, x in enumerate(INPUTS)],
         "Each model's prediction on the four rows of each truth table (training data = test data).")
     accuracy = Table(
-        "Accuracy", ["gate", "LP: separable"] + [labels[m] for m in MODELS],
-        [[fit.gate, fit.lp.separable] + [_round(fit.accuracy[m]) for m in MODELS] for fit in fits],
+        "Accuracy", ["gate", "LP: separable"] + [labels[model] for model in MODELS],
+        [[gate, bool(m.separable[g])] + [_round(m.accuracy[k, g]) for k in range(len(MODELS))]
+         for g, gate in enumerate(m.gates)],
         "Training accuracy on the four rows.")
     coefficients = Table(
         "Logistic regression coefficients", ["gate", "model", "w1", "w2", "intercept"],
-        [[fit.gate, labels[m], _round(fit.models[m].coef_[0][0]), _round(fit.models[m].coef_[0][1]),
-          _round(fit.models[m].intercept_[0])] for fit in fits for m in LOGISTIC_MODELS],
+        [[gate, labels[model], _round(m.coefficients[k, g, 0]), _round(m.coefficients[k, g, 1]),
+          _round(m.intercepts[k, g])] for g, gate in enumerate(m.gates) for k, model in enumerate(LOGISTIC_MODELS)],
         "The linear score w1·x1 + w2·x2 + intercept; a point is predicted 1 where it is positive.")
     lp_rows = []
-    for fit in fits:
-        lp = fit.lp
-        if lp.separable:
-            lp_rows.append([fit.gate, True, _round(lp.weights[0]), _round(lp.weights[1]), _round(lp.bias), ""])
+    for g, gate in enumerate(m.gates):
+        if m.separable[g]:
+            lp_rows.append([gate, True, _round(m.line_weights[g, 0]), _round(m.line_weights[g, 1]),
+                            _round(m.line_bias[g]), ""])
         else:
-            lp_rows.append([fit.gate, False, "", "", "", _point(lp.certificate)])
+            lp_rows.append([gate, False, "", "", "", _point(m.certificates[g])])
     lp_table = Table(
         "Linear separability (LP)", ["gate", "separable", "w1", "w2", "b", "certificate λ"], lp_rows,
         "A line with s_i (w·x_i + b) ≥ 1 on every row (smallest |w|₁), or a λ ≥ 0 with Σλ = 1, "
@@ -404,44 +526,44 @@ def build_tables(fits: list[GateFit], config: Config) -> list[Table]:
 # --- figures ------------------------------------------------------------------------------------------
 
 
-def _draw_points(ax, fit: GateFit) -> None:
-    ax.scatter(fit.X[:, 0], fit.X[:, 1], c=fit.y, cmap="RdBu", vmin=0, vmax=1, s=80, edgecolors="black", zorder=3)
+def _draw_points(ax, m: Measurements, g: int) -> None:
+    ax.scatter(INPUTS[:, 0], INPUTS[:, 1], c=m.targets[g], cmap="RdBu", vmin=0, vmax=1, s=80, edgecolors="black",
+               zorder=3)
     ax.set_xlim(*PLOT_RANGE)
     ax.set_ylim(*PLOT_RANGE)
     ax.set_aspect("equal")
 
 
-def decision_regions_figure(fits: list[GateFit], config: Config) -> Figure:
+def decision_regions_figure(config: Config, m: Measurements) -> Figure:
     labels = model_labels(config)
-    figure = Figure(figsize=(3.0 * len(MODELS), 2.8 * len(fits)), layout="constrained")
-    axes = figure.subplots(len(fits), len(MODELS), squeeze=False)
-    for row, fit in zip(axes, fits):
-        for ax, model in zip(row, MODELS):
-            DecisionBoundaryDisplay.from_estimator(
-                fit.models[model], fit.X, grid_resolution=config.grid_resolution, eps=0.5,
-                response_method="predict", plot_method="pcolormesh", cmap="RdBu", vmin=0, vmax=1,
-                alpha=0.4, shading="auto", rasterized=True, xlabel="x1", ylabel="x2", ax=ax)
-            _draw_points(ax, fit)
-            ax.set_title(f"{fit.gate} · {labels[model]} · acc {fit.accuracy[model]:.2f}", fontsize=8)
+    figure = Figure(figsize=(3.0 * len(MODELS), 2.8 * len(m.gates)), layout="constrained")
+    axes = figure.subplots(len(m.gates), len(MODELS), squeeze=False)
+    for g, (row, gate) in enumerate(zip(axes, m.gates)):
+        for k, (ax, model) in enumerate(zip(row, MODELS)):
+            DecisionBoundaryDisplay(xx0=m.grid_x1, xx1=m.grid_x2, n_classes=2, response=m.regions[k, g]).plot(
+                plot_method="pcolormesh", ax=ax, xlabel="x1", ylabel="x2", cmap="RdBu", vmin=0, vmax=1,
+                alpha=0.4, shading="auto", rasterized=True)
+            _draw_points(ax, m, g)
+            ax.set_title(f"{gate} · {labels[model]} · acc {m.accuracy[k, g]:.2f}", fontsize=8)
     figure.suptitle(COLOUR_KEY)
     return figure
 
 
-def separating_lines_figure(fits: list[GateFit]) -> Figure:
-    figure = Figure(figsize=(3.0 * len(fits), 3.2), layout="constrained")
-    axes = figure.subplots(1, len(fits), squeeze=False)[0]
-    for ax, fit in zip(axes, fits):
-        _draw_points(ax, fit)
+def separating_lines_figure(m: Measurements) -> Figure:
+    figure = Figure(figsize=(3.0 * len(m.gates), 3.2), layout="constrained")
+    axes = figure.subplots(1, len(m.gates), squeeze=False)[0]
+    for g, (ax, gate) in enumerate(zip(axes, m.gates)):
+        _draw_points(ax, m, g)
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
-        if fit.lp.separable:
-            (w1, w2), b = fit.lp.weights, fit.lp.bias
+        if m.separable[g]:
+            (w1, w2), b = m.line_weights[g], m.line_bias[g]
             for level, style in ((0, "-"), (1, ":"), (-1, ":")):
                 _draw_level_line(ax, w1, w2, b - level, style)
-            ax.set_title(f"{fit.gate}: {w1:.3g}·x1 {w2:+.3g}·x2 {b:+.3g} = 0 (dotted: ±1)", fontsize=8)
+            ax.set_title(f"{gate}: {w1:.3g}·x1 {w2:+.3g}·x2 {b:+.3g} = 0 (dotted: ±1)", fontsize=8)
         else:
-            ax.set_title(f"{fit.gate}: no separating line", fontsize=8)
-            for (x1, x2), weight in zip(fit.X, fit.lp.certificate):
+            ax.set_title(f"{gate}: no separating line", fontsize=8)
+            for (x1, x2), weight in zip(INPUTS, m.certificates[g]):
                 ax.annotate(f"λ={weight:.3g}", (x1, x2), xytext=(0, -14), textcoords="offset points",
                             ha="center", va="top", fontsize=7)
             ax.text(0.5, 0.5, "certificate:\nΣλ·s·x = 0\nΣλ·s = 0", ha="center", va="center", fontsize=8,
@@ -459,33 +581,24 @@ def _draw_level_line(ax, w1: float, w2: float, offset: float, style: str) -> Non
         ax.axvline(-offset / w1, linestyle=style, color="black")
 
 
+def present(config: Config, m: Measurements) -> Presentation:
+    return Presentation(
+        tables=build_tables(config, m),
+        figures={"decision_regions": decision_regions_figure(config, m), "separating_lines": separating_lines_figure(m)},
+        notes=build_notes(config, m),
+        captions={
+            "decision_regions": "Each model's predicted class over the plane, one row per gate, with the four "
+                                "training rows on top.",
+            "separating_lines": "The LP's widest-margin separating line for each separable gate, or the weights λ of "
+                                "its certificate that no line exists.",
+        })
+
+
 # --- run ----------------------------------------------------------------------------------------------
 
 
-def build_metrics(fits: list[GateFit]) -> dict:
-    return {
-        "accuracy": {model: {fit.gate: fit.accuracy[model] for fit in fits} for model in MODELS},
-        "separable": {fit.gate: bool(fit.lp.separable) for fit in fits},
-        "coefficients": {
-            model: {fit.gate: {"weights": [float(w) for w in fit.models[model].coef_[0]],
-                               "intercept": float(fit.models[model].intercept_[0])} for fit in fits}
-            for model in LOGISTIC_MODELS},
-        "separating_lines": {fit.gate: {"weights": list(fit.lp.weights), "bias": fit.lp.bias}
-                             for fit in fits if fit.lp.separable},
-        "certificates": {fit.gate: list(fit.lp.certificate) for fit in fits if not fit.lp.separable},
-        "converged": {model: {fit.gate: fit.converged[model] for fit in fits} for model in MODELS},
-    }
-
-
-def run(config: Config, progress: Progress = no_progress) -> Result:
-    total = len(config.gates) + 1
-    fits = []
-    for done, gate in enumerate(config.gates):
-        progress(done, total, f"fitting {gate}")
-        fits.append(fit_gate(gate, config))
-    progress(len(fits), total, "drawing figures")
-    figures = {"decision_regions": decision_regions_figure(fits, config),
-               "separating_lines": separating_lines_figure(fits)}
-    progress(total, total, "done")
-    return Result(metrics=build_metrics(fits), tables=build_tables(fits, config), figures=figures,
-                  claims=build_claims(fits, config), notes=build_notes(fits, config))
+def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
+    """Measure every gate (LPs and fits), judge the five checks, and present tables, figures and notes."""
+    config = config or Config()
+    measurements = measure(config, progress)
+    return compose(config, measurements, judge(config, measurements), present(config, measurements))

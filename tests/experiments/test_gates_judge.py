@@ -1,0 +1,79 @@
+"""The gates checks, judged on hand-built measurements (nothing is fitted): each reaches holds and fails, and
+a check about gates the run left out is inconclusive with the reason."""
+
+import numpy as np
+import pytest
+
+from replab.experiments import gates
+
+SEPARABLE = {"AND": True, "OR": True, "NAND": True, "NOR": True, "XOR": False, "XNOR": False}
+
+
+def hand_built(accuracy: dict[str, dict[str, float]], gate_names=tuple(gates.GATES)) -> gates.Measurements:
+    """Measurements with the given accuracy[model][gate] (default 1.0) and the true separability."""
+    G, M, L = len(gate_names), len(gates.MODELS), len(gates.LOGISTIC_MODELS)
+    separable = np.array([SEPARABLE[g] for g in gate_names])
+    acc = np.array([[accuracy.get(model, {}).get(g, 1.0) for g in gate_names] for model in gates.MODELS])
+    certificates = np.where(separable[:, None], np.nan, 0.25)
+    lines = np.where(separable[:, None], 1.0, np.nan)
+    xx = np.zeros((2, 2))
+    return gates.Measurements(
+        gates=tuple(gate_names), targets=np.array([gates.truth_table(g)[1] for g in gate_names]), separable=separable,
+        line_weights=np.repeat(lines, 2, axis=1), line_bias=lines[:, 0], certificates=np.repeat(certificates, 4, axis=1),
+        accuracy=acc, predictions=np.zeros((M, G, 4), int), converged=np.ones((M, G), bool),
+        coefficients=np.zeros((L, G, 2)), intercepts=np.zeros((L, G)), probabilities=np.full((L, G, 4), 0.5),
+        grid_x1=xx, grid_x2=xx, regions=np.zeros((M, G, 2, 2), np.int8), kernel_min_eigenvalue=0.3)
+
+
+def learned_by_lr_only_where_separable():
+    return {model: {"XOR": 0.5, "XNOR": 0.5} for model in gates.LOGISTIC_MODELS}
+
+
+def verdicts(measurements, config=gates.Config(quick=True)):
+    claims = gates.judge(config, measurements)
+    assert all(claim.kind == "check" for claim in claims)
+    return {claim.id: claim.verdict for claim in claims}
+
+
+def test_every_check_holds_on_the_expected_outcome():
+    assert set(verdicts(hand_built(learned_by_lr_only_where_separable())).values()) == {"holds"}
+
+
+@pytest.mark.parametrize("claim_id, accuracy", [
+    ("lr-learns-separable", {"logistic_seed": {"AND": 0.75, "XOR": 0.5, "XNOR": 0.5}}),
+    ("lr-default-learns-separable", {"logistic_default": {"NOR": 0.75, "XOR": 0.5, "XNOR": 0.5},
+                                     "logistic_seed": {"XOR": 0.5, "XNOR": 0.5}}),
+    ("lr-fails-xor", {"logistic_default": {"XOR": 0.5, "XNOR": 0.5}, "logistic_seed": {"XOR": 0.5}}),
+    ("svc-learns-all", learned_by_lr_only_where_separable() | {"svc_rbf": {"XNOR": 0.75}}),
+    ("lp-predicts-lr", {"logistic_seed": {"XNOR": 0.5}, "logistic_default": {"XOR": 0.5, "XNOR": 0.5}}),
+])
+def test_each_check_fails_when_its_outcome_is_broken(claim_id, accuracy):
+    assert verdicts(hand_built(accuracy))[claim_id] == "fails"
+
+
+def test_checks_about_gates_not_run_are_inconclusive_with_the_reason():
+    measurements = hand_built({}, gate_names=("XOR",))
+    claims = {c.id: c for c in gates.judge(gates.Config(gates=("XOR",)), measurements)}
+    assert claims["lr-fails-xor"].verdict == "inconclusive" and "XNOR" in claims["lr-fails-xor"].reason
+    assert claims["lr-fails-xor"].base.skipped == ("XNOR",)
+    assert claims["lr-learns-separable"].verdict == "inconclusive"
+    assert "no separable gate" in claims["lr-learns-separable"].reason
+    assert claims["svc-learns-all"].verdict == "inconclusive" and "AND" in claims["svc-learns-all"].reason
+    assert len(claims["svc-learns-all"].base.skipped) == 5
+    assert claims["lp-predicts-lr"].verdict == "fails"  # the seed's LR learned XOR in this made-up measurement
+
+
+def test_evidence_base_records_gates_and_quick():
+    claims = {c.id: c for c in gates.judge(gates.Config(quick=True), hand_built(learned_by_lr_only_where_separable()))}
+    assert claims["lr-learns-separable"].base.datasets == ("AND", "OR", "NAND", "NOR")
+    assert claims["svc-learns-all"].base.datasets == tuple(gates.GATES) and not claims["svc-learns-all"].base.skipped
+    assert all(claim.base.quick for claim in claims.values())
+    assert not any(c.base.quick for c in gates.judge(gates.Config(), hand_built({})))
+
+
+def test_metrics_keep_their_names_on_hand_built_measurements():
+    metrics = hand_built(learned_by_lr_only_where_separable()).to_metrics()
+    assert set(metrics) >= {"accuracy", "separable", "coefficients", "separating_lines", "certificates", "converged"}
+    assert metrics["accuracy"]["logistic_seed"]["XOR"] == 0.5
+    assert set(metrics["certificates"]) == {"XOR", "XNOR"} and set(metrics["separating_lines"]) == set(SEPARABLE) - {
+        "XOR", "XNOR"}

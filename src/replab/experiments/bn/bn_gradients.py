@@ -12,21 +12,26 @@ sigmoid network without and with BN this study measures, on one fixed probe batc
 
 Both networks are members of one population per dataset (same mini-batches; seed s of both starts from the same weights).
 The step-0 measurements come from a twin population built from the same seeds, since nn.fit records after training steps.
+
+measure → judge → present: `measure` trains and probes, `judge` turns the per-seed summaries into findings decided
+by `replab.stats` (one test per dataset, over seeds), `present` draws the tables and figures.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from replab.claims import Claim, judge
+from replab import stats
+from replab.claims import Claim, EvidenceBase, decide, finding
 from replab.data.mnist import Digits
-from replab.errors import require
+from replab.errors import check_finite, check_positive_int, require
+from replab.experiments import base
+from replab.experiments.base import ExperimentConfig, Presentation, Progress, Result, Table, compose, no_progress
 from replab.experiments.bn import study
-from replab.experiments.base import Progress, Result, Table, no_progress
 from replab.nn.jacobians import gradient_norms, layer_singular_values
 from replab.nn.normalized_mlp import Member, NormalizedMLP
 
@@ -43,10 +48,12 @@ HISTOGRAM_EDGES = np.linspace(-4.0, 1.5, 56)
 """Bins of log10 σ for the singular-value histograms."""
 RESOLUTION = float(np.finfo(np.float32).eps)
 """The SVD runs in float32: a singular value below σ_max × this is numerically zero and is counted as that bound."""
+MOST = 0.5
+"""'Most of the singular values': the null a fraction within the factor is tested against."""
 
 
 @dataclass(frozen=True)
-class Config(study.StudyConfig):
+class Config(study.StudyConfig, ExperimentConfig):
     steps: int = 3000
     record_every: int = 300
     probe_size: int = 60
@@ -55,45 +62,89 @@ class Config(study.StudyConfig):
     close_factor: float = 2.0
     """'Close to 1' means within this factor of 1, i.e. in [1/close_factor, close_factor]."""
     isometry_fraction: float = 0.9
-    """The strict form J Jᵀ ≈ I counts as holding if at least this fraction of the singular values is close to 1."""
+    """The strict form J Jᵀ ≈ I: the fraction of singular values close to 1 that 'nearly all' is tested against."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require(len(self.hidden) >= 2, f"hidden must list at least two layers, so some Jacobian joins two hidden "
                                        f"layers; got {self.hidden}")
-        require(isinstance(self.probe_size, int) and 2 <= self.probe_size <= 1000,
-                f"probe_size must be an integer from 2 to 1,000, got {self.probe_size}")
+        check_positive_int("probe_size", self.probe_size, minimum=2, maximum=1000)
+        check_finite("close_factor", self.close_factor)
         require(1 < self.close_factor <= 100, f"close_factor must lie in (1, 100], got {self.close_factor}")
-        require(0.5 < self.isometry_fraction <= 1,
-                f"isometry_fraction must lie in (0.5, 1], got {self.isometry_fraction}")
+        check_finite("isometry_fraction", self.isometry_fraction)
+        require(0.5 < self.isometry_fraction < 1,
+                f"isometry_fraction must lie in (0.5, 1), got {self.isometry_fraction}")
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(**study.QUICK, probe_size=30)
-
-
-def run(config: Config, progress: Progress = no_progress) -> Result:
-    datasets, skipped = study.load_datasets(config)
-    sections = []
-    for i, digits in enumerate(datasets):
-        require(config.probe_size <= digits.n_train,
-                f"probe_size ({config.probe_size}) exceeds the {digits.n_train} training examples of {digits.dataset}")
-        progress(i, len(datasets), f"{digits.dataset}: {len(MODELS)} cells × {config.n_seeds} seeds")
-        sections.append(summarize(config, digits, measure(config, digits)))
-    progress(len(datasets), len(datasets), "done")
-    return Result(
-        metrics={"datasets": sections, "histogram_edges_log10": HISTOGRAM_EDGES.tolist()},
-        tables=[spectrum_table(config, s) for s in sections] + [gradient_table(config, sections)],
-        figures={"gradient_norms": gradient_figure(config, sections),
-                 "singular_values": histogram_figure(config, sections),
-                 "spectrum_over_training": spectrum_figure(config, sections)},
-        claims=judge_claims(config, sections),
-        notes=notes(config, sections, skipped),
-        scalars=tensorboard_scalars(sections),
-    )
+        return cls(**{**study.QUICK, "quick": True}, probe_size=30)
 
 
 # --- measurements ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Summaries of singular values (see `spectrum_summary`); each array has the shape of what was summarised."""
+
+    rms: np.ndarray
+    geometric_mean: np.ndarray
+    median: np.ndarray
+    q10: np.ndarray
+    q90: np.ndarray
+    largest: np.ndarray
+    within: np.ndarray
+    mean_abs_log: np.ndarray
+    condition: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray, factor: float) -> "Spectrum":
+        return cls(**spectrum_summary(values, factor))
+
+
+@dataclass(frozen=True)
+class Network:
+    """One network (without or with BN) on one dataset, over its seeds."""
+
+    test_accuracy: np.ndarray          # (seeds,)
+    diverged_seeds: int
+    jacobians: Spectrum                # layers 2..L: (layers, seeds, points)
+    input_start: Spectrum              # J_1 at step 0: (seeds,)
+    input_end: Spectrum                # J_1 at the last step: (seeds,)
+    activation_gradients: np.ndarray   # ‖∂L/∂a_l‖: (seeds, points, L)
+    weight_gradients: np.ndarray       # ‖∂L/∂W_l‖: (seeds, points, L + 1)
+    histogram_start: np.ndarray        # log10 σ counts per layer J_1..J_L at step 0: (L, bins)
+    histogram_end: np.ndarray          # (L, bins)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    data: dict
+    """study.dataset_section: source, sizes, training time."""
+    steps: np.ndarray                  # (points,) step 0 and every record point
+    jacobian_layers: tuple[int, ...]   # 2..L
+    none: Network
+    batch: Network
+
+    @property
+    def name(self) -> str:
+        return self.data["dataset"]
+
+    @property
+    def label(self) -> str:
+        return study.DATASET_LABELS[self.name]
+
+    def network(self, model: str) -> Network:
+        return getattr(self, model)
+
+
+@dataclass(frozen=True)
+class Measurements(base.Measurements):
+    datasets: tuple[Dataset, ...]
+    skipped: tuple[str, ...] = ()
+    """Requested datasets that are not installed."""
+    skip_notes: tuple[str, ...] = ()
+    histogram_edges_log10: np.ndarray = field(default_factory=HISTOGRAM_EDGES.copy)
 
 
 def cells(config: Config) -> list[Member]:
@@ -137,7 +188,21 @@ def split_layers(values: np.ndarray, widths: list[int]) -> list[np.ndarray]:
     return np.split(values, np.cumsum(widths)[:-1], axis=-1)
 
 
-def measure(config: Config, digits: Digits) -> Measured:
+def measure(config: Config, progress: Progress = no_progress) -> Measurements:
+    """Train both networks on every available dataset and probe their Jacobians and gradients."""
+    datasets, skip_notes = study.load_datasets(config)
+    loaded = {digits.dataset for digits in datasets}
+    results = []
+    for i, digits in enumerate(datasets):
+        require(config.probe_size <= digits.n_train,
+                f"probe_size ({config.probe_size}) exceeds the {digits.n_train} training examples of {digits.dataset}")
+        progress(i, len(datasets), f"{digits.dataset}: {len(MODELS)} cells × {config.n_seeds} seeds")
+        results.append(summarize(config, digits, measure_dataset(config, digits)))
+    progress(len(datasets), len(datasets), "done")
+    return Measurements(tuple(results), tuple(d for d in config.datasets if d not in loaded), tuple(skip_notes))
+
+
+def measure_dataset(config: Config, digits: Digits) -> Measured:
     x, y = probe_batch(config, digits)
     twin = initial_net(config)
     start = [s.numpy() for s in layer_singular_values(twin, x)]
@@ -177,80 +242,66 @@ def spectrum_summary(values: np.ndarray, factor: float) -> dict[str, np.ndarray]
     }
 
 
-def log10_histogram(values: np.ndarray) -> list[int]:
+def log10_histogram(values: np.ndarray) -> np.ndarray:
     logs = np.log10(np.maximum(values, np.finfo(np.float32).tiny))
     counts, _ = np.histogram(logs.clip(HISTOGRAM_EDGES[0], HISTOGRAM_EDGES[-1]), HISTOGRAM_EDGES)
-    return counts.tolist()
+    return counts
 
 
-def summarize(config: Config, digits: Digits, measured: Measured) -> dict:
+def summarize(config: Config, digits: Digits, measured: Measured) -> Dataset:
     n, hidden = config.n_seeds, len(config.hidden)
     widths = [s.shape[-1] for s in measured.start[1:]]
     spectra = [np.moveaxis(v, 0, 1) for v in split_layers(measured.singular_values, widths)]  # (K, points, B, n)
     gradients = np.moveaxis(measured.gradients, 0, 1)  # (K, points, 2L + 1)
     trained = measured.trained
-    section = {
-        **study.dataset_section(config, digits, trained),
-        "steps": measured.steps,
-        "jacobian_layers": list(range(2, hidden + 1)),
-        "models": {},
-    }
+    networks = {}
     for m, model in enumerate(MODELS):
         members = slice(m * n, (m + 1) * n)
-
-        def summary(values):
-            return {key: value.tolist() for key, value in spectrum_summary(values[members], config.close_factor).items()}
-
-        section["models"][model] = {
-            "test_accuracy": trained.test_accuracy[members].tolist(),
-            "diverged_seeds": int((trained.diverged_at[members] >= 0).sum()),
-            "jacobians": [summary(values) for values in spectra],  # layers 2..L: summary -> [seed][point]
-            "input_jacobian": {"start": summary(measured.start[0]), "end": summary(measured.end[0])},  # J_1: [seed]
-            "activation_gradients": gradients[members, :, :hidden].tolist(),  # [seed][point][layer 1..L]
-            "weight_gradients": gradients[members, :, hidden:].tolist(),      # [seed][point][layer 1..L+1]
-            "histograms": {when: [log10_histogram(values[members]) for values in layers]
-                           for when, layers in (("start", measured.start), ("end", measured.end))},
-        }
-    return section
-
-
-# --- statistics behind the claims ------------------------------------------------------------------------------
+        per_layer = [spectrum_summary(values[members], config.close_factor) for values in spectra]
+        networks[model] = Network(
+            test_accuracy=trained.test_accuracy[members].astype(float),
+            diverged_seeds=int((trained.diverged_at[members] >= 0).sum()),
+            jacobians=Spectrum(**{key: np.stack([layer[key] for layer in per_layer]) for key in SUMMARIES}),
+            input_start=Spectrum.of(measured.start[0][members], config.close_factor),
+            input_end=Spectrum.of(measured.end[0][members], config.close_factor),
+            activation_gradients=gradients[members, :, :hidden].astype(float),
+            weight_gradients=gradients[members, :, hidden:].astype(float),
+            histogram_start=np.stack([log10_histogram(values[members]) for values in measured.start]),
+            histogram_end=np.stack([log10_histogram(values[members]) for values in measured.end]),
+        )
+    return Dataset(study.dataset_section(config, digits, trained), np.asarray(measured.steps),
+                   tuple(range(2, hidden + 1)), networks["none"], networks["batch"])
 
 
-def jacobian_array(section: dict, model: str, key: str) -> np.ndarray:
-    """(layers 2..L, seeds, points)."""
-    return np.asarray([layer[key] for layer in section["models"][model]["jacobians"]], float)
+# --- the statistics behind the claims: one value per seed --------------------------------------------------
 
 
-def distance_from_one(section: dict, model: str) -> np.ndarray:
+def distance_from_one(d: Dataset, model: str) -> np.ndarray:
     """Per seed: mean |ln σ| averaged over the hidden-to-hidden layers and the measurement points."""
-    return jacobian_array(section, model, "mean_abs_log").mean(axis=(0, 2))
+    return d.network(model).jacobians.mean_abs_log.mean(axis=(0, 2))
 
 
-def gradient_spread(section: dict, model: str, kind: str = "activation") -> np.ndarray:
+def worst_within(d: Dataset, model: str) -> np.ndarray:
+    """Per seed: the lowest fraction of singular values within the factor, over the hidden-to-hidden layers and the
+    measurement points ('throughout training')."""
+    return d.network(model).jacobians.within.min(axis=(0, 2))
+
+
+def worst_log_rms(d: Dataset, model: str) -> np.ndarray:
+    """Per seed: the largest |ln RMS σ| over the hidden-to-hidden layers and the measurement points."""
+    return np.abs(np.log(d.network(model).jacobians.rms)).max(axis=(0, 2))
+
+
+def gradient_spread(d: Dataset, model: str, kind: str = "activation") -> np.ndarray:
     """max/min over the hidden layers of ‖∂L/∂a_l‖ (kind 'activation') or of ‖∂L/∂W_l‖ for the hidden layers' weights
     (kind 'weight'): (seeds, points)."""
-    hidden = len(section["jacobian_layers"]) + 1
-    norms = np.asarray(section["models"][model][f"{kind}_gradients"], float)[..., :hidden]
+    hidden = len(d.jacobian_layers) + 1
+    norms = getattr(d.network(model), f"{kind}_gradients")[..., :hidden]
     return norms.max(axis=-1) / norms.min(axis=-1)
 
 
-def near_one(section: dict, factor: float) -> dict:
-    """With BN, over every hidden-to-hidden layer and measurement point (seed means): the lowest and highest RMS σ
-    and the lowest fraction of singular values within the factor."""
-    rms = jacobian_array(section, "batch", "rms").mean(axis=1)
-    within = jacobian_array(section, "batch", "within").mean(axis=1)
-    return {"rms_low": float(rms.min()), "rms_high": float(rms.max()), "within_low": float(within.min()),
-            "holds": bool(rms.min() >= 1 / factor and rms.max() <= factor and within.min() >= 0.5)}
-
-
-def layers_text(section: dict) -> str:
-    return ", ".join(f"J_{l}" for l in section["jacobian_layers"])
-
-
-def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
-    return [claim(config, sections) for claim in (near_one_claim, closer_to_one_claim, isometry_claim,
-                                                  keep_size_claim, more_even_claim)]
+def layers_text(d: Dataset) -> str:
+    return ", ".join(f"J_{l}" for l in d.jacobian_layers)
 
 
 def protocol(config: Config) -> str:
@@ -258,114 +309,158 @@ def protocol(config: Config) -> str:
             f"on a fixed batch of {config.probe_size} training images")
 
 
-def near_one_claim(config: Config, sections: list[dict]) -> Claim:
+def evidence_base(config: Config, m: Measurements) -> EvidenceBase:
+    return EvidenceBase(datasets=tuple(d.label for d in m.datasets),
+                        skipped=tuple(study.DATASET_LABELS[name] for name in m.skipped), seeds=config.n_seeds,
+                        quick=config.quick)
+
+
+def judge(config: Config, m: Measurements) -> list[Claim]:
+    """The five findings, each one test per dataset (and per part) over seeds, decided together."""
+    return decide([claim(config, m) for claim in (near_one_claim, closer_to_one_claim, isometry_claim,
+                                                  keep_size_claim, more_even_claim)])
+
+
+def near_one_claim(config: Config, m: Measurements) -> Claim:
     f = config.close_factor
-    verdicts, evidence = [], []
-    for s in sections:
-        bn = near_one(s, f)
-        base_rms = jacobian_array(s, "none", "rms").mean(axis=1)
-        base_within = jacobian_array(s, "none", "within").mean(axis=1)
-        verdicts.append(bn["holds"])
-        evidence.append(f"{study.dataset_label(s)} ({layers_text(s)}): with BN the RMS singular value ranges over "
-                        f"{bn['rms_low']:.3f}–{bn['rms_high']:.3f} and at least {bn['within_low']:.1%} of the singular "
-                        f"values lie within [1/{f:g}, {f:g}] (without BN: RMS {base_rms.min():.3f}–{base_rms.max():.3f}, "
-                        f"at least {base_within.min():.1%} within)")
-    return judge(
+    tests, evidence = [], []
+    for d in m.datasets:
+        within, log_rms = worst_within(d, "batch"), worst_log_rms(d, "batch")
+        tests.append(stats.one_sample(within, f"{d.label}: lowest fraction within [1/{f:g}, {f:g}]", null=MOST))
+        tests.append(stats.one_sample(np.log(f) - log_rms, f"{d.label}: ln {f:g} − largest |ln RMS σ|"))
+        base_within = worst_within(d, "none")
+        rms = d.batch.jacobians.rms
+        evidence.append(f"{d.label} ({layers_text(d)}): with BN, per seed, the lowest fraction of singular values "
+                        f"within [1/{f:g}, {f:g}] over layers and measurement points is {fmt_values(within, '.1%')} "
+                        f"(without BN {fmt_values(base_within, '.1%')}) and the RMS σ ranges over "
+                        f"{rms.min():.3f}–{rms.max():.3f}")
+    return finding(
         "bn-jacobian-near-one",
         "With BN, the Jacobians between consecutive layers' normalised inputs keep their singular values close to 1 "
         f"throughout training: their RMS (the average gain of a backpropagated gradient) and most of them lie within a "
         f"factor {f:g} of 1",
-        study.combine(verdicts),
-        "; ".join(evidence) + f". Holds if, at every measurement point and hidden-to-hidden layer, BN's RMS σ (mean over "
-        f"seeds) lies in [1/{f:g}, {f:g}] and at least half of its singular values do. {protocol(config)}.")
+        effect=f"per seed, the lowest fraction of BN's singular values within [1/{f:g}, {f:g}] over hidden-to-hidden "
+               f"layers and measurement points, against {MOST:g}; and ln {f:g} − the largest |ln RMS σ|, against 0",
+        direction="greater", tests=tests, base=evidence_base(config, m),
+        evidence="; ".join(evidence) + f". 'Most' is a one-sample t-test over seeds of the per-seed lowest fraction "
+        f"against {MOST:g}; the RMS part tests that the largest |ln RMS σ| stays below ln {f:g}. {protocol(config)}.")
 
 
-def closer_to_one_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
-    for s in sections:
-        base, bn = distance_from_one(s, "none"), distance_from_one(s, "batch")
-        verdicts.append(study.better(base - bn))
-        evidence.append(f"{study.dataset_label(s)}: mean |ln σ| without BN {study.pm(base, 3)}, with BN {study.pm(bn, 3)} "
-                        f"(paired t {fmt_t(study.paired_t(base - bn))})")
-    return judge(
+def closer_to_one_claim(config: Config, m: Measurements) -> Claim:
+    tests, evidence = [], []
+    for d in m.datasets:
+        plain, bn = distance_from_one(d, "none"), distance_from_one(d, "batch")
+        tests.append(stats.paired(plain, bn, d.label))
+        evidence.append(f"{d.label}: mean |ln σ| without BN {study.pm(plain, 3)}, with BN {study.pm(bn, 3)}")
+    return finding(
         "bn-jacobian-closer-to-one",
         "The layer Jacobians' singular values are closer to 1 with BN than without (smaller mean |ln σ|)",
-        study.combine(verdicts),
-        "; ".join(evidence) + ". Mean |ln σ| per seed over the hidden-to-hidden layers and all measurement points; holds "
-        f"if BN's is smaller by more than t standard errors of the paired differences on every dataset. "
-        f"{protocol(config)}.")
+        effect="mean |ln σ| without BN − with BN, per seed (over the hidden-to-hidden layers and measurement points)",
+        direction="greater", tests=tests, base=evidence_base(config, m),
+        evidence="; ".join(evidence) + f" (paired over seeds). {protocol(config)}.")
 
 
-def isometry_claim(config: Config, sections: list[dict]) -> Claim:
-    f = config.close_factor
-    verdicts, evidence = [], []
-    for s in sections:
-        within = jacobian_array(s, "batch", "within").mean(axis=1)
-        condition = jacobian_array(s, "batch", "condition").mean(axis=1)
-        verdicts.append(bool(within.min() >= config.isometry_fraction))
-        evidence.append(f"{study.dataset_label(s)}: with BN {within.min():.1%}–{within.max():.1%} of the singular values lie "
-                        f"within [1/{f:g}, {f:g}]; the median condition number σ_max/σ_min is "
-                        f"{condition.min():.3g}–{condition.max():.3g}")
-    return judge(
+def isometry_claim(config: Config, m: Measurements) -> Claim:
+    f, q = config.close_factor, config.isometry_fraction
+    tests, evidence = [], []
+    for d in m.datasets:
+        within = worst_within(d, "batch")
+        tests.append(stats.one_sample(within, d.label, null=q))
+        condition = d.batch.jacobians.condition.mean(axis=1)
+        evidence.append(f"{d.label}: with BN, per seed, the lowest fraction within [1/{f:g}, {f:g}] over layers and "
+                        f"points is {fmt_values(within, '.1%')}; the median condition number σ_max/σ_min (mean over "
+                        f"seeds) ranges over {condition.min():.3g}–{condition.max():.3g}")
+    return finding(
         "bn-jacobian-isometry",
         "The conjecture's strong form: with BN, J Jᵀ ≈ I, i.e. (nearly) all singular values of each layer Jacobian are "
-        "close to 1",
-        study.combine(verdicts),
-        "; ".join(evidence) + " (ranges over layers and measurement points, means over seeds). Holds if at least "
-        f"{config.isometry_fraction:.0%} lie within the factor {f:g} at every point and layer. {protocol(config)}.")
+        f"close to 1 (at least {q:.0%} of them within a factor {f:g}, throughout training)",
+        effect=f"per seed, the lowest fraction of BN's singular values within [1/{f:g}, {f:g}] over layers and "
+               f"measurement points, against {q:g}",
+        direction="greater", tests=tests, base=evidence_base(config, m),
+        evidence="; ".join(evidence) + f". {protocol(config)}.")
 
 
-def keep_size_claim(config: Config, sections: list[dict]) -> Claim:
+def keep_size_claim(config: Config, m: Measurements) -> Claim:
     f = config.close_factor
-    verdicts, evidence = [], []
-    for s in sections:
-        bn, base = (gradient_spread(s, m).mean(axis=0) for m in ("batch", "none"))
-        verdicts.append(bool(bn.max() <= f))
-        evidence.append(f"{study.dataset_label(s)}: max/min of ‖∂L/∂a_l‖ over the {len(s['jacobian_layers']) + 1} hidden "
-                        f"layers with BN {bn[0]:.2f} at step 0, {bn[-1]:.2f} at step {s['steps'][-1]:,}, "
-                        f"{bn.min():.2f}–{bn.max():.2f} over training (without BN {base[0]:.2f}, {base[-1]:.2f}, "
-                        f"{base.min():.2f}–{base.max():.2f})")
-    return judge(
+    tests, evidence = [], []
+    for d in m.datasets:
+        bn, plain = gradient_spread(d, "batch"), gradient_spread(d, "none")
+        worst = np.log(bn).max(axis=1)
+        tests.append(stats.one_sample(worst, d.label, null=float(np.log(f))))
+        bn_mean, plain_mean = bn.mean(axis=0), plain.mean(axis=0)
+        evidence.append(f"{d.label}: max/min of ‖∂L/∂a_l‖ over the {len(d.jacobian_layers) + 1} hidden layers with BN "
+                        f"(mean over seeds) {bn_mean[0]:.2f} at step 0, {bn_mean[-1]:.2f} at step {int(d.steps[-1]):,}; "
+                        f"its largest over training, per seed, {fmt_values(np.exp(worst), '.2f')} (without BN "
+                        f"{plain_mean[0]:.2f} at step 0, {plain_mean[-1]:.2f} at the end)")
+    return finding(
         "bn-gradients-keep-size",
         f"With BN, the loss gradient keeps its size across layers: ‖∂L/∂a_l‖ differs between hidden layers by at most a "
         f"factor {f:g}, throughout training",
-        study.combine(verdicts),
-        "; ".join(evidence) + ". a_l is the input to layer l's sigmoids; training-mode gradient of the mean "
-        f"cross-entropy on the probe batch; ratios are means over seeds. Holds if BN's ratio is at most {f:g} at every "
-        f"measurement point. {protocol(config)}.")
+        effect=f"per seed, the largest ln(max/min ‖∂L/∂a_l‖ over the hidden layers) over training, against ln {f:g}",
+        direction="less", tests=tests, base=evidence_base(config, m),
+        evidence="; ".join(evidence) + ". a_l is the input to layer l's sigmoids; training-mode gradient of the mean "
+        f"cross-entropy on the probe batch. {protocol(config)}.")
 
 
-def more_even_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
-    for s in sections:
-        base, bn = (np.log(gradient_spread(s, m)).mean(axis=1) for m in MODELS)
-        base_w, bn_w = (np.exp(np.log(gradient_spread(s, m, "weight")).mean(axis=1)) for m in MODELS)
-        verdicts.append(study.better(base - bn))
-        evidence.append(f"{study.dataset_label(s)}: geometric mean over training of max/min ‖∂L/∂a_l‖ without BN "
-                        f"{study.pm(np.exp(base), 2)}, with BN {study.pm(np.exp(bn), 2)} (paired t on the logs "
-                        f"{fmt_t(study.paired_t(base - bn))}); for the hidden weights' ‖∂L/∂W_l‖: without BN "
-                        f"{study.pm(base_w, 2)}, with BN {study.pm(bn_w, 2)}; the ‖∂L/∂a_l‖ ratio at step 0 "
-                        f"{start_end(s, 0)}, at step {s['steps'][-1]:,} {start_end(s, -1)}")
-    return judge(
+def more_even_claim(config: Config, m: Measurements) -> Claim:
+    tests, evidence = [], []
+    for d in m.datasets:
+        plain, bn = (np.log(gradient_spread(d, model)).mean(axis=1) for model in MODELS)
+        plain_w, bn_w = (np.exp(np.log(gradient_spread(d, model, "weight")).mean(axis=1)) for model in MODELS)
+        tests.append(stats.paired(plain, bn, d.label))
+        evidence.append(f"{d.label}: geometric mean over training of max/min ‖∂L/∂a_l‖ without BN "
+                        f"{study.pm(np.exp(plain), 2)}, with BN {study.pm(np.exp(bn), 2)}; for the hidden weights' "
+                        f"‖∂L/∂W_l‖ (reported only): without BN {study.pm(plain_w, 2)}, with BN {study.pm(bn_w, 2)}; "
+                        f"the ‖∂L/∂a_l‖ ratio at step 0 {start_end(d, 0)}, at step {int(d.steps[-1]):,} "
+                        f"{start_end(d, -1)}")
+    return finding(
         "bn-gradients-more-even",
         "Gradient sizes vary less across layers with BN than without, over training",
-        study.combine(verdicts),
-        "; ".join(evidence) + ". Holds if BN's mean log max/min ratio of ‖∂L/∂a_l‖ is smaller by more than t standard "
-        "errors of the paired per-seed differences on every dataset (the weight-gradient ratios are reported only). "
-        f"{protocol(config)}.")
+        effect="mean over training of ln(max/min ‖∂L/∂a_l‖ over the hidden layers), without BN − with BN, per seed",
+        direction="greater", tests=tests, base=evidence_base(config, m),
+        evidence="; ".join(evidence) + f" (paired over seeds). {protocol(config)}.")
 
 
-def start_end(section: dict, point: int) -> str:
-    base, bn = (gradient_spread(section, m)[:, point].mean() for m in MODELS)
-    return f"{base:.2f} without BN vs {bn:.2f} with"
+def start_end(d: Dataset, point: int) -> str:
+    plain, bn = (gradient_spread(d, model)[:, point].mean() for model in MODELS)
+    return f"{plain:.2f} without BN vs {bn:.2f} with"
 
 
-def fmt_t(t: float | None) -> str:
-    return "n/a" if t is None else f"{t:.1f}"
+def fmt_values(values, spec: str) -> str:
+    return "[" + ", ".join(format(float(v), spec) for v in np.asarray(values).ravel()) + "]"
 
 
-def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]:
-    out = [study.data_note(s) for s in sections] + skipped + [study.significance_note(config.n_seeds)]
+# --- presentation ------------------------------------------------------------------------------------------
+
+
+def present(config: Config, m: Measurements) -> Presentation:
+    return Presentation(
+        tables=[spectrum_table(config, d) for d in m.datasets] + [gradient_table(config, m.datasets)],
+        figures={"gradient_norms": gradient_figure(config, m.datasets),
+                 "singular_values": histogram_figure(config, m.datasets),
+                 "spectrum_over_training": spectrum_figure(config, m.datasets)},
+        notes=notes(config, m),
+        scalars=tensorboard_scalars(m.datasets),
+        captions={
+            "gradient_norms": "Loss-gradient norms at each layer's sigmoid input and weights over training, without "
+                              "(dashed) and with (solid) BN, on a fixed probe batch.",
+            "singular_values": "Histograms of the layer Jacobians' singular values at the start and the end of "
+                               "training, without and with BN, against the band within the factor of 1.",
+            "spectrum_over_training": "Median, 10–90th percentile band and RMS of the hidden-to-hidden Jacobians' "
+                                      "singular values over training, without and with BN.",
+        },
+    )
+
+
+def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
+    """Measure both networks' Jacobian spectra and gradient norms, judge §3.3's conjecture over seeds, present."""
+    config = config or Config()
+    measurements = measure(config, progress)
+    return compose(config, measurements, judge(config, measurements), present(config, measurements))
+
+
+def notes(config: Config, m: Measurements) -> list[str]:
+    out = [study.data_note(d.data) for d in m.datasets] + list(m.skip_notes)
     out.append(f"Figure 1's network {'-'.join(map(str, config.layer_sizes))} (sigmoid, Gaussian initial weights std "
                f"{config.weight_std:g}, plain SGD at rate {config.learning_rate:g}, batch {config.batch_size}, "
                f"{config.steps:,} steps) without and with BN, {config.n_seeds} seeds each, trained as one population.")
@@ -384,49 +479,42 @@ def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]
     return out
 
 
-# --- tables and figures ----------------------------------------------------------------------------------------
-
-
-def seed_mean(values) -> float:
-    return float(np.mean(values))
-
-
 TABLE_SUMMARIES = ("rms", "geometric_mean", "median", "largest", "within", "mean_abs_log", "condition")
 
 
-def spectrum_table(config: Config, section: dict) -> Table:
+def spectrum_table(config: Config, d: Dataset) -> Table:
     rows = []
     for model in MODELS:
-        m = section["models"][model]
-        activation = np.asarray(m["activation_gradients"])  # (seeds, points, layers)
-        weight = np.asarray(m["weight_gradients"])
+        net = d.network(model)
         for layer in range(1, len(config.hidden) + 1):
             for when, point in (("start", 0), ("end", -1)):
                 if layer == 1:
-                    summary = {k: np.asarray(v) for k, v in m["input_jacobian"][when].items()}
+                    summary = net.input_start if when == "start" else net.input_end
+                    values = {key: getattr(summary, key) for key in TABLE_SUMMARIES}
                 else:
-                    summary = {k: np.asarray(v)[:, point] for k, v in m["jacobians"][layer - 2].items()}
-                rows.append([LABELS[model], f"J_{layer}", when, *(seed_mean(summary[key]) for key in TABLE_SUMMARIES),
-                             seed_mean(activation[:, point, layer - 1]), seed_mean(weight[:, point, layer - 1])])
+                    values = {key: getattr(net.jacobians, key)[layer - 2][:, point] for key in TABLE_SUMMARIES}
+                rows.append([LABELS[model], f"J_{layer}", when, *(float(np.mean(values[key])) for key in TABLE_SUMMARIES),
+                             float(np.mean(net.activation_gradients[:, point, layer - 1])),
+                             float(np.mean(net.weight_gradients[:, point, layer - 1]))])
     f = config.close_factor
     columns = ["network", "Jacobian", "when", "RMS σ", "geometric mean σ", "median σ", "mean σ_max",
                f"fraction in [1/{f:g}, {f:g}]", "mean |ln σ|", "median σ_max/σ_min", "‖∂L/∂a_l‖", "‖∂L/∂W_l‖"]
-    return Table(f"Layer Jacobians and gradients on {study.dataset_label(section)}", columns, rows,
-                 caption=f"Means over {config.n_seeds} seeds; start = step 0, end = step {section['steps'][-1]:,}. "
+    return Table(f"Layer Jacobians and gradients on {d.label}", columns, rows,
+                 caption=f"Means over {config.n_seeds} seeds; start = step 0, end = step {int(d.steps[-1]):,}. "
                          f"J_l = ∂a_l/∂a_(l−1) over {config.probe_size} probe images (J_1 from the pixels); "
                          "gradients of the mean loss on that batch at layer l.")
 
 
-def gradient_table(config: Config, sections: list[dict]) -> Table:
+def gradient_table(config: Config, datasets: tuple[Dataset, ...]) -> Table:
     rows = []
-    for s in sections:
+    for d in datasets:
         for model in MODELS:
-            spread = gradient_spread(s, model)
-            weight = gradient_spread(s, model, "weight")
-            rows.append([study.dataset_label(s), LABELS[model], study.pm(spread[:, 0], 2), study.pm(spread[:, -1], 2),
+            spread = gradient_spread(d, model)
+            weight = gradient_spread(d, model, "weight")
+            net = d.network(model)
+            rows.append([d.label, LABELS[model], study.pm(spread[:, 0], 2), study.pm(spread[:, -1], 2),
                          study.pm(np.exp(np.log(spread).mean(axis=1)), 2), study.pm(weight[:, 0], 2),
-                         study.pm(weight[:, -1], 2), study.pm(s["models"][model]["test_accuracy"]),
-                         s["models"][model]["diverged_seeds"]])
+                         study.pm(weight[:, -1], 2), study.pm(net.test_accuracy), net.diverged_seeds])
     columns = ["dataset", "network", "‖∂L/∂a_l‖ max/min at start", "at end", "geometric mean over training",
                "‖∂L/∂W_l‖ max/min at start", "at end", "final test accuracy", "diverged seeds"]
     return Table("Gradient size across the hidden layers", columns, rows,
@@ -438,23 +526,23 @@ def layer_colour(layer: int) -> str:
     return f"C{(layer + 1) % 10}"
 
 
-def gradient_figure(config: Config, sections: list[dict]) -> Figure:
-    figure = Figure(figsize=(5.5 * len(sections), 7.5))
-    grid = figure.subplots(2, len(sections), squeeze=False)
-    for column, s in enumerate(sections):
+def gradient_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
+    figure = Figure(figsize=(5.5 * len(datasets), 7.5))
+    grid = figure.subplots(2, len(datasets), squeeze=False)
+    for column, d in enumerate(datasets):
         for row, kind in enumerate(("activation", "weight")):
             ax = grid[row][column]
             for model, style in zip(MODELS, ("--", "-")):
-                norms = np.asarray(s["models"][model][f"{kind}_gradients"])  # (seeds, points, layers)
+                norms = getattr(d.network(model), f"{kind}_gradients")  # (seeds, points, layers)
                 geometric = np.exp(np.log(norms).mean(axis=0))
                 for layer in range(norms.shape[-1]):
-                    ax.plot(s["steps"], geometric[:, layer], style, color=layer_colour(layer),
+                    ax.plot(d.steps, geometric[:, layer], style, color=layer_colour(layer),
                             label=f"layer {layer + 1}, {LABELS[model]}")
             ax.set_yscale("log")
             ax.set_xlabel("training step")
             ax.set_ylabel("‖∂L/∂a_l‖" if kind == "activation" else "‖∂L/∂W_l‖")
             where = "sigmoid input" if kind == "activation" else "weights"
-            ax.set_title(f"{study.dataset_label(s)}: gradient at each layer's {where}", fontsize=10)
+            ax.set_title(f"{d.label}: gradient at each layer's {where}", fontsize=10)
             ax.legend(fontsize=6, ncol=2)
     figure.suptitle(f"Gradient norms on a fixed batch of {config.probe_size} training images (geometric mean over "
                     f"{config.n_seeds} seeds)\n(dashed: without BN, solid: with BN)", fontsize=10)
@@ -462,25 +550,26 @@ def gradient_figure(config: Config, sections: list[dict]) -> Figure:
     return figure
 
 
-def histogram_figure(config: Config, sections: list[dict]) -> Figure:
+def histogram_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
     hidden = len(config.hidden)
-    columns = [(s, when) for s in sections for when in ("start", "end")]
+    columns = [(d, when) for d in datasets for when in ("start", "end")]
     figure = Figure(figsize=(3.6 * len(columns), 2.6 * hidden))
     grid = figure.subplots(hidden, len(columns), squeeze=False, sharex=True)
     centres = (HISTOGRAM_EDGES[:-1] + HISTOGRAM_EDGES[1:]) / 2
     width = HISTOGRAM_EDGES[1] - HISTOGRAM_EDGES[0]
     f = config.close_factor
-    for c, (s, when) in enumerate(columns):
+    for c, (d, when) in enumerate(columns):
         for layer in range(hidden):
             ax = grid[layer][c]
             ax.axvspan(-np.log10(f), np.log10(f), color="grey", alpha=0.12)
             ax.axvline(0.0, color="grey", lw=0.8)
             for model in MODELS:
-                counts = np.asarray(s["models"][model]["histograms"][when][layer], float)
+                net = d.network(model)
+                counts = (net.histogram_start if when == "start" else net.histogram_end)[layer].astype(float)
                 ax.step(centres, counts / max(counts.sum() * width, 1), where="mid", color=COLOURS[model],
                         label=LABELS[model])
-            step = 0 if when == "start" else s["steps"][-1]
-            ax.set_title(f"{study.dataset_label(s)}, J_{layer + 1}, step {step:,}", fontsize=9)
+            step = 0 if when == "start" else int(d.steps[-1])
+            ax.set_title(f"{d.label}, J_{layer + 1}, step {step:,}", fontsize=9)
             if layer == hidden - 1:
                 ax.set_xlabel("log10 singular value (below −4 counted at −4)")
             if c == 0:
@@ -492,25 +581,25 @@ def histogram_figure(config: Config, sections: list[dict]) -> Figure:
     return figure
 
 
-def spectrum_figure(config: Config, sections: list[dict]) -> Figure:
-    figure, axes = study.dataset_axes(len(sections), height=4.8)
+def spectrum_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
+    figure, axes = study.dataset_axes(len(datasets), height=4.8)
     f = config.close_factor
-    for ax, s in zip(axes, sections):
+    for ax, d in zip(axes, datasets):
         ax.axhspan(1 / f, f, color="grey", alpha=0.12)
         for model, style in zip(MODELS, ("--", "-")):
-            for i, layer in enumerate(s["jacobian_layers"]):
-                summary = s["models"][model]["jacobians"][i]
+            spectrum = d.network(model).jacobians
+            for i, layer in enumerate(d.jacobian_layers):
                 colour = layer_colour(layer - 1)
-                median = np.exp(np.log(summary["median"]).mean(axis=0))
-                ax.plot(s["steps"], median, style, color=colour, label=f"J_{layer} median, {LABELS[model]}")
-                ax.fill_between(s["steps"], np.mean(summary["q10"], axis=0), np.mean(summary["q90"], axis=0),
+                median = np.exp(np.log(spectrum.median[i]).mean(axis=0))
+                ax.plot(d.steps, median, style, color=colour, label=f"J_{layer} median, {LABELS[model]}")
+                ax.fill_between(d.steps, spectrum.q10[i].mean(axis=0), spectrum.q90[i].mean(axis=0),
                                 color=colour, alpha=0.07)
-                ax.plot(s["steps"], np.mean(summary["rms"], axis=0), style, color=colour, lw=0.8, marker=".",
+                ax.plot(d.steps, spectrum.rms[i].mean(axis=0), style, color=colour, lw=0.8, marker=".",
                         label=f"J_{layer} RMS, {LABELS[model]}")
         ax.set_yscale("log")
         ax.set_xlabel("training step")
         ax.set_ylabel("singular value of J_l")
-        ax.set_title(f"{study.dataset_label(s)}: median (band 10–90th percentile) and RMS", fontsize=10)
+        ax.set_title(f"{d.label}: median (band 10–90th percentile) and RMS", fontsize=10)
         ax.legend(fontsize=6, ncol=2)
     figure.suptitle(f"Hidden-to-hidden Jacobian spectra over training\n(dashed: without BN, solid: with BN; shaded: "
                     f"within a factor {f:g} of 1)", fontsize=10)
@@ -518,18 +607,20 @@ def spectrum_figure(config: Config, sections: list[dict]) -> Figure:
     return figure
 
 
-def tensorboard_scalars(sections: list[dict]) -> dict:
+def tensorboard_scalars(datasets: tuple[Dataset, ...]) -> dict:
     """Seed means per network: gradient norms per layer and the hidden-to-hidden Jacobians' RMS and median σ."""
     scalars = {}
-    for s in sections:
+    for d in datasets:
+        steps = [int(s) for s in d.steps]
         for model in MODELS:
-            m, tags = s["models"][model], {}
+            net, tags = d.network(model), {}
             for kind in ("activation", "weight"):
-                norms = np.exp(np.log(np.asarray(m[f"{kind}_gradients"])).mean(axis=0))  # (points, layers)
+                norms = np.exp(np.log(getattr(net, f"{kind}_gradients")).mean(axis=0))  # (points, layers)
                 for layer in range(norms.shape[-1]):
-                    tags[f"gradient/{kind}_layer{layer + 1}"] = list(zip(s["steps"], norms[:, layer].tolist()))
-            for layer, summary in zip(s["jacobian_layers"], m["jacobians"]):
+                    tags[f"gradient/{kind}_layer{layer + 1}"] = list(zip(steps, norms[:, layer].tolist()))
+            for i, layer in enumerate(d.jacobian_layers):
                 for key in ("rms", "median"):
-                    tags[f"jacobian/{key}_sv_J{layer}"] = list(zip(s["steps"], np.mean(summary[key], axis=0).tolist()))
-            scalars[f"{s['dataset']}/{model}"] = tags
+                    values = getattr(net.jacobians, key)[i].mean(axis=0)
+                    tags[f"jacobian/{key}_sv_J{layer}"] = list(zip(steps, values.tolist()))
+            scalars[f"{d.name}/{model}"] = tags
     return scalars

@@ -5,8 +5,11 @@ import pytest
 
 from replab.errors import ConfigError
 from replab.experiments import load
-from replab.experiments.bn import bn_lr
+from replab.experiments.bn import bn_lr, study
 from replab.experiments.base import apply_overrides
+
+INFO = study.DatasetInfo("mnist", "hand-built", 1000, 500, True, 500, (100.0,), 1.0, 1.0)
+RATES = (0.1, 1.0, 10.0)
 
 
 @pytest.fixture(scope="module")
@@ -18,69 +21,132 @@ def quick():
 def test_quick_run_yields_figures_tables_claims_and_scalars(quick):
     config, result = quick
     assert set(result.figures) == {"final_accuracy", "curves"}
+    assert set(result.captions) == set(result.figures)
     assert [c.id for c in result.claims] == ["bn-higher-learning-rates", "bn-lr-faster"]
+    assert all(c.kind == "finding" and c.verdict in ("holds", "fails", "inconclusive") for c in result.claims)
     assert [t.title for t in result.tables] == ["Learning-rate grid on MNIST"]
     assert len(result.tables[0].rows) == len(config.learning_rates)
     assert len(result.scalars) == 2 * len(config.learning_rates)
     (section,) = result.metrics["datasets"]
-    for model in bn_lr.MODELS:
-        final = np.asarray(section["models"][model]["final_accuracy"])
-        assert final.shape == (len(config.learning_rates), config.n_seeds)
-        assert np.all((final >= 0) & (final <= 1))
+    final = np.asarray(section["final_accuracy"])
+    assert final.shape == (len(bn_lr.MODELS), len(config.learning_rates), config.n_seeds)
+    assert np.all((final >= 0) & (final <= 1))
     # With BN the network learns at every rate of the quick grid but the largest; without BN it does not at lr 10.
-    assert min(section["models"]["batch"]["final_accuracy_mean"][:3]) > 0.6
-    assert section["models"]["none"]["final_accuracy_mean"][2] < 0.2
+    assert final[1, :3].mean(axis=-1).min() > 0.6
+    assert final[0, 2].mean() < 0.2
     assert load("bn-lr") is bn_lr
 
 
-def expected_verdicts(config, section):
-    """Both verdicts, re-derived from the per-seed numbers with plain numpy."""
-    rates = np.asarray(config.learning_rates)
-    final = {m: np.asarray(section["models"][m]["final_accuracy"]) for m in bn_lr.MODELS}
-    diverged = {m: np.asarray(section["models"][m]["diverged_at"]) >= 0 for m in bn_lr.MODELS}
-    means = {m: np.where(diverged[m].any(axis=1), np.nan, final[m].mean(axis=1)) for m in bn_lr.MODELS}
-    good = {m: np.nan_to_num(means[m], nan=-1) >= np.nanmax(means[m]) - config.good_within for m in bn_lr.MODELS}
-    largest = {m: rates[good[m]].max() if good[m].any() else None for m in bn_lr.MODELS}
-    if largest["batch"] is None:
-        higher = "inconclusive" if largest["none"] is None else "fails"
-    else:
-        only_bn = (good["batch"] & ~good["none"]).any()
-        higher = "holds" if only_bn and (largest["none"] is None or largest["batch"] > largest["none"]) else "fails"
-
-    steps = np.asarray(section["steps"])
-    curves = {m: np.asarray(section["models"][m]["curves_mean"]) for m in bn_lr.MODELS}  # (rates, R)
-    intact = {m: ~diverged[m].any(axis=1) for m in bn_lr.MODELS}
-    target = max(curves[m][intact[m], -1].max() for m in bn_lr.MODELS) - config.target_within
-    fewest = {}
-    for m in bn_lr.MODELS:
-        hits = [steps[np.argmax(c >= target)] for c in curves[m][intact[m]] if (c >= target).any()]
-        fewest[m] = min(hits) if hits else None
-    if fewest["batch"] is None and fewest["none"] is None:
-        faster = "inconclusive"
-    else:
-        faster = "holds" if fewest["batch"] is not None and (fewest["none"] is None or fewest["batch"] < fewest["none"]) else "fails"
-    return {"bn-higher-learning-rates": higher, "bn-lr-faster": faster}
-
-
-def test_verdicts_follow_from_the_measurements(quick):
+def test_a_quick_run_is_marked_quick_end_to_end(quick):
     config, result = quick
-    (section,) = result.metrics["datasets"]
-    assert {c.id: c.verdict for c in result.claims} == expected_verdicts(config, section)
+    assert config.quick and result.quick
+    assert all(c.base.quick and c.base.datasets == ("MNIST",) and c.base.seeds == config.n_seeds
+               for c in result.claims)
 
 
 def test_every_member_of_a_cell_learns_from_its_own_rate():
     # The same seed at two rates must give different networks: the per-member rates reach the optimizer.
     config = dataclasses.replace(bn_lr.Config.quick(), learning_rates=(0.1, 0.2), steps=50, record_every=50)
     result = bn_lr.run(config)
-    final = result.metrics["datasets"][0]["models"]["batch"]["final_accuracy"]
-    assert final[0] != final[1]
+    final = np.asarray(result.metrics["datasets"][0]["final_accuracy"])
+    assert final[1, 0].tolist() != final[1, 1].tolist()
+
+
+# --- claims on hand-built measurements ----------------------------------------------------------------------
+
+
+def measurements(largest, crossing, diverged=None, steps=(100, 200, 300, 400)):
+    """largest[model][seed]: the largest rate that trains well (0.9 up to it, chance above); crossing[model][seed]:
+    the record index where every rate's curve jumps from 0.1 to 0.9 (len(steps): never)."""
+    largest, crossing = np.asarray(largest, float), np.asarray(crossing)
+    rates = np.asarray(RATES)[None, :, None]
+    final = np.where(rates <= largest[:, None, :], 0.9, 0.1)
+    index = np.arange(len(steps))
+    curves = np.where(index[None, None, None, :] >= crossing[:, None, :, None], 0.9, 0.1)
+    curves = np.broadcast_to(curves, (*final.shape, len(steps))).copy()
+    if diverged is None:
+        diverged = np.full(final.shape, -1)
+    d = bn_lr.DatasetMeasurements(INFO, np.asarray(steps), final, curves, np.asarray(diverged))
+    return bn_lr.LrMeasurements(np.asarray(RATES), (d,))
+
+
+def config(n_seeds=6, **kwargs):
+    return bn_lr.Config(learning_rates=RATES, n_seeds=n_seeds, steps=400, record_every=100, **kwargs)
+
+
+def verdicts(cfg, m):
+    return {c.id: c.verdict for c in bn_lr.judge(cfg, m)}
+
+
+NEVER = 4
+CROSS = dict(faster=[[3, 3, 2, 3, 3, 2], [1, 0, 1, 1, 0, 1]],
+             slower=[[1, 0, 1, 1, 0, 1], [3, 3, 2, 3, 3, 2]],
+             mixed=[[1, 2, 1, 2, 1, 3], [2, 1, 2, 1, 3, 1]])
+LARGEST = dict(higher=[[1, 0.1, 1, 1, 0.1, 1], [10] * 6],
+               lower=[[10] * 6, [1, 0.1, 1, 1, 0.1, 1]],
+               mixed=[[1, 10, 0.1, 10, 1, 1], [10, 1, 1, 0.1, 10, 1]])
+
+
+@pytest.mark.parametrize("largest, expected", [("higher", "holds"), ("lower", "fails"), ("mixed", "inconclusive")])
+def test_higher_learning_rates_is_a_paired_test_over_seeds(largest, expected):
+    assert verdicts(config(), measurements(LARGEST[largest], CROSS["mixed"]))["bn-higher-learning-rates"] == expected
+
+
+def test_a_constant_ratio_over_three_seeds_is_not_enough_evidence():
+    # The old rule compared one ratio of means with 1 and flipped between 3.3× and 10× with the seed; now a
+    # ratio of 10× on each of 3 seeds is an exact sign test (p = 1/8): inconclusive, on 8 seeds it holds.
+    m = measurements([[1] * 3, [10] * 3], [[2] * 3, [1] * 3])
+    assert verdicts(config(3), m)["bn-higher-learning-rates"] == "inconclusive"
+    m = measurements([[1] * 8, [10] * 8], [[2] * 8, [1] * 8])
+    assert verdicts(config(8), m)["bn-higher-learning-rates"] == "holds"
+
+
+@pytest.mark.parametrize("crossing, expected", [("faster", "holds"), ("slower", "fails"), ("mixed", "inconclusive")])
+def test_lr_faster_compares_steps_to_target_per_seed(crossing, expected):
+    assert verdicts(config(), measurements(LARGEST["mixed"], CROSS[crossing]))["bn-lr-faster"] == expected
+
+
+def test_a_seed_that_never_reaches_the_target_is_censored_one_record_past_the_budget():
+    cfg = config()
+    m = measurements(LARGEST["mixed"], [[NEVER] * 6, [1, 0, 1, 1, 0, 1]])
+    fastest = bn_lr.fastest_per_seed(cfg, m.datasets[0])
+    assert fastest[0].tolist() == [500.0] * 6 and fastest[1].tolist() == [200, 100, 200, 200, 100, 200]
+    assert verdicts(cfg, m)["bn-lr-faster"] == "holds"
+    # The target sits below the best mean curve's end, so some cell always reaches it unless every member diverged.
+    crashed = measurements(LARGEST["mixed"], CROSS["faster"], diverged=np.full((2, len(RATES), 6), 10))
+    claims = {c.id: c for c in bn_lr.judge(cfg, crashed)}
+    assert claims["bn-lr-faster"].verdict == "inconclusive"
+    assert "neither network reaches the target" in claims["bn-lr-faster"].reason
+
+
+def test_a_seed_where_every_rate_diverged_makes_the_rate_claim_unavailable():
+    diverged = np.full((2, len(RATES), 6), -1)
+    diverged[0, :, 2] = 50
+    claim = bn_lr.judge(config(), measurements(LARGEST["higher"], CROSS["faster"], diverged))[0]
+    assert claim.verdict == "inconclusive" and "every rate diverged" in claim.reason
+
+
+def test_a_missing_dataset_is_recorded_as_skipped():
+    claims = bn_lr.judge(config(datasets=("mnist", "fashion-mnist")), measurements(LARGEST["higher"], CROSS["faster"]))
+    assert all(c.base.datasets == ("MNIST",) and c.base.skipped == ("Fashion-MNIST",) for c in claims)
+    assert "1 of 2 datasets" in claims[0].base.describe()
+
+
+def test_presentation_draws_from_hand_built_measurements():
+    cfg, m = config(), measurements(LARGEST["higher"], CROSS["faster"])
+    shown = bn_lr.present(cfg, m)
+    assert [t.title for t in shown.tables] == ["Learning-rate grid on MNIST"]
+    assert shown.tables[0].rows[2][4] == "no" and shown.tables[0].rows[2][8] == "yes"  # lr 10: good only with BN
+    assert bn_lr.largest_good_rate(cfg, m.datasets[0]) == [0.1, 10.0]  # on the means: lr 1 is good on 4 of 6 seeds only
 
 
 @pytest.mark.parametrize("setting, message", [
-    ({"learning_rates": "1,0.1"}, "learning_rates must be two or more increasing"),
-    ({"learning_rates": "0.1"}, "learning_rates must be two or more increasing"),
+    ({"learning_rates": "1,0.1"}, "learning_rates must be two to 32 increasing"),
+    ({"learning_rates": "0.1"}, "learning_rates must be two to 32 increasing"),
     ({"datasets": "cifar"}, "datasets must list mnist and/or fashion-mnist"),
     ({"good_within": "2"}, "good_within must lie in"),
+    ({"good_within": "nan"}, "good_within must be a finite number"),
+    ({"n_seeds": "1000"}, "n_seeds must be"),
     ({"data_dir": "/no/such/folder"}, "does not exist"),
 ])
 def test_bad_settings_are_refused_with_one_sentence(setting, message):

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from replab.claims import Claim, judge
+from replab import stats
+from replab.claims import Claim, decide, finding
 from replab.data.mnist import Digits
-from replab.errors import require
+from replab.errors import check_finite, require
 from replab.experiments.bn import study
 from replab.experiments.bn.batchnorm import first_step_reaching
-from replab.experiments.base import Progress, Result, Table, no_progress
+from replab.experiments.base import Measurements, Presentation, Progress, Result, Table, compose, no_progress
 from replab.nn.normalized_mlp import Member
 
 NAME = "bn-lr"
@@ -34,15 +35,19 @@ class Config(study.StudyConfig):
     steps: int = 2000
     record_every: int = 100
     good_within: float = 0.02
-    """A rate 'trains well' if no seed diverged and its mean final test accuracy is within this of the best cell's."""
+    """A rate 'trains well' for a seed if it did not diverge and its final test accuracy is within this of that
+    seed's best rate (the table and figure use the same rule on the means over seeds)."""
     target_within: float = 0.05
-    """Steps to target: the first record point where a cell's mean accuracy reaches (best final − target_within)."""
+    """Steps to target: the first record point where a cell's accuracy reaches (best final mean − target_within)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         rates = self.learning_rates
-        require(len(rates) >= 2 and all(0 < r <= 100 for r in rates) and list(rates) == sorted(set(rates)),
-                f"learning_rates must be two or more increasing rates in (0, 100], got {rates}")
+        require(2 <= len(rates) <= 32 and all(isinstance(r, (int, float)) and np.isfinite(r) and 0 < r <= 100
+                                              for r in rates) and list(rates) == sorted(set(rates)),
+                f"learning_rates must be two to 32 increasing rates in (0, 100], got {rates}")
+        check_finite("good_within", self.good_within)
+        check_finite("target_within", self.target_within)
         require(0 < self.good_within < 1, f"good_within must lie in (0, 1), got {self.good_within}")
         require(0 < self.target_within < 1, f"target_within must lie in (0, 1), got {self.target_within}")
 
@@ -57,123 +62,171 @@ def cells(config: Config) -> tuple[list[Member], list[float]]:
     return members, list(config.learning_rates) * len(MODELS)
 
 
-def run(config: Config, progress: Progress = no_progress) -> Result:
+# --- measurements ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetMeasurements:
+    """One dataset's learning-rate grid; axes (model, rate, seed[, record])."""
+
+    info: study.DatasetInfo
+    steps: np.ndarray              # (R,) record points
+    final_accuracy: np.ndarray     # (2, rates, seeds) whole test set
+    curves: np.ndarray             # (2, rates, seeds, R) accuracy on the first eval_size test images
+    diverged_at: np.ndarray        # (2, rates, seeds) step or −1
+
+    @property
+    def dataset(self) -> str:
+        return self.info.dataset
+
+
+@dataclass(frozen=True)
+class LrMeasurements(Measurements):
+    learning_rates: np.ndarray     # (rates,)
+    datasets: tuple[DatasetMeasurements, ...]
+    skipped: tuple[str, ...] = ()
+    """A note per requested dataset that is not installed."""
+
+
+def measure(config: Config, progress: Progress = no_progress) -> LrMeasurements:
     datasets, skipped = study.load_datasets(config)
-    sections = []
+    measured = []
     for i, digits in enumerate(datasets):
         progress(i, len(datasets), f"{digits.dataset}: {2 * len(config.learning_rates)} cells × {config.n_seeds} seeds")
         members, rates = cells(config)
         trained = study.train_cells(config, digits, members, learning_rates=rates)
-        sections.append(summarize(config, digits, trained))
+        measured.append(measure_dataset(config, digits, trained))
     progress(len(datasets), len(datasets), "done")
-    summary = {"datasets": sections}
-    return Result(
-        metrics=summary,
-        tables=[grid_table(config, s) for s in sections],
-        figures={"final_accuracy": accuracy_figure(config, sections), "curves": curves_figure(config, sections)},
-        claims=judge_claims(config, sections),
-        notes=notes(config, sections, skipped),
-        scalars=tensorboard_scalars(config, sections),
-    )
+    return LrMeasurements(np.asarray(config.learning_rates, float), tuple(measured), tuple(skipped))
 
 
-# --- measurements ------------------------------------------------------------------------------------------
+def measure_dataset(config: Config, digits: Digits, trained: study.Trained) -> DatasetMeasurements:
+    n, shape = config.n_seeds, (len(MODELS), len(config.learning_rates), config.n_seeds)
+    final = study.per_cell(trained.test_accuracy, n).reshape(shape)
+    curves = np.moveaxis(study.per_cell(trained.accuracy, n), 0, -1).reshape(*shape, -1)
+    diverged = study.per_cell(trained.diverged_at, n).reshape(shape)
+    return DatasetMeasurements(study.dataset_info(config, digits, trained), np.asarray(trained.steps),
+                               np.asarray(final, float), np.asarray(curves, float), np.asarray(diverged, int))
 
 
-def summarize(config: Config, digits: Digits, trained: study.Trained) -> dict:
-    n = config.n_seeds
-    rates = list(config.learning_rates)
-    final = study.per_cell(trained.test_accuracy, n).reshape(len(MODELS), len(rates), n)
-    curves = study.per_cell(trained.accuracy, n)  # (R, cells, seeds)
-    curves = np.moveaxis(curves, 0, -1).reshape(len(MODELS), len(rates), n, -1)  # (model, rate, seed, R)
-    diverged = study.per_cell(trained.diverged_at, n).reshape(len(MODELS), len(rates), n)
-    intact = ~(diverged >= 0).any(axis=-1)  # (model, rate): no seed diverged
-    means = np.where(intact, final.mean(axis=-1), np.nan)
-    mean_curves = curves.mean(axis=2)  # (model, rate, R)
-    target = float(mean_curves[..., -1][intact].max() if intact.any() else mean_curves[..., -1].max()) - config.target_within
-    steps = trained.steps
-    section = {
-        **study.dataset_section(config, digits, trained),
-        "steps": steps.tolist(), "target_accuracy": target, "models": {},
-    }
-    for m, model in enumerate(MODELS):
-        best = float(np.nanmax(means[m])) if intact[m].any() else None
-        good = intact[m] & (np.nan_to_num(means[m], nan=-1.0) >= (best if best is not None else 2.0) - config.good_within)
-        good_rates = [r for r, g in zip(rates, good) if g]
-        reach = [first_step_reaching(steps, mean_curves[m, r], target) if intact[m, r] else None
-                 for r in range(len(rates))]
-        section["models"][model] = {
-            "final_accuracy": final[m].tolist(),  # [rate][seed]
-            "final_accuracy_mean": final[m].mean(axis=-1).tolist(),
-            "final_accuracy_std": final[m].std(axis=-1, ddof=1).tolist() if n > 1 else [0.0] * len(rates),
-            "curves_mean": curves[m].mean(axis=1).tolist(),  # [rate][record]
-            "diverged_seeds": (diverged[m] >= 0).sum(axis=-1).tolist(),
-            "diverged_at": diverged[m].tolist(),
-            "best_mean_accuracy": best,
-            "good_threshold": None if best is None else best - config.good_within,
-            "good": good.tolist(),
-            "largest_good_rate": max(good_rates) if good_rates else None,
-            "steps_to_target": reach,
-            "fewest_steps_to_target": min((s for s in reach if s is not None), default=None),
-        }
-    return section
+# --- what the measurements say ----------------------------------------------------------------------------
 
 
-def rate_ratio(section: dict) -> float | None:
-    """BN's largest good rate over the baseline's; None when either has none (see ratio_text)."""
-    base, bn = (section["models"][m]["largest_good_rate"] for m in MODELS)
-    return None if base is None or bn is None else bn / base
+def intact(d: DatasetMeasurements) -> np.ndarray:
+    """(model, rate): no seed diverged."""
+    return ~(d.diverged_at >= 0).any(axis=-1)
 
 
-def ratio_text(section: dict) -> str:
-    ratio = rate_ratio(section)
-    if ratio is not None:
-        return f"{ratio:.3g}×"
-    base, bn = (section["models"][m]["largest_good_rate"] for m in MODELS)
+def good_rates(config: Config, d: DatasetMeasurements) -> np.ndarray:
+    """(model, rate) on the means over seeds: no seed diverged and the mean within good_within of the model's best."""
+    ok = intact(d)
+    means = np.where(ok, d.final_accuracy.mean(axis=-1), -np.inf)
+    best = means.max(axis=-1, keepdims=True)
+    return ok & (means >= best - config.good_within)
+
+
+def largest_good_rate(config: Config, d: DatasetMeasurements) -> list[float | None]:
+    good = good_rates(config, d)
+    rates = np.asarray(config.learning_rates)
+    return [float(rates[g].max()) if g.any() else None for g in good]
+
+
+def largest_good_rate_per_seed(config: Config, d: DatasetMeasurements) -> np.ndarray:
+    """(model, seed): the largest rate that trained well for that seed (no divergence, final accuracy within
+    good_within of the seed's own best rate); NaN where every rate of the seed diverged."""
+    alive = d.diverged_at < 0
+    accuracy = np.where(alive, d.final_accuracy, -np.inf)            # (model, rate, seed)
+    best = accuracy.max(axis=1, keepdims=True)
+    good = alive & (accuracy >= best - config.good_within)
+    rates = np.asarray(config.learning_rates, float)[None, :, None]
+    largest = np.where(good, rates, -np.inf).max(axis=1)
+    return np.where(np.isfinite(largest), largest, np.nan)
+
+
+def target_accuracy(config: Config, d: DatasetMeasurements) -> float:
+    """The best final point of a mean-over-seeds curve among cells where no seed diverged, − target_within."""
+    last = d.curves.mean(axis=2)[..., -1]
+    ok = intact(d)
+    return float((last[ok].max() if ok.any() else last.max()) - config.target_within)
+
+
+def steps_to_target(config: Config, d: DatasetMeasurements) -> list[list[int | None]]:
+    """(model, rate): the first record point where the mean-over-seeds curve reaches the target (None: never or
+    a seed diverged)."""
+    target, ok, mean = target_accuracy(config, d), intact(d), d.curves.mean(axis=2)
+    return [[first_step_reaching(d.steps, mean[m, r], target) if ok[m, r] else None
+             for r in range(len(config.learning_rates))] for m in range(len(MODELS))]
+
+
+def fastest_per_seed(config: Config, d: DatasetMeasurements) -> np.ndarray:
+    """(model, seed): over the rates where the seed did not diverge, the fewest steps its own curve needs to reach
+    the target; a seed that never reaches it counts as steps + record_every (one record point past the budget)."""
+    target = target_accuracy(config, d)
+    censored = config.steps + config.record_every
+    reached = d.curves >= target                                      # (model, rate, seed, R)
+    first = np.where(reached.any(axis=-1), d.steps[np.argmax(reached, axis=-1)], censored)
+    first = np.where(d.diverged_at < 0, first, censored)
+    return first.min(axis=1).astype(float)
+
+
+def ratio_text(config: Config, d: DatasetMeasurements) -> str:
+    base, bn = largest_good_rate(config, d)
+    if base is not None and bn is not None:
+        return f"{bn / base:.3g}×"
     return "∞ (no good rate without BN)" if bn is not None else ("n/a (no good rate with BN)" if base is not None else "n/a")
 
 
-def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
-    verdicts, evidence = [], []
-    for s in sections:
-        base, bn = (s["models"][m]["largest_good_rate"] for m in MODELS)
-        only_bn = [r for r, gb, gn in zip(config.learning_rates, s["models"]["none"]["good"], s["models"]["batch"]["good"])
-                   if gn and not gb]
-        if bn is None:
-            verdicts.append(None if base is None else False)
-        else:  # no good rate without BN at all counts as BN training well where the baseline fails
-            verdicts.append(bool(only_bn) and (base is None or bn > base))
-        thresholds = ", ".join(f"{LABELS[m]} ≥ {fmt_accuracy(s['models'][m]['good_threshold'])}" for m in MODELS)
+# --- claims ----------------------------------------------------------------------------------------------------
+
+
+def judge(config: Config, m: LrMeasurements) -> list[Claim]:
+    base = study.evidence_base(config, m.datasets)
+    tests, evidence = [], []
+    for d in m.datasets:
+        label = d.info.label
+        largest = largest_good_rate_per_seed(config, d)
+        if np.isnan(largest).any():
+            tests.append(stats.unavailable(label, "every rate diverged for some seed, so it has no good rate"))
+        else:
+            tests.append(stats.paired(np.log10(largest[1]), np.log10(largest[0]), label))
         evidence.append(
-            f"{study.dataset_label(s)}: good = no seed diverged and the mean final accuracy is within "
-            f"{config.good_within:g} of the network's own best rate ({thresholds}); largest good "
-            f"rate without BN {fmt_rate(base)}, with BN {fmt_rate(bn)} → ratio {ratio_text(s)}; "
-            f"rates good only with BN: {', '.join(f'{r:g}' for r in only_bn) or 'none'}; mean accuracy at the largest "
-            f"rate {config.learning_rates[-1]:g}: without BN {s['models']['none']['final_accuracy_mean'][-1]:.4f}, "
-            f"with BN {s['models']['batch']['final_accuracy_mean'][-1]:.4f}")
-    claims = [judge(
+            f"{label}: largest good rate per seed without BN {', '.join(f'{r:g}' for r in largest[0])}, with BN "
+            f"{', '.join(f'{r:g}' for r in largest[1])} (on the means over seeds: ratio {ratio_text(config, d)}); "
+            f"mean accuracy at the largest rate {config.learning_rates[-1]:g}: without BN "
+            f"{d.final_accuracy[0, -1].mean():.4f}, with BN {d.final_accuracy[1, -1].mean():.4f}")
+    claims = [finding(
         "bn-higher-learning-rates",
         "Batch Normalization trains well at learning rates where the baseline fails: its largest good learning rate is "
-        "higher (the ratio is given)",
-        study.combine(verdicts),
-        "; ".join(evidence) + f". {config.n_seeds} seeds, {config.steps:,} steps. Holds if, on every dataset, BN's largest "
-        "good rate is higher and some rate is good only with BN; fails if not on some dataset.")]
+        "higher",
+        effect="log10(BN's largest good rate) − log10(the baseline's), per seed, in decades of learning rate",
+        direction="greater", tests=tests, base=base,
+        evidence="; ".join(evidence) + f". A rate is good for a seed if it did not diverge and its final test accuracy "
+        f"is within {config.good_within:g} of that seed's best rate; paired over {config.n_seeds} seeds, "
+        f"{config.steps:,} steps, one test per dataset. On a grid the per-seed ratio takes few values, so with few seeds "
+        "a constant ratio is decided by an exact sign test.")]
 
-    verdicts, evidence = [], []
-    for s in sections:
-        base, bn = (s["models"][m]["fewest_steps_to_target"] for m in MODELS)
-        verdicts.append(None if base is None and bn is None else (bn is not None and (base is None or bn < base)))
-        evidence.append(f"{study.dataset_label(s)}: target {s['target_accuracy']:.4f} (the best final mean "
-                        f"curve − {config.target_within:g}) on the first {s['eval_images']:,} test images; fewest steps "
-                        f"over the rates where no seed diverged: without BN {fmt_steps(base)}, with BN {fmt_steps(bn)}")
-    claims.append(judge(
+    tests, evidence = [], []
+    for d in m.datasets:
+        label = d.info.label
+        fastest = fastest_per_seed(config, d)
+        if (fastest > config.steps).all():
+            tests.append(stats.unavailable(label, "neither network reaches the target on any seed"))
+        else:
+            tests.append(stats.paired(fastest[0], fastest[1], label))
+        evidence.append(f"{label}: target {target_accuracy(config, d):.4f} (the best final mean curve − "
+                        f"{config.target_within:g}) on the first {d.info.eval_images:,} test images; fewest steps per "
+                        f"seed over the rates without BN {', '.join(f'{s:,.0f}' for s in fastest[0])}, with BN "
+                        f"{', '.join(f'{s:,.0f}' for s in fastest[1])}")
+    claims.append(finding(
         "bn-lr-faster",
         "At its best learning rate, the network with BN reaches a target accuracy in fewer steps than the baseline at "
         "its best",
-        study.combine(verdicts),
-        "; ".join(evidence) + f" (mean accuracy over seeds, recorded every "
-        f"{config.record_every} steps). Holds if BN is faster on every dataset."))
-    return claims
+        effect="baseline − BN steps to the target (each at its fastest rate), per seed", direction="greater",
+        tests=tests, base=base,
+        evidence="; ".join(evidence) + f". Accuracy recorded every {config.record_every} steps; a seed that never "
+        f"reaches the target counts as {config.steps + config.record_every:,} steps (one record point past the "
+        f"budget); paired over {config.n_seeds} seeds, one test per dataset."))
+    return decide(claims)
 
 
 def fmt_rate(rate) -> str:
@@ -188,13 +241,34 @@ def fmt_steps(steps) -> str:
     return "never" if steps is None else f"{steps:,}"
 
 
-def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]:
-    out = [study.data_note(s) for s in sections] + skipped
+# --- presentation ------------------------------------------------------------------------------------------
+
+
+def present(config: Config, m: LrMeasurements) -> Presentation:
+    return Presentation(
+        tables=[grid_table(config, d) for d in m.datasets],
+        figures={"final_accuracy": accuracy_figure(config, m), "curves": curves_figure(config, m)},
+        notes=notes(config, m), scalars=tensorboard_scalars(config, m),
+        captions={"final_accuracy": "Final test accuracy against the learning rate without and with BN, mean ± std "
+                                    "over seeds, with each network's largest good rate marked.",
+                  "curves": "Mean test-accuracy curves over seeds at every learning rate, without BN (top) and with "
+                            "BN (bottom), against the target accuracy."})
+
+
+def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
+    """Train the learning-rate grid without and with BN on each dataset, judge the claims, present the grid."""
+    config = config or Config()
+    m = measure(config, progress)
+    return compose(config, m, judge(config, m), present(config, m))
+
+
+def notes(config: Config, m: LrMeasurements) -> list[str]:
+    out = [study.data_note(d.info) for d in m.datasets] + list(m.skipped)
     out.append(f"Figure 1's network {'-'.join(map(str, config.layer_sizes))} (sigmoid, Gaussian initial weights std "
                f"{config.weight_std:g}, batch {config.batch_size}, plain SGD, {config.steps:,} steps) without and with BN; "
                f"learning rates {', '.join(f'{r:g}' for r in config.learning_rates)}; {config.n_seeds} seeds; all "
                f"{2 * len(config.learning_rates) * config.n_seeds} networks of a dataset trained as one population ("
-               + ", ".join(f"{s['steps_per_second'][0]:.0f} steps/s on {study.dataset_label(s)}" for s in sections)
+               + ", ".join(f"{d.info.steps_per_second[0]:.0f} steps/s on {d.info.label}" for d in m.datasets)
                + ").")
     out.append("Divergence means a NaN or Inf in the loss, gradients or weights (that member is then frozen). A sigmoid "
                "network rarely produces one: at too high a rate its units saturate and it stays at chance (~0.10), "
@@ -202,48 +276,52 @@ def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]
     return out
 
 
-# --- tables and figures ----------------------------------------------------------------------------------------
-
-
-def grid_table(config: Config, section: dict) -> Table:
+def grid_table(config: Config, d: DatasetMeasurements) -> Table:
+    good, reach = good_rates(config, d), steps_to_target(config, d)
+    diverged = (d.diverged_at >= 0).sum(axis=-1)
     rows = []
     for r, rate in enumerate(config.learning_rates):
         row = [rate]
-        for model in MODELS:
-            m = section["models"][model]
-            accuracy = np.asarray(m["final_accuracy"][r])
-            row += [study.pm(accuracy), fmt_steps(m["steps_to_target"][r]), m["diverged_seeds"][r],
-                    "yes" if m["good"][r] else "no"]
+        for i, _ in enumerate(MODELS):
+            row += [study.pm(d.final_accuracy[i, r]), fmt_steps(reach[i][r]), int(diverged[i, r]),
+                    "yes" if good[i, r] else "no"]
         rows.append(row)
-    columns = ["learning rate"] + [f"{c} {LABELS[m]}" for m in MODELS
+    columns = ["learning rate"] + [f"{c} {LABELS[model]}" for model in MODELS
                                    for c in ("final accuracy", "steps to target", "diverged seeds", "good")]
-    return Table(f"Learning-rate grid on {study.dataset_label(section)}", columns, rows,
-                 caption=f"Mean ± std over {config.n_seeds} seeds on the {section['n_test']:,} test images; target "
-                         f"{section['target_accuracy']:.4f}; good: no divergence and mean within {config.good_within:g} of "
-                         f"the network's own best (without BN ≥ {fmt_accuracy(section['models']['none']['good_threshold'])}, "
-                         f"with BN ≥ {fmt_accuracy(section['models']['batch']['good_threshold'])}). Largest good rate "
-                         f"ratio (BN / baseline): {ratio_text(section)}.")
+    thresholds = good_thresholds(config, d)
+    return Table(f"Learning-rate grid on {d.info.label}", columns, rows,
+                 caption=f"Mean ± std over {config.n_seeds} seeds on the {d.info.n_test:,} test images; target "
+                         f"{target_accuracy(config, d):.4f}; good: no divergence and mean within {config.good_within:g} "
+                         f"of the network's own best (without BN ≥ {fmt_accuracy(thresholds[0])}, with BN ≥ "
+                         f"{fmt_accuracy(thresholds[1])}). Largest good rate ratio (BN / baseline): "
+                         f"{ratio_text(config, d)}.")
 
 
-def accuracy_figure(config: Config, sections: list[dict]) -> Figure:
-    figure, axes = study.dataset_axes(len(sections))
+def good_thresholds(config: Config, d: DatasetMeasurements) -> list[float | None]:
+    ok = intact(d)
+    means = d.final_accuracy.mean(axis=-1)
+    return [float(means[i][ok[i]].max() - config.good_within) if ok[i].any() else None for i in range(len(MODELS))]
+
+
+def accuracy_figure(config: Config, m: LrMeasurements) -> Figure:
+    figure, axes = study.dataset_axes(len(m.datasets))
     rates = np.asarray(config.learning_rates)
-    for ax, s in zip(axes, sections):
-        for model in MODELS:
-            m = s["models"][model]
-            ax.errorbar(rates, m["final_accuracy_mean"], yerr=m["final_accuracy_std"], marker="o", capsize=3,
+    for ax, d in zip(axes, m.datasets):
+        largest, thresholds = largest_good_rate(config, d), good_thresholds(config, d)
+        for i, model in enumerate(MODELS):
+            final = d.final_accuracy[i]
+            ax.errorbar(rates, final.mean(axis=-1), yerr=final.std(axis=-1, ddof=1), marker="o", capsize=3,
                         color=COLOURS[model], label=LABELS[model])
-            crashed = [r for r, d in zip(rates, m["diverged_seeds"]) if d]
+            crashed = rates[(d.diverged_at[i] >= 0).any(axis=-1)]
             ax.plot(crashed, [0.05] * len(crashed), "x", color=COLOURS[model], ms=9)
-            if m["largest_good_rate"] is not None:
-                ax.axvline(m["largest_good_rate"], color=COLOURS[model], ls=":", lw=1)
-                ax.axhline(m["good_threshold"], color=COLOURS[model], lw=0.8, ls="--")
+            if largest[i] is not None:
+                ax.axvline(largest[i], color=COLOURS[model], ls=":", lw=1)
+                ax.axhline(thresholds[i], color=COLOURS[model], lw=0.8, ls="--")
         ax.set_xscale("log")
         ax.set_ylim(0, 1)
         ax.set_xlabel("learning rate (plain SGD)")
         ax.set_ylabel("final test accuracy")
-        ax.set_title(f"{study.dataset_label(s)}: ratio of largest good rates "
-                     f"{ratio_text(s)}", fontsize=10)
+        ax.set_title(f"{d.info.label}: ratio of largest good rates {ratio_text(config, d)}", fontsize=10)
         ax.legend(fontsize=8, loc="lower left")
     figure.suptitle(f"Final accuracy after {config.steps:,} steps (mean ± std over {config.n_seeds} seeds; × = a seed "
                     "diverged; dashed = within the 'trains well' margin of the network's best; dotted = largest good "
@@ -252,31 +330,33 @@ def accuracy_figure(config: Config, sections: list[dict]) -> Figure:
     return figure
 
 
-def curves_figure(config: Config, sections: list[dict]) -> Figure:
-    figure = Figure(figsize=(5.5 * len(sections), 7.5))
-    grid = figure.subplots(2, len(sections), squeeze=False, sharey=True)
+def curves_figure(config: Config, m: LrMeasurements) -> Figure:
+    figure = Figure(figsize=(5.5 * len(m.datasets), 7.5))
+    grid = figure.subplots(2, len(m.datasets), squeeze=False, sharey=True)
     cmap = __import__("matplotlib").colormaps["viridis"]
-    for column, s in enumerate(sections):
+    for column, d in enumerate(m.datasets):
+        mean = d.curves.mean(axis=2)
         for row, model in enumerate(MODELS):
             ax = grid[row][column]
             for r, rate in enumerate(config.learning_rates):
                 colour = cmap(r / max(len(config.learning_rates) - 1, 1))
-                ax.plot(s["steps"], s["models"][model]["curves_mean"][r], color=colour, label=f"lr {rate:g}")
-            ax.axhline(s["target_accuracy"], color="grey", lw=0.8, ls="--")
-            ax.set_title(f"{study.dataset_label(s)}, {LABELS[model]}", fontsize=10)
+                ax.plot(d.steps, mean[row, r], color=colour, label=f"lr {rate:g}")
+            ax.axhline(target_accuracy(config, d), color="grey", lw=0.8, ls="--")
+            ax.set_title(f"{d.info.label}, {LABELS[model]}", fontsize=10)
             ax.set_xlabel("training step")
-            ax.set_ylabel(f"test accuracy ({s['eval_images']:,} images)")
+            ax.set_ylabel(f"test accuracy ({d.info.eval_images:,} images)")
             ax.legend(fontsize=7, ncol=2)
     figure.suptitle(f"Mean accuracy curves over {config.n_seeds} seeds; dashed = target", fontsize=10)
     figure.tight_layout()
     return figure
 
 
-def tensorboard_scalars(config: Config, sections: list[dict]) -> dict:
+def tensorboard_scalars(config: Config, m: LrMeasurements) -> dict:
     scalars = {}
-    for s in sections:
-        for model in MODELS:
+    for d in m.datasets:
+        mean = d.curves.mean(axis=2)
+        for i, model in enumerate(MODELS):
             for r, rate in enumerate(config.learning_rates):
-                curve = s["models"][model]["curves_mean"][r]
-                scalars[f"{s['dataset']}/{model}/lr{rate:g}"] = {"accuracy/test_mean": list(zip(s["steps"], curve))}
+                scalars[f"{d.dataset}/{model}/lr{rate:g}"] = {
+                    "accuracy/test_mean": [(int(step), float(v)) for step, v in zip(d.steps, mean[i, r])]}
     return scalars

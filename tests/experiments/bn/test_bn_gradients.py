@@ -153,14 +153,13 @@ BASELINE = dict(within=0.1 + 0.01 * JITTER, rms=0.2 + 0.01 * JITTER, distance=2.
 
 
 def dataset(name="mnist", **bn_changes):
-    data = {"dataset": name, "source": "hand-built", "n_train": 100, "n_test": 100, "binary": True,
-            "eval_images": 100, "steps_per_second": [1.0], "train_seconds": 1.0, "compile_seconds": 1.0}
-    return bn_gradients.Dataset(data, np.arange(POINTS) * 100, (2, 3), network(**BASELINE),
+    info = bnstudy.DatasetInfo(name, "hand-built", 100, 100, True, 100, (1.0,), 1.0, 1.0)
+    return bn_gradients.Dataset(info, np.arange(POINTS) * 100, (2, 3), network(**BASELINE),
                                 network(**{**HOLDS, **bn_changes}))
 
 
-def verdicts(*datasets, skipped=()):
-    claims = bn_gradients.judge(CONFIG, bn_gradients.Measurements(tuple(datasets), tuple(skipped)))
+def verdicts(*datasets, config=CONFIG):
+    claims = bn_gradients.judge(config, bn_gradients.Measurements(tuple(datasets)))
     assert [c.id for c in claims] == CLAIMS
     return {c.id: c for c in claims}
 
@@ -193,11 +192,12 @@ def test_each_finding_reaches_holds_fails_and_inconclusive(claim_id, changes, ex
 
 
 def test_a_claim_asked_on_two_datasets_holds_only_on_both_and_records_a_missing_one():
-    both = verdicts(dataset("mnist"), dataset("fashion-mnist", within=0.5 + 0.05 * AROUND))
+    config = dataclasses.replace(CONFIG, datasets=("mnist", "fashion-mnist"))
+    both = verdicts(dataset("mnist"), dataset("fashion-mnist", within=0.5 + 0.05 * AROUND), config=config)
     near = both["bn-jacobian-near-one"]
     assert [t.label.split(":")[0] for t in near.tests] == ["MNIST", "MNIST", "Fashion-MNIST", "Fashion-MNIST"]
     assert near.verdict == "inconclusive" and both["bn-jacobian-closer-to-one"].verdict == "holds"
-    one = verdicts(dataset("mnist"), skipped=("fashion-mnist",))["bn-jacobian-closer-to-one"]
+    one = verdicts(dataset("mnist"), config=config)["bn-jacobian-closer-to-one"]
     assert one.base.datasets == ("MNIST",) and one.base.skipped == ("Fashion-MNIST",)
     assert "1 of 2 datasets" in one.base.describe() and one.base.quick
 

@@ -30,7 +30,7 @@ from replab.claims import Claim, EvidenceBase, decide, finding
 from replab.data.mnist import Digits
 from replab.errors import check_finite, check_positive_int, require
 from replab.experiments import base
-from replab.experiments.base import ExperimentConfig, Presentation, Progress, Result, Table, compose, no_progress
+from replab.experiments.base import Presentation, Progress, Result, Table, compose, no_progress
 from replab.experiments.bn import study
 from replab.nn.jacobians import gradient_norms, layer_singular_values
 from replab.nn.normalized_mlp import Member, NormalizedMLP
@@ -53,7 +53,7 @@ MOST = 0.5
 
 
 @dataclass(frozen=True)
-class Config(study.StudyConfig, ExperimentConfig):
+class Config(study.StudyConfig):
     steps: int = 3000
     record_every: int = 300
     probe_size: int = 60
@@ -77,7 +77,7 @@ class Config(study.StudyConfig, ExperimentConfig):
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(**{**study.QUICK, "quick": True}, probe_size=30)
+        return cls(**study.QUICK, probe_size=30)
 
 
 # --- measurements ------------------------------------------------------------------------------------------
@@ -119,20 +119,20 @@ class Network:
 
 @dataclass(frozen=True)
 class Dataset:
-    data: dict
-    """study.dataset_section: source, sizes, training time."""
+    info: study.DatasetInfo
+    """Source, sizes, training time."""
     steps: np.ndarray                  # (points,) step 0 and every record point
     jacobian_layers: tuple[int, ...]   # 2..L
     none: Network
     batch: Network
 
     @property
-    def name(self) -> str:
-        return self.data["dataset"]
+    def dataset(self) -> str:
+        return self.info.dataset
 
     @property
     def label(self) -> str:
-        return study.DATASET_LABELS[self.name]
+        return study.dataset_label(self.info)
 
     def network(self, model: str) -> Network:
         return getattr(self, model)
@@ -269,7 +269,7 @@ def summarize(config: Config, digits: Digits, measured: Measured) -> Dataset:
             histogram_start=np.stack([log10_histogram(values[members]) for values in measured.start]),
             histogram_end=np.stack([log10_histogram(values[members]) for values in measured.end]),
         )
-    return Dataset(study.dataset_section(config, digits, trained), np.asarray(measured.steps),
+    return Dataset(study.dataset_info(config, digits, trained), np.asarray(measured.steps),
                    tuple(range(2, hidden + 1)), networks["none"], networks["batch"])
 
 
@@ -310,9 +310,7 @@ def protocol(config: Config) -> str:
 
 
 def evidence_base(config: Config, m: Measurements) -> EvidenceBase:
-    return EvidenceBase(datasets=tuple(d.label for d in m.datasets),
-                        skipped=tuple(study.DATASET_LABELS[name] for name in m.skipped), seeds=config.n_seeds,
-                        quick=config.quick)
+    return study.evidence_base(config, m.datasets)
 
 
 def judge(config: Config, m: Measurements) -> list[Claim]:
@@ -460,7 +458,7 @@ def run(config: Config | None = None, progress: Progress = no_progress) -> Resul
 
 
 def notes(config: Config, m: Measurements) -> list[str]:
-    out = [study.data_note(d.data) for d in m.datasets] + list(m.skip_notes)
+    out = [study.data_note(d.info) for d in m.datasets] + list(m.skip_notes)
     out.append(f"Figure 1's network {'-'.join(map(str, config.layer_sizes))} (sigmoid, Gaussian initial weights std "
                f"{config.weight_std:g}, plain SGD at rate {config.learning_rate:g}, batch {config.batch_size}, "
                f"{config.steps:,} steps) without and with BN, {config.n_seeds} seeds each, trained as one population.")
@@ -622,5 +620,5 @@ def tensorboard_scalars(datasets: tuple[Dataset, ...]) -> dict:
                 for key in ("rms", "median"):
                     values = getattr(net.jacobians, key)[i].mean(axis=0)
                     tags[f"jacobian/{key}_sv_J{layer}"] = list(zip(steps, values.tolist()))
-            scalars[f"{d.name}/{model}"] = tags
+            scalars[f"{d.dataset}/{model}"] = tags
     return scalars

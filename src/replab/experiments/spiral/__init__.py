@@ -1,0 +1,44 @@
+"""The smallest network that solves TensorFlow Playground's spiral.
+
+Training is the Playground's own: tanh output, plain SGD on batches walked in stored order, its L1/L2 rule, loss
+mean 0.5·(output − label)² (see replab.nn.playground). The experiment is two stages:
+
+1. **Search** (`search.py`): successive halving over (feature set, architecture, hyperparameters) candidates in
+   increasing parameter count, in masked populations. It selects on the *training* loss only: a candidate is solved
+   when its training loss reaches `target_loss` within `epoch_budget` epochs in `seeds_required` of `n_seeds` seeds.
+2. **Replication** (`measure.py`): the seed's choice, the smallest solver per feature set and the sine claim's
+   X1, X2 rival are retrained on `replicates` fresh seeds (new data, new weights) for the full budget. A replicate
+   succeeds when its final *test* loss is ≤ `target_loss`; "solves" means a success rate significantly above
+   `success_null` (exact binomial test in `judge.py`).
+
+`present.py` turns the measurements into tables, figures and notes.
+"""
+
+from __future__ import annotations
+
+from replab.experiments.base import Progress, Result, compose, no_progress
+from replab.experiments.spiral.config import Config, feature_keys, feature_label, layers_text
+from replab.experiments.spiral.judge import judge
+from replab.experiments.spiral.measure import Measurements, measure
+from replab.experiments.spiral.present import present
+from replab.experiments.spiral.search import (Candidate, Hyper, hyper_grid, make_seed_data, new_population,
+                                              replicate, rung_ends, search, seed_choice, shapes_in_order,
+                                              train_members)
+
+NAME = "spiral"
+TITLE = "The smallest network that solves TensorFlow Playground's spiral"
+QUESTION = ("Which network — input features, hidden layers, neurons, activation, learning rate, regularisation, "
+            "batch size — with the fewest parameters reaches the target test loss on the Playground's spiral, "
+            "trained exactly as the Playground trains it?")
+
+
+def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
+    """Search for the smallest solving network, replicate the finalists on fresh seeds, judge and present."""
+    config = config or Config()
+    measurements = measure(config, progress)
+    return compose(config, measurements, judge(config, measurements), present(config, measurements))
+
+
+__all__ = ["NAME", "TITLE", "QUESTION", "Config", "Measurements", "run", "measure", "judge", "present",
+           "Candidate", "Hyper", "feature_keys", "feature_label", "layers_text", "hyper_grid", "make_seed_data",
+           "new_population", "replicate", "rung_ends", "search", "seed_choice", "shapes_in_order", "train_members"]

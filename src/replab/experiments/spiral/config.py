@@ -1,0 +1,157 @@
+"""The spiral experiment's settings: what is searched, how "solved" is decided, and how the winners are replicated."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from replab import nn
+from replab.data.playground import FEATURE_LABELS, FEATURES
+from replab.errors import check_finite, check_positive_int, require
+from replab.experiments.base import ExperimentConfig
+
+N_POINTS = 500
+TRAIN_RATIO = 0.5
+PLAYGROUND_MAX_LAYERS = 6
+PLAYGROUND_MAX_NEURONS = 8
+"""The Playground's own limits: at most 6 hidden layers of at most 8 neurons."""
+MAX_SEEDS = 100
+MAX_REPLICATES = 400
+REPLICATE_SEED_OFFSET = 500
+"""Replicate r uses seed index 500 + r of the run's seed set, so it never shares data or weights with a search seed."""
+
+
+@dataclass(frozen=True)
+class Config(ExperimentConfig):
+    dataset: Literal["spiral", "circle", "xor", "gauss"] = "spiral"
+    noise: float = 0.0
+    """The Playground's noise fraction in [0, 0.5] (slider value / 100)."""
+    target_loss: float = 0.05
+    epoch_budget: int = 2000
+    n_seeds: int = 5
+    """Seeds per candidate during the search (each draws its own data and initial weights)."""
+    seeds_required: int = 4
+    """During the search a candidate is solved once its training loss reached the target in this many seeds."""
+    feature_sets: tuple[str, ...] = ("x+y", "x+y+sinX+sinY", "all")
+    """Each a '+'-joined list of Playground feature keys (x, y, xSquared, ySquared, xTimesY, sinX, sinY) or 'all'."""
+    max_layers: int = 6
+    max_neurons: int = 8
+    activations: tuple[str, ...] = ("tanh", "relu")
+    learning_rates: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3)
+    regularizations: tuple[str, ...] = ("none", "L2")
+    regularization_rate: float = 0.001
+    batch_sizes: tuple[int, ...] = (10,)
+    rungs: int = 6
+    """Successive-halving rungs: they end at budget/2^(rungs−1), …, budget/2, budget epochs."""
+    hopeless_loss: float = 0.25
+    """From half the budget on, a candidate whose seeds_required-th best seed's training loss is above this is dropped."""
+    early_hopeless_loss: float = 0.45
+    """Before half the budget only candidates that learned (almost) nothing are dropped: a constant output
+    scores 0.5, and slow learners such as the seed's 2 × 8 are still far from the target early on."""
+    wave_members: int = 1600
+    record_every: int = 10
+    """Epochs between loss evaluations (when 'reached the target' is checked)."""
+    seed_hidden: tuple[int, ...] = (8, 8)
+    seed_activation: str = "tanh"
+    seed_learning_rate: float = 0.03
+    seed_regularization: str = "L2"
+    seed_regularization_rate: float = 0.001
+    replicates: int = 30
+    """Fresh seeds (new data, new initial weights) on which every finalist is retrained for the full budget;
+    its success rate — final test loss ≤ target — is what the claims test. 30 cost about as much as one search
+    wave of 150 networks."""
+    success_null: float = 0.5
+    """A network 'solves' the dataset when its success rate on fresh seeds is significantly above this."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_finite("noise", self.noise, 0.0, 0.5)
+        check_finite("target_loss", self.target_loss)
+        require(0 < self.target_loss < 0.5, f"target_loss must lie in (0, 0.5) (a constant 0 output scores 0.5), "
+                                            f"got {self.target_loss}")
+        check_positive_int("epoch_budget", self.epoch_budget, maximum=100_000)
+        check_positive_int("n_seeds", self.n_seeds, maximum=MAX_SEEDS)
+        check_positive_int("seeds_required", self.seeds_required)
+        require(self.seeds_required <= self.n_seeds,
+                f"seeds_required ({self.seeds_required}) cannot exceed n_seeds ({self.n_seeds})")
+        require(len(self.feature_sets) >= 1, "feature_sets needs at least one feature set")
+        for name in self.feature_sets:
+            feature_keys(name)
+        require(len(set(self.feature_sets)) == len(self.feature_sets), f"feature_sets repeat: {self.feature_sets}")
+        check_positive_int("max_layers", self.max_layers, minimum=0, maximum=PLAYGROUND_MAX_LAYERS)
+        check_positive_int("max_neurons", self.max_neurons, maximum=PLAYGROUND_MAX_NEURONS)
+        require(len(self.activations) >= 1 and set(self.activations) <= set(nn.PLAYGROUND_ACTIVATIONS),
+                f"activations must come from {', '.join(nn.PLAYGROUND_ACTIVATIONS)}, got {self.activations}")
+        require(self.seed_activation in nn.PLAYGROUND_ACTIVATIONS,
+                f"seed_activation must be one of {', '.join(nn.PLAYGROUND_ACTIVATIONS)}, got {self.seed_activation!r}")
+        require(len(self.learning_rates) >= 1, "learning_rates needs at least one entry")
+        for lr in (*self.learning_rates, self.seed_learning_rate):
+            check_finite("a learning rate", lr)
+            require(0 < lr <= 10, f"learning rates must be numbers in (0, 10], got {lr}")
+        for reg in (*self.regularizations, self.seed_regularization):
+            require(reg in nn.REGULARIZATIONS, f"regularisation must be one of {', '.join(nn.REGULARIZATIONS)}, got {reg!r}")
+        require(len(self.regularizations) >= 1, "regularizations needs at least one entry")
+        check_finite("regularization_rate", self.regularization_rate, 0.0, 10.0)
+        check_finite("seed_regularization_rate", self.seed_regularization_rate, 0.0, 10.0)
+        n_train = math.floor(N_POINTS * TRAIN_RATIO)
+        require(len(self.batch_sizes) >= 1 and all(isinstance(b, int) and 1 <= b <= n_train and n_train % b == 0
+                                                   for b in self.batch_sizes),
+                f"batch_sizes must divide the {n_train} training points (so every epoch holds whole batches, as "
+                f"in the Playground), got {self.batch_sizes}")
+        require(1 <= len(self.seed_hidden) <= PLAYGROUND_MAX_LAYERS
+                and all(isinstance(w, int) and 1 <= w <= PLAYGROUND_MAX_NEURONS for w in self.seed_hidden),
+                f"seed_hidden must list 1 to {PLAYGROUND_MAX_LAYERS} widths from 1 to {PLAYGROUND_MAX_NEURONS} "
+                f"(the Playground's limits), got {self.seed_hidden}")
+        check_positive_int("rungs", self.rungs, maximum=20)
+        check_finite("hopeless_loss", self.hopeless_loss)
+        check_finite("early_hopeless_loss", self.early_hopeless_loss)
+        require(0 < self.hopeless_loss <= 1, f"hopeless_loss must lie in (0, 1], got {self.hopeless_loss}")
+        require(self.hopeless_loss <= self.early_hopeless_loss <= 1,
+                f"early_hopeless_loss must lie in [hopeless_loss, 1], got {self.early_hopeless_loss}")
+        check_positive_int("wave_members", self.wave_members, maximum=100_000)
+        check_positive_int("record_every", self.record_every)
+        require(self.record_every <= self.epoch_budget,
+                f"record_every ({self.record_every}) exceeds epoch_budget ({self.epoch_budget})")
+        check_positive_int("replicates", self.replicates, maximum=MAX_REPLICATES)
+        check_finite("success_null", self.success_null)
+        require(0 < self.success_null < 1, f"success_null must lie in (0, 1), got {self.success_null}")
+
+    @classmethod
+    def quick(cls) -> "Config":
+        """Seconds: the easy Gaussian set, 0–1 hidden layers of 1–2 units, two settings, two seeds, 10 replicates."""
+        return cls(dataset="gauss", target_loss=0.1, epoch_budget=40, n_seeds=2, seeds_required=2,
+                   feature_sets=("x+y", "sinX+sinY"), max_layers=1, max_neurons=2, activations=("tanh",),
+                   learning_rates=(0.03, 0.3), regularizations=("none",), rungs=2, record_every=10,
+                   seed_hidden=(2, 2), hopeless_loss=0.45, replicates=10, quick=True)
+
+    @property
+    def width(self) -> int:
+        """Inputs and units of every padded network in a population."""
+        return max(len(FEATURES), self.max_neurons, *self.seed_hidden)
+
+
+def feature_keys(name: str) -> tuple[str, ...]:
+    """The Playground feature keys of a feature-set name such as 'x+y+sinX+sinY' or 'all'."""
+    keys = FEATURES if name == "all" else tuple(part.strip() for part in str(name).split("+"))
+    unknown = [key for key in keys if key not in FEATURES]
+    require(not unknown and len(keys) >= 1 and len(set(keys)) == len(keys),
+            f"feature set {name!r} must be 'all' or distinct keys from {', '.join(FEATURES)} joined by '+'")
+    return keys
+
+
+def feature_label(name: str) -> str:
+    return "all 7" if name == "all" else ", ".join(FEATURE_LABELS[key] for key in feature_keys(name))
+
+
+def has_sine(name: str) -> bool:
+    return bool({"sinX", "sinY"} & set(feature_keys(name)))
+
+
+def layers_text(hidden: tuple[int, ...]) -> str:
+    """'2 × 8' for two layers of 8 (the Playground's way of saying it); '4, 2' for mixed widths."""
+    if not hidden:
+        return "no hidden layer"
+    if len(set(hidden)) == 1:
+        return f"{len(hidden)} × {hidden[0]}"
+    return ", ".join(map(str, hidden))

@@ -1,0 +1,233 @@
+"""measure: the search (selecting on training loss), then the finalists replicated on fresh seeds.
+
+Finalists: the seed's choice, the smallest solver the search found for each feature set, and the "rival" — the
+X1, X2-only candidate the sine-features claim is compared against (the smallest X1, X2 solver if it is no larger
+than the smallest sine solver, else the X1, X2 candidate of at most that size with the best training score).
+Each is retrained from scratch on `replicates` fresh seeds for the full budget; a replicate succeeds when its
+final test loss (after `epoch_budget` epochs) is at most the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from replab import nn, stats
+from replab.experiments import base
+from replab.experiments.base import Progress, no_progress
+from replab.experiments.spiral.config import Config, feature_keys, feature_label, has_sine, layers_text
+from replab.experiments.spiral.search import (STATUSES, Candidate, hyper_grid, make_seed_data, replicate,
+                                              replicate_data, score, search, seed_choice, shapes_in_order)
+
+SEED_ROLE = "seed"
+RIVAL_ROLE = "rival"
+
+
+def smallest_role(feature_set: str) -> str:
+    return f"smallest:{feature_set}"
+
+
+@dataclass(frozen=True)
+class Measurements(base.Measurements):
+    dataset: str
+    target_loss: float
+    seeds_required: int
+    feature_sets: tuple[str, ...]
+    # the search: one row per candidate trained (scores are training losses)
+    candidates: tuple[Candidate, ...]
+    status: tuple[str, ...]                 # solved / failed / pruned
+    epochs_trained: np.ndarray              # (C,)
+    best_train_loss: np.ndarray             # (C, n_seeds) lowest training loss seen per search seed
+    reached_at: np.ndarray                  # (C, n_seeds) first epoch with training loss ≤ target, NaN if never
+    skipped: np.ndarray                     # (len(feature_sets),) architectures skipped as larger than a solution
+    prune_log: np.ndarray                   # (P, 4): after epoch, pruned, kept, lowest pruned score
+    waves: int
+    # the replication on fresh seeds
+    finalists: tuple[Candidate, ...]
+    roles: tuple[str, ...]                  # role of each entry of role_finalist
+    role_finalist: np.ndarray               # (roles,) finalist index
+    replicate_seeds: np.ndarray             # (replicates,)
+    epochs: np.ndarray                      # (R,) record epochs of the replication
+    replicate_train_loss: np.ndarray        # (F, R, replicates)
+    replicate_test_loss: np.ndarray         # (F, R, replicates)
+    grid_output: np.ndarray                 # (F, G, G) first replicate's output over the plane
+    shown_train_points: np.ndarray          # first replicate's data, for the decision-region figure
+    shown_train_labels: np.ndarray
+    shown_test_points: np.ndarray
+    shown_test_labels: np.ndarray
+
+    # --- derived views -----------------------------------------------------------------------------------
+
+    @property
+    def final_test_loss(self) -> np.ndarray:
+        """(F, replicates) test loss after the full budget."""
+        return self.replicate_test_loss[:, -1, :]
+
+    def successes(self, finalist: int) -> int:
+        return int(np.sum(self.final_test_loss[finalist] <= self.target_loss))
+
+    @property
+    def replicates(self) -> int:
+        return int(self.replicate_test_loss.shape[2])
+
+    def finalist(self, role: str) -> int | None:
+        return int(self.role_finalist[self.roles.index(role)]) if role in self.roles else None
+
+    def score(self, index: int) -> float:
+        return score(self.best_train_loss[index], self.seeds_required)
+
+    def smallest_solver(self, feature_sets) -> int | None:
+        """Index of the solved candidate with the fewest parameters (ties: best score) among these feature sets."""
+        solvers = [i for i, c in enumerate(self.candidates) if self.status[i] == "solved" and c.feature_set in feature_sets]
+        return min(solvers, key=lambda i: (self.candidates[i].parameters, self.score(i)), default=None)
+
+    def label(self, finalist: int) -> str:
+        names = []
+        for role, f in zip(self.roles, self.role_finalist):
+            if f != finalist:
+                continue
+            if role == SEED_ROLE:
+                names.append("seed's " + layers_text(self.finalists[finalist].hidden))
+            elif role == RIVAL_ROLE:
+                names.append("X1, X2 rival")
+            else:
+                names.append(f"smallest ({feature_label(role.split(':', 1)[1])})")
+        return " = ".join(names)
+
+    def to_metrics(self) -> dict:
+        status_counts = {s: sum(x == s for x in self.status) for s in STATUSES}
+        smallest = {}
+        for scope, sets in (("any", self.feature_sets), *((f, (f,)) for f in self.feature_sets)):
+            index = self.smallest_solver(sets)
+            smallest[scope] = None if index is None else {**describe(self.candidates[index]),
+                                                          "score": self.score(index)}
+        replication = {}
+        for i, candidate in enumerate(self.finalists):
+            k = self.successes(i)
+            low, high = stats.wilson(k, self.replicates)
+            replication[self.label(i)] = {**describe(candidate), "successes": k, "replicates": self.replicates,
+                                          "success_rate": k / self.replicates, "wilson_95": [low, high],
+                                          "final_test_loss": self.final_test_loss[i].tolist(),
+                                          "final_train_loss": self.replicate_train_loss[i, -1].tolist()}
+        return base.to_jsonable({
+            "dataset": self.dataset, "target_loss": self.target_loss, "seeds_required": self.seeds_required,
+            "candidates_trained": len(self.candidates), "waves": self.waves, "status_counts": status_counts,
+            "skipped_architectures": dict(zip(self.feature_sets, self.skipped.tolist())),
+            "prune_log": [{"epoch": int(e), "pruned": int(p), "kept": int(k), "lowest_pruned_score": float(s)}
+                          for e, p, k, s in self.prune_log],
+            "seed_parameters": self.finalists[self.finalist(SEED_ROLE)].parameters,
+            "smallest": smallest, "replicate_seeds": self.replicate_seeds, "replication": replication})
+
+
+def describe(c: Candidate) -> dict:
+    return {"features": c.feature_set, "hidden": list(c.hidden), "activation": c.hyper.activation,
+            "learning_rate": c.hyper.learning_rate, "regularization": c.hyper.regularization,
+            "regularization_rate": c.hyper.regularization_rate, "batch_size": c.hyper.batch_size,
+            "parameters": c.parameters}
+
+
+# --- what the search says about smaller networks (pure, for judge and present) --------------------------------
+
+
+@dataclass(frozen=True)
+class Smaller:
+    """Every trained candidate of some feature sets with fewer parameters than a limit, summarised."""
+    architectures: int
+    architectures_in_space: int
+    candidates: int
+    solved: int
+    failed: int
+    pruned: int
+    best_score: float | None
+    complete_grid: bool
+
+    @property
+    def covered(self) -> bool:
+        return self.architectures == self.architectures_in_space and self.complete_grid
+
+
+def smaller_evidence(config: Config, m: Measurements, feature_sets, limit: float) -> Smaller:
+    smaller = [i for i, c in enumerate(m.candidates) if c.feature_set in feature_sets and c.parameters < limit]
+    shapes = {(m.candidates[i].feature_set, m.candidates[i].hidden) for i in smaller}
+    in_space = {(f, arch) for f, arch in shapes_in_order(config) if f in feature_sets
+                and nn.playground_parameter_count(len(feature_keys(f)), arch) < limit}
+    grid = len(hyper_grid(config))
+    return Smaller(len(shapes), len(in_space), len(smaller), sum(m.status[i] == "solved" for i in smaller),
+                   sum(m.status[i] == "failed" for i in smaller), sum(m.status[i] == "pruned" for i in smaller),
+                   min((m.score(i) for i in smaller), default=None),
+                   all(sum((m.candidates[i].feature_set, m.candidates[i].hidden) == shape for i in smaller) == grid
+                       for shape in shapes))
+
+
+# --- choosing the finalists (on training scores only) ----------------------------------------------------------
+
+
+def choose_finalists(config: Config, candidates, status, best_train_loss) -> tuple[list[Candidate], list[str], list[int]]:
+    """Finalists and their roles, from the search's training-loss results alone."""
+    def sc(i):
+        return score(best_train_loss[i], config.seeds_required)
+
+    def smallest(sets):
+        solvers = [i for i, c in enumerate(candidates) if status[i] == "solved" and c.feature_set in sets]
+        return min(solvers, key=lambda i: (candidates[i].parameters, sc(i)), default=None)
+
+    finalists: list[Candidate] = [seed_choice(config)]
+    roles, index = [SEED_ROLE], [0]
+
+    def add(role, candidate):
+        if candidate not in finalists:
+            finalists.append(candidate)
+        roles.append(role)
+        index.append(finalists.index(candidate))
+
+    for f in config.feature_sets:
+        if (i := smallest((f,))) is not None:
+            add(smallest_role(f), candidates[i])
+    if (rival := rival_index(config, candidates, status, sc, smallest)) is not None:
+        add(RIVAL_ROLE, candidates[rival])
+    return finalists, roles, index
+
+
+def rival_index(config: Config, candidates, status, sc, smallest) -> int | None:
+    """The X1, X2-only candidate the sine claim is tested against, or None when the claim cannot be asked."""
+    sine_sets = [f for f in config.feature_sets if has_sine(f)]
+    sine = smallest(sine_sets) if sine_sets and "x+y" in config.feature_sets else None
+    if sine is None:
+        return None
+    size = candidates[sine].parameters
+    xy = smallest(("x+y",))
+    if xy is not None and candidates[xy].parameters <= size:
+        return xy
+    pool = [i for i, c in enumerate(candidates) if c.feature_set == "x+y" and c.parameters <= size]
+    return min(pool, key=sc, default=None)
+
+
+# --- measure ---------------------------------------------------------------------------------------------------
+
+
+def measure(config: Config, progress: Progress = no_progress) -> Measurements:
+    found = search(config, make_seed_data(config), progress)
+    order = sorted(found.outcomes)
+    candidates = [found.candidates[i] for i in order]
+    outcomes = [found.outcomes[i] for i in order]
+    status = tuple(o.status for o in outcomes)
+    best = np.array([o.best_loss for o in outcomes]).reshape(len(outcomes), config.n_seeds)
+    finalists, roles, role_index = choose_finalists(config, candidates, status, best)
+    progress(0, 1, f"replicating {len(finalists)} finalists on {config.replicates} fresh seeds")
+    fresh = replicate_data(config)
+    replicated = replicate(config, finalists, fresh)
+    progress(1, 1, "done")
+    first = fresh[0]
+    return Measurements(
+        dataset=config.dataset, target_loss=config.target_loss, seeds_required=config.seeds_required,
+        feature_sets=tuple(config.feature_sets), candidates=tuple(candidates), status=status,
+        epochs_trained=np.array([o.epochs_trained for o in outcomes], int), best_train_loss=best,
+        reached_at=np.array([o.reached_at for o in outcomes]).reshape(len(outcomes), config.n_seeds),
+        skipped=np.array([found.skipped[f] for f in config.feature_sets], int),
+        prune_log=np.array(found.prune_log, float).reshape(-1, 4), waves=found.waves,
+        finalists=tuple(finalists), roles=tuple(roles), role_finalist=np.array(role_index, int),
+        replicate_seeds=np.array([d.seed for d in fresh], np.int64), epochs=np.asarray(replicated.epochs, int),
+        replicate_train_loss=replicated.train_loss, replicate_test_loss=replicated.test_loss,
+        grid_output=replicated.grid_output, shown_train_points=first.points_train, shown_train_labels=first.y_train,
+        shown_test_points=first.points_test, shown_test_labels=first.y_test)

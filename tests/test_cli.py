@@ -36,7 +36,7 @@ def assert_one_sentence_error(code, err, fragment):
     (["run", "curves", "--set", "negative_shares=0,0.9"], "negative_shares"),
     (["run", "bn-study", "--set", "learning_rates=0.1,1"], "unknown setting 'learning_rates' for bn-init"),
     (["run", "bn-lr", "--set", "datasets=cifar"], "datasets must list mnist and/or fashion-mnist"),
-    (["run", "bn-lr", "--set", "learning_rates=1,0.1"], "learning_rates must be two or more increasing"),
+    (["run", "bn-lr", "--set", "learning_rates=1,0.1"], "learning_rates must be two"),
     (["run", "gates", "curves", "--set", "gates.svc_C=lots"], "setting 'svc_C' expects a number"),
     (["run", "gates", "--set", "curves.n_seeds=3"], "setting 'curves.n_seeds' is for experiment 'curves', which this"),
     (["frobnicate"], "invalid choice"),
@@ -113,7 +113,31 @@ def test_claims_print_square_brackets_verbatim():
     from replab.cli import print_claims
 
     buffer = StringIO()
-    print_claims(Console(file=buffer, width=200), "t", [{"statement": "Var[x] [bold]", "verdict": "holds",
-                                                        "evidence": "Var[aWu] 0.677 [/]"}])
+    print_claims(Console(file=buffer, width=250), "t", [{"statement": "Var[x] [bold]", "verdict": "holds",
+                                                        "evidence": "Var[aWu] 0.677 [/]", "base_text": "[red]x"}],
+                 evidence=True)
     text = buffer.getvalue()
-    assert "Var[aWu] 0.677 [/]" in text and "Var[x] [bold]" in text
+    assert "Var[aWu] 0.677 [/]" in text and "Var[x] [bold]" in text and "[red]x" in text
+
+
+def test_show_strips_terminal_control_sequences_from_a_run(capsys, tmp_path):
+    from replab.runs import save_run
+    from tests.helpers import TinyConfig, tiny_result
+
+    path = save_run(tmp_path, "tiny", "Tiny \x1b[2J\x1b]0;pwned\x07", "q", TinyConfig(), tiny_result("\x1b[31mred"), 1.0)
+    code, out, err = run_cli(capsys, "show", str(path))
+    assert code == 0 and "\x1b[2J" not in out and "\x1b]0" not in out and "\x1b[31m" not in out
+
+
+@pytest.mark.parametrize("content", [b"[]", b"\xff", b'{"name": "x", "claims": [{}]}'])
+def test_show_of_a_corrupt_run_is_one_sentence(capsys, tmp_path, content):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "result.json").write_bytes(content)
+    code, out, err = run_cli(capsys, "show", str(tmp_path))
+    assert_one_sentence_error(code, err, str(tmp_path))
+
+
+def test_version_is_printed(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.startswith("replab ")

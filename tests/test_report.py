@@ -40,3 +40,59 @@ def test_every_string_from_config_and_result_is_escaped(tmp_path):
 def test_report_without_runs_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="no complete runs"):
         build_report(tmp_path)
+
+
+def test_findings_and_checks_are_listed_apart_with_their_numbers_and_evidence_base(tmp_path):
+    save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(), tiny_result(), wall_time_s=1.0)
+    html = build_report(tmp_path).read_text()
+    assert "<h3>Findings</h3>" in html and "<h3>Checks</h3>" in html
+    assert "check holds" in html
+    assert "1 of 2 datasets" in html and "Fashion-MNIST missing" in html
+    assert "95% CI" in html and "p adj." in html and "one-sample t" in html
+    assert 'href="#claim-tiny-tiny"' in html and 'id="claim-tiny-tiny"' in html
+    assert "Benjamini–Hochberg" in html  # the rule, generated from the stats layer
+
+
+def test_a_quick_run_never_replaces_a_full_run_and_is_badged_when_alone(tmp_path):
+    from tests.helpers import TinyExperiment
+
+    save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(quick=True), TinyExperiment.run(TinyConfig(quick=True)), 1.0)
+    html = build_report(tmp_path).read_text()
+    assert "smoke test" in html
+    save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(label="full"), tiny_result("full"), wall_time_s=1.0)
+    save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(quick=True, label="later"),
+             TinyExperiment.run(TinyConfig(quick=True, label="later")), 1.0)
+    html = build_report(tmp_path).read_text()
+    assert "statement full" in html and "statement later" not in html and "badge smoke" not in html
+
+
+def test_stability_after_replicate_is_shown(tmp_path):
+    from replab.replication import replicate
+    from tests.helpers import TinyExperiment
+
+    save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(), replicate(TinyExperiment, TinyConfig(), 3), 1.0)
+    html = build_report(tmp_path).read_text()
+    assert "unstable 1/3" in html and "UNSTABLE" in html and "stable 3/3" in html
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe not utf-8", b"[]", b"{}", b'{"name": "tiny", "claims": [{"id": null}]}',
+                                     b"[" * 100000 + b"]" * 100000, b'{"name": "tiny", "figures": ["../../x"]}'])
+def test_a_corrupt_run_is_skipped_with_a_warning_and_the_rest_is_built(tmp_path, content):
+    good = save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(), tiny_result("good"), wall_time_s=1.0)
+    bad = good.parent / "29990101T000000000000Z-badbad00"
+    bad.mkdir()
+    (bad / "config.json").write_text("{}")
+    (bad / "result.json").write_bytes(content)
+    warnings = []
+    html = build_report(tmp_path, warn=warnings.append).read_text()
+    assert "statement good" in html
+    assert len(warnings) == 1 and str(bad) in warnings[0]
+
+
+def test_a_result_json_that_is_a_directory_is_skipped(tmp_path):
+    good = save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(), tiny_result("good"), wall_time_s=1.0)
+    bad = good.parent / "29990101T000000000000Z-baddir00"
+    (bad / "result.json").mkdir(parents=True)
+    (bad / "config.json").write_text("{}")
+    warnings = []
+    assert "statement good" in build_report(tmp_path, warn=warnings.append).read_text()

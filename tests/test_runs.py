@@ -5,7 +5,8 @@ import pytest
 
 from replab import runs
 from replab.errors import UserError
-from replab.runs import complete_runs, latest_run, load_run, save_run, to_jsonable
+from replab.experiments.base import to_jsonable
+from replab.runs import complete_runs, latest_run, load_run, save_run
 from tests.helpers import TinyConfig, tiny_result
 
 
@@ -16,7 +17,7 @@ def save_tiny(out, config=TinyConfig()):
 def test_a_saved_run_reads_back_with_all_its_parts(tmp_path):
     path = save_tiny(tmp_path)
     record = load_run(path)
-    assert record.config == {"seed": 0, "label": "plain"}
+    assert record.config == {"seed": 0, "quick": False, "label": "plain"}
     assert record.result["claims"][0]["verdict"] == "holds"
     assert record.result["metrics"] == {"accuracy": 0.75, "label": "plain"}
     assert record.result["tables"][0]["rows"][1] == ["b", None]

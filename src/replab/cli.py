@@ -7,27 +7,42 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow start-up chatter would bury the progress bar
 
 import argparse
+import contextlib
 import json
 import logging
+import math
+import re
 import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape_markup
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
+from replab import __version__, stats
+from replab.claims import count_dicts
 from replab.errors import UserError
 from replab.experiments import EXPERIMENTS, GROUPS, load
 from replab.experiments.base import apply_overrides, parse_assignments
+from replab.replication import MAX_REPLICATES, replicate
 from replab.report import build_report
-from replab.runs import ensure_writable, load_run, save_run
+from replab.runs import command_line, ensure_run_folder, ensure_writable, load_run, save_run
 
 USER_ERROR_EXIT = 2
 INTERRUPTED_EXIT = 130
 VERDICT_STYLES = {"holds": "green", "fails": "red", "inconclusive": "yellow"}
+QUICK_BANNER = "smoke test (--quick): these verdicts come from a tiny configuration and never stand for a full run"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape(text: str) -> str:
+    """Text from a result.json or a user, safe for the terminal: control sequences stripped, rich markup escaped."""
+    return _escape_markup(_CONTROL.sub("", str(text)))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,6 +54,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="replab", description="Rerunnable machine-learning experiments whose claims are decided by measurement.")
+    parser.add_argument("--version", action="version", version=f"replab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     commands.add_parser("list", help="list the experiments")
@@ -51,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="settings", action="append", default=[], metavar="[NAME.]KEY=VALUE",
                      help="override a configuration value (repeatable; tuples are comma-separated; "
                           "NAME.KEY=VALUE sets it for experiment NAME only)")
+    run.add_argument("--replicate", type=int, default=1, metavar="N",
+                     help=f"also run N−1 further independent seed sets and record each claim's stability "
+                          f"(1–{MAX_REPLICATES}; default 1)")
     run.add_argument("--out", type=Path, default=Path("runs"), help="output folder (default: ./runs)")
 
     report = commands.add_parser("report", help="write DIR/report.html from the newest run of each experiment")
@@ -64,12 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notices are not the user's concern
     console = Console()
-    errors = Console(stderr=True)
+    errors = Console(stderr=True, soft_wrap=True)  # an error is one sentence on one line, whatever the width
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args, console)
     except UserError as error:
-        errors.print(f"[bold red]replab: error:[/] {escape(str(error))}", highlight=False, markup=True)
+        errors.print(f"[bold red]replab: error:[/] {escape(' '.join(str(error).split()))}", highlight=False,
+                     markup=True)
         return USER_ERROR_EXIT
     except KeyboardInterrupt:
         errors.print("replab: interrupted; unfinished runs were discarded.")
@@ -89,11 +109,44 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     overrides = parse_assignments(args.settings)
     if args.seed is not None:
         overrides["seed"] = str(args.seed)
+    if not 1 <= args.replicate <= MAX_REPLICATES:
+        raise UserError(f"--replicate must be an integer from 1 to {MAX_REPLICATES}, got {args.replicate}")
+    quiet_tensorflow_import()
     plans = [(load(name), make_config(load(name), args.quick, settings_for(name, names, overrides))) for name in names]
-    ensure_writable(args.out)
-    for module, config in plans:
-        run_one(module, config, args.out, console)
+    for module, _ in plans:
+        ensure_run_folder(args.out, module.NAME)
+    started = time.perf_counter()
+    saved = [run_one(module, config, args.out, console, args.replicate) for module, config in plans]
+    if len(saved) > 1:
+        print_summary(console, saved, time.perf_counter() - started, args.out)
     return 0
+
+
+def quiet_tensorflow_import() -> None:
+    """Import TensorFlow with the C++ start-up lines (absl, oneDNN, CPU features) kept off the terminal; they are
+    written straight to file descriptor 2, so TF_CPP_MIN_LOG_LEVEL no longer silences them."""
+    import os
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            saved = os.dup(2)
+            null = os.open(os.devnull, os.O_WRONLY)
+        except OSError:
+            return
+        stack.callback(os.close, saved)
+        stack.callback(os.close, null)
+        sys.stderr.flush()
+        os.dup2(null, 2)
+        stack.callback(os.dup2, saved, 2)
+        try:
+            import tensorflow as tf
+
+            tf.constant(0.0) + 1.0  # the CPU-feature line appears at the first operation
+        except ImportError:
+            pass
 
 
 def resolve_names(names: list[str]) -> list[str]:
@@ -126,8 +179,10 @@ def make_config(module: ModuleType, quick: bool, overrides: dict[str, str]) -> A
     return apply_overrides(config, overrides, experiment=module.NAME)
 
 
-def run_one(module: ModuleType, config: Any, out: Path, console: Console) -> Path:
+def run_one(module: ModuleType, config: Any, out: Path, console: Console, replicates: int = 1) -> Path:
     started = time.perf_counter()
+    if getattr(config, "quick", False):
+        console.print(f"[bold yellow]{module.NAME}: {QUICK_BANNER}[/]")
     with Progress(TextColumn("[bold]{task.fields[experiment]}[/]"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TextColumn("{task.description}"), TimeElapsedColumn(), TimeRemainingColumn(),
                   console=console, transient=False) as bar:
@@ -136,26 +191,96 @@ def run_one(module: ModuleType, config: Any, out: Path, console: Console) -> Pat
         def progress(done: float, total: float, description: str) -> None:
             bar.update(task, completed=done, total=total, description=escape(description))
 
-        result = module.run(config, progress)
+        if replicates > 1:
+            result = replicate(module, config, replicates, progress)
+        else:
+            result = module.run(config, progress)
         bar.update(task, description="saving")
         path = save_run(out, module.NAME, module.TITLE, module.QUESTION, config, result,
-                        wall_time_s=time.perf_counter() - started)
+                        wall_time_s=time.perf_counter() - started, command=command_line())
         bar.update(task, description="done")
-    print_claims(console, module.NAME, [claim.to_dict() for claim in result.claims])
-    console.print(f"saved [bold]{escape(str(path))}[/]")
+    claims = [claim.to_dict() for claim in result.claims]
+    print_claims(console, module.NAME, claims)
+    for note in result.notes:
+        console.print(f"[dim]note:[/] {escape(str(note))}", highlight=False)
+    console.print(f"{module.NAME}: {tally(claims)} · {time.perf_counter() - started:.1f} s · saved "
+                  f"[bold]{escape(str(path))}[/]", highlight=False)
     return path
 
 
-def print_claims(console: Console, title: str, claims: list[dict[str, Any]]) -> None:
-    table = RichTable("claim", "verdict", "evidence", title=f"{title}: claims", show_lines=True)
+def tally(claims: list[dict[str, Any]]) -> str:
+    """'3 holds, 1 fails, 2 inconclusive; 4 checks pass'."""
+    findings = count_dicts(claims)
+    checks = count_dicts(claims, "check")
+    text = ", ".join(f"{n} {verdict}" for verdict, n in findings.items())
+    n_checks = sum(checks.values())
+    if n_checks:
+        failed = checks["fails"]
+        text += f"; {n_checks} check{'s' if n_checks != 1 else ''}" + (f", {failed} FAILED" if failed else " pass")
+    return text
+
+
+def print_claims(console: Console, title: str, claims: list[dict[str, Any]], evidence: bool = False) -> None:
+    columns = ["claim", "verdict", "effect [95% CI] · p (BH-adjusted) · n", "evidence base"] + (["evidence"] if evidence else [])
+    table = RichTable(*columns, title=f"{title}: claims", show_lines=True)
     for claim in claims:
-        style = VERDICT_STYLES.get(claim["verdict"], "white")
-        table.add_row(escape(claim["statement"]), f"[{style}]{escape(claim['verdict'])}[/]", escape(claim["evidence"]))
+        style = VERDICT_STYLES.get(claim.get("verdict"), "white")
+        kind = claim.get("kind", "finding")
+        verdict = f"[{style}]{escape(str(claim.get('verdict')))}[/]" + (" [dim](check)[/]" if kind == "check" else "")
+        base = escape(str(claim.get("base_text") or ""))
+        if claim.get("stability"):
+            stable = claim["stability"]
+            verdicts = ", ".join(map(str, stable.get("verdicts", [])))
+            base += (f"\n{'stable' if stable.get('stable') else '[bold red]UNSTABLE[/]'} over "
+                     f"{len(stable.get('verdicts', []))} seed sets: {escape(verdicts)}")
+        if claim.get("reason"):
+            base += f"\n{escape(str(claim['reason']))}"
+        row = [f"{escape(str(claim.get('statement')))} [dim]({escape(str(claim.get('id')))})[/]", verdict,
+               escape(numbers_text(claim)), base]
+        table.add_row(*row, *([escape(str(claim.get("evidence", "")))] if evidence else []))
     console.print(table)
 
 
+def numbers_text(claim: dict[str, Any]) -> str:
+    """One line per test: 'MNIST: +0.0123 [+0.0051, +0.0195] · p 0.003 · n 10'."""
+    lines = []
+    for test in claim.get("tests") or []:
+        if test.get("note"):
+            lines.append(f"{test.get('label')}: not tested ({test['note']})")
+            continue
+        p = test.get("p_adjusted") if claim.get("direction") != "equal" else test.get("p_equivalent_adjusted")
+        margin = f" · margin ±{test['margin']:.3g}" if isinstance(test.get("margin"), (int, float)) else ""
+        lines.append(f"{test.get('label')}: {fmt(test.get('effect'))} [{fmt(test.get('ci_low'))}, "
+                     f"{fmt(test.get('ci_high'))}] · p {fmt_p(p)} · n {test.get('n')}{margin}")
+    return "\n".join(lines)
+
+
+def fmt(value: Any) -> str:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return "–"
+    return f"{value:+.4g}"
+
+
+def fmt_p(value: Any) -> str:
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "–"
+    return f"{value:.2g}" if value >= 1e-4 else "<1e-4"
+
+
+def print_summary(console: Console, saved: list[Path], wall_time_s: float, out: Path) -> None:
+    table = RichTable("experiment", "findings", "time", title="summary", box=None)
+    for path in saved:
+        result = load_run(path).result
+        table.add_row(escape(result["name"]) + (" [yellow](quick)[/]" if result.get("quick") else ""),
+                      escape(tally(result.get("claims", []))), f"{result.get('wall_time_s', 0):.1f} s")
+    console.print(table)
+    console.print(f"total {wall_time_s:.1f} s · `replab report --out {escape(str(out))}` builds the report", highlight=False)
+
+
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
-    path = build_report(args.out)
+    warnings = Console(stderr=True, soft_wrap=True)
+    path = build_report(args.out, warn=lambda message: warnings.print(f"replab: warning: {escape(message)}",
+                                                                      highlight=False))
     console.print(f"report written to [bold]{escape(str(path))}[/]")
     return 0
 
@@ -166,12 +291,17 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     record = load_run(args.run_dir)
     result = record.result
     console.print(f"[bold]{escape(str(result.get('title', record.name)))}[/]  ({escape(str(record.path))})")
-    console.print(f"seed {result.get('seed')} · {result.get('wall_time_s', 0):.1f} s · {result.get('finished_at')}")
+    wall = result.get("wall_time_s")
+    console.print(f"seed {result.get('seed')} · {wall:.1f} s · {result.get('finished_at')}" if isinstance(wall, (int, float))
+                  else f"seed {result.get('seed')}", highlight=False, markup=False)
+    if result.get("quick"):
+        console.print(f"[bold yellow]{QUICK_BANNER}[/]")
     console.rule("config")
     console.print_json(json.dumps(record.config))
     console.rule("metrics")
     console.print_json(json.dumps(result.get("metrics", {})))
-    print_claims(console, record.name, result.get("claims", []))
+    print_claims(console, record.name, result.get("claims", []), evidence=True)
+    console.print(escape(str(result.get("rule") or stats.rule_sentence())), highlight=False)
     return 0
 
 

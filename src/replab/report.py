@@ -1,28 +1,35 @@
 """One self-contained HTML page from the newest complete run of each experiment.
 
-Figures are embedded as base64 PNG; every string that comes from a config or a result is escaped.
+The newest *full* run of each experiment is shown; a quick run (a smoke test) only when no full run exists, and
+then under a smoke-test badge. Findings and checks are listed apart; each claim shows its numbers (effect, 95% CI,
+p raw and adjusted, n, test, margin), its evidence base and, after `--replicate`, its stability.
+Figures are embedded as base64 PNG; every string that comes from a config or a result is escaped; a run folder
+that is not a valid run is skipped with a warning naming it.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from replab import stats
 from replab.errors import UserError
 from replab.experiments import EXPERIMENTS
-from replab.runs import RunRecord, latest_run, load_run
+from replab.runs import RunRecord, complete_runs, load_run
 
 REPORT_NAME = "report.html"
 
 
-def build_report(out: Path) -> Path:
-    """Write `out/report.html` from the newest complete run of every experiment found in `out`."""
+def build_report(out: Path, warn: Callable[[str], None] = lambda message: None) -> Path:
+    """Write `out/report.html` from the newest complete run of every experiment found in `out`;
+    `warn` hears of every run folder skipped because it is not a valid run."""
     out = Path(out)
-    records = newest_runs(out)
+    records = newest_runs(out, warn)
     if not records:
         raise UserError(f"no complete runs in '{out}'; run `replab run all --out {out}` first")
     target = out / REPORT_NAME
@@ -36,13 +43,24 @@ def build_report(out: Path) -> Path:
     return target
 
 
-def newest_runs(out: Path) -> list[RunRecord]:
-    """The newest complete run of each experiment, known experiments first in their usual order."""
+def newest_runs(out: Path, warn: Callable[[str], None] = lambda message: None) -> list[RunRecord]:
+    """Per experiment, the newest valid full run (else the newest valid quick run), known experiments first."""
     names = list(EXPERIMENTS)
     if out.is_dir():
         names += sorted(child.name for child in out.iterdir()
                         if child.is_dir() and not child.name.startswith(".") and child.name not in names)
-    return [load_run(path) for path in (latest_run(out, name) for name in names) if path is not None]
+    chosen = []
+    for name in names:
+        valid = []
+        for path in complete_runs(out, name):
+            try:
+                valid.append(load_run(path))
+            except UserError as error:
+                warn(f"skipped {path}: {error}")
+        full = [record for record in valid if not record.result.get("quick")]
+        if full or valid:
+            chosen.append((full or valid)[-1])
+    return chosen
 
 
 # --- rendering -------------------------------------------------------------------------------------
@@ -51,7 +69,8 @@ def newest_runs(out: Path) -> list[RunRecord]:
 def render_report(records: list[RunRecord]) -> str:
     body = "\n".join([
         "<header><h1>replab report</h1>",
-        "<p>Every claim below was decided by the run that produced it, from its own measurements.</p></header>",
+        "<p>Every verdict below was decided by the run that produced it, from its own measurements.</p>",
+        f'<p class="muted rule">{escape(stats.rule_sentence())}</p></header>',
         _render_navigation(records),
         _render_claim_summary(records),
         *(_render_experiment(record) for record in records),
@@ -72,39 +91,58 @@ def _render_navigation(records: list[RunRecord]) -> str:
     return f"<nav>{links}</nav>"
 
 
+def _claims_of(record: RunRecord, kind: str) -> list[dict[str, Any]]:
+    return [claim for claim in record.result.get("claims", []) if claim.get("kind", "finding") == kind]
+
+
 def _render_claim_summary(records: list[RunRecord]) -> str:
-    rows = []
-    for record in records:
-        for claim in record.result.get("claims", []):
-            rows.append(
-                f'<tr><td><a href="#{_anchor(record)}">{escape(record.name)}</a></td>'
-                f"<td>{escape(str(claim['statement']))}</td><td>{_verdict_badge(claim['verdict'])}</td></tr>")
-    counts = _count_verdicts(records)
-    summary = ", ".join(f"{count} {escape(verdict)}" for verdict, count in counts.items())
-    return (f'<section id="claims"><h2>All claims</h2><p class="muted">{summary}</p>'
-            f"<table><thead><tr><th>experiment</th><th>claim</th><th>verdict</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></section>")
+    parts = ['<section id="claims"><h2>All claims</h2>']
+    for kind, heading in (("finding", "Findings"), ("check", "Checks (true by construction or by a theorem)")):
+        rows = []
+        for record in records:
+            for claim in _claims_of(record, kind):
+                rows.append(
+                    f'<tr><td><a href="#{_anchor(record)}">{escape(record.name)}</a>{_quick_badge(record)}</td>'
+                    f'<td><a href="#{_claim_anchor(record, claim)}">{escape(str(claim["statement"]))}</a></td>'
+                    f"<td>{_verdict_badge(claim['verdict'], kind)}{_stability_badge(claim)}</td></tr>")
+        if not rows:
+            continue
+        counts = _count_verdicts(records, kind)
+        summary = ", ".join(f"{count} {escape(verdict)}" for verdict, count in counts.items())
+        parts.append(f'<h3>{heading}</h3><p class="muted">{summary}</p><div class="scroll"><table class="summary">'
+                     f"<thead><tr><th>experiment</th><th>claim</th><th>verdict</th></tr></thead>"
+                     f"<tbody>{''.join(rows)}</tbody></table></div>")
+    parts.append("</section>")
+    return "".join(parts)
 
 
-def _count_verdicts(records: list[RunRecord]) -> dict[str, int]:
+def _count_verdicts(records: list[RunRecord], kind: str = "finding") -> dict[str, int]:
     counts = {"holds": 0, "fails": 0, "inconclusive": 0}
     for record in records:
-        for claim in record.result.get("claims", []):
+        for claim in _claims_of(record, kind):
             counts[claim["verdict"]] = counts.get(claim["verdict"], 0) + 1
     return counts
 
 
 def _render_experiment(record: RunRecord) -> str:
     result = record.result
+    captions = result.get("captions") or {}
+    notes = result.get("notes", [])
     parts = [
-        f'<section id="{_anchor(record)}"><h2>{escape(_title(record))}</h2>',
+        f'<section id="{_anchor(record)}"><h2>{escape(_title(record))}{_quick_badge(record)}</h2>',
         f'<p class="question">{escape(str(result.get("question", "")))}</p>',
         _render_run_facts(record),
-        *(f"<p>{escape(str(note))}</p>" for note in result.get("notes", [])),
-        "<h3>Claims</h3>",
-        _render_claims(result.get("claims", [])),
-        *(_render_figure(record, name) for name in result.get("figures", [])),
+        *([f'<p class="smoke">This is a smoke test (--quick): a tiny configuration whose verdicts do not stand for '
+           f"a full run. Run <code>replab run {escape(record.name)}</code> for the real answer.</p>"]
+          if result.get("quick") else []),
+        "<h3>Findings</h3>" if _claims_of(record, "finding") else "",
+        _render_claims(record, _claims_of(record, "finding")),
+        "<h3>Checks</h3>" if _claims_of(record, "check") else "",
+        _render_claims(record, _claims_of(record, "check")),
+        *(_render_figure(record, name, captions.get(name)) for name in result.get("figures", [])),
         *(_render_table(table) for table in result.get("tables", [])),
+        (f"<details><summary>Notes ({len(notes)})</summary>"
+         + "".join(f"<p>{escape(str(note))}</p>" for note in notes) + "</details>") if notes else "",
         "<details><summary>Configuration</summary>",
         _render_mapping(record.config),
         "</details></section>",
@@ -114,28 +152,108 @@ def _render_experiment(record: RunRecord) -> str:
 
 def _render_run_facts(record: RunRecord) -> str:
     result = record.result
-    versions = ", ".join(f"{escape(str(k))} {escape(str(v))}" for k, v in result.get("versions", {}).items() if v)
+    versions = result.get("versions") if isinstance(result.get("versions"), dict) else {}
+    versions_text = ", ".join(f"{escape(str(k))} {escape(str(v))}" for k, v in versions.items() if v)
     wall = result.get("wall_time_s")
     wall_text = f"{wall:.1f} s" if isinstance(wall, (int, float)) else "?"
+    revision = result.get("git_revision")
     return (f'<p class="muted">run <code>{escape(str(record.path))}</code> · seed {escape(str(result.get("seed")))}'
-            f" · {escape(wall_text)} · finished {escape(str(result.get('finished_at', '?')))} · {versions}</p>")
+            f" · {escape(wall_text)} · finished {escape(str(result.get('finished_at', '?')))}"
+            + (f" · git {escape(str(revision)[:12])}" if revision else "") + f" · {versions_text}</p>")
 
 
-def _render_claims(claims: list[dict[str, Any]]) -> str:
-    items = "".join(
-        f'<li>{_verdict_badge(claim["verdict"])} <strong>{escape(str(claim["statement"]))}</strong>'
-        f' <span class="muted">({escape(str(claim["id"]))})</span><br>{escape(str(claim["evidence"]))}</li>'
-        for claim in claims)
-    return f'<ul class="claims">{items}</ul>'
+def _render_claims(record: RunRecord, claims: list[dict[str, Any]]) -> str:
+    if not claims:
+        return ""
+    items = []
+    for claim in claims:
+        kind = claim.get("kind", "finding")
+        base = claim.get("base_text") or ""
+        items.append(
+            f'<li id="{_claim_anchor(record, claim)}">{_verdict_badge(claim["verdict"], kind)}{_stability_badge(claim)} '
+            f'<strong>{escape(str(claim["statement"]))}</strong> <span class="muted">({escape(str(claim["id"]))})</span>'
+            + (f'<div class="muted">effect: {escape(str(claim["effect"]))}</div>' if claim.get("effect") else "")
+            + _render_tests(claim)
+            + (f'<div class="base">evidence base: {escape(str(base))}</div>' if base else "")
+            + (f'<div class="reason">why inconclusive: {escape(str(claim["reason"]))}</div>' if claim.get("reason") else "")
+            + _render_stability(claim)
+            + f'<div class="evidence">{escape(str(claim["evidence"]))}</div></li>')
+    return f'<ul class="claims">{"".join(items)}</ul>'
 
 
-def _render_figure(record: RunRecord, name: str) -> str:
+def _render_tests(claim: dict[str, Any]) -> str:
+    tests = [t for t in (claim.get("tests") or []) if isinstance(t, dict)]
+    if not tests:
+        return ""
+    equal = claim.get("direction") == "equal"
+    head = "".join(f"<th>{h}</th>" for h in ("", "effect", "95% CI", "p", "p adj.", "n", "test", "margin", "verdict"))
+    rows = []
+    for t in tests:
+        raw = t.get("p_equivalent") if equal else _two_sided(t)
+        adjusted = t.get("p_equivalent_adjusted") if equal else t.get("p_adjusted")
+        cells = [t.get("label"), _num(t.get("effect")), f"[{_num(t.get('ci_low'))}, {_num(t.get('ci_high'))}]",
+                 _p(raw), _p(adjusted), t.get("n"), t.get("note") or t.get("method"),
+                 f"±{_num(t.get('margin'))}" if isinstance(t.get("margin"), (int, float)) else "–", t.get("verdict") or ""]
+        rows.append("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>")
+    return (f'<div class="scroll"><table class="tests"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _two_sided(test: dict[str, Any]) -> float | None:
+    greater, less = test.get("p_greater"), test.get("p_less")
+    if not isinstance(greater, (int, float)) or not isinstance(less, (int, float)):
+        return None
+    return min(1.0, 2 * min(greater, less))
+
+
+def _render_stability(claim: dict[str, Any]) -> str:
+    stability = claim.get("stability")
+    if not isinstance(stability, dict):
+        return ""
+    verdicts = [str(v) for v in stability.get("verdicts", [])]
+    seeds = [str(s) for s in stability.get("seeds", [])]
+    label = "stable" if stability.get("stable") else "UNSTABLE: the verdict changes between seed sets"
+    pairs = ", ".join(f"seed {s}: {v}" for s, v in zip(seeds, verdicts))
+    return f'<div class="stability">{escape(label)} ({escape(pairs)})</div>'
+
+
+def _stability_badge(claim: dict[str, Any]) -> str:
+    stability = claim.get("stability")
+    if not isinstance(stability, dict):
+        return ""
+    n = len(stability.get("verdicts", []))
+    if stability.get("stable"):
+        return f' <span class="badge stable">stable {n}/{n}</span>'
+    agree = round(float(stability.get("agreement", 0)) * n)
+    return f' <span class="badge unstable">unstable {agree}/{n}</span>'
+
+
+def _quick_badge(record: RunRecord) -> str:
+    return ' <span class="badge smoke">smoke test</span>' if record.result.get("quick") else ""
+
+
+def _num(value: Any) -> str:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return "–"
+    return f"{value:.4g}"
+
+
+def _p(value: Any) -> str:
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "–"
+    return f"{value:.2g}" if value >= 1e-4 else "<1e-4"
+
+
+def _render_figure(record: RunRecord, name: str, caption: str | None = None) -> str:
     path = record.figure_path(name)
     if not path.is_file():
         return f'<p class="muted">figure {escape(name)} is missing from the run directory</p>'
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    label = escape(name.replace("_", " "))
-    return f'<figure><img src="data:image/png;base64,{data}" alt="{label}"><figcaption>{label}</figcaption></figure>'
+    label = escape(str(caption) if caption else name.replace("_", " "))
+    svg = record.figure_path(name, "svg")
+    svg_link = f' <a href="{escape(svg.resolve().as_uri())}">SVG</a>' if svg.is_file() else ""
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{label}" loading="lazy">'
+            f"<figcaption>{label}{svg_link}</figcaption></figure>")
 
 
 def _render_table(table: dict[str, Any]) -> str:
@@ -151,7 +269,7 @@ def _render_table(table: dict[str, Any]) -> str:
 def _render_mapping(mapping: dict[str, Any]) -> str:
     rows = "".join(f"<tr><td>{escape(str(key))}</td><td>{escape(format_cell(value))}</td></tr>"
                    for key, value in mapping.items())
-    return f"<table><tbody>{rows}</tbody></table>"
+    return f'<div class="scroll"><table><tbody>{rows}</tbody></table></div>'
 
 
 def format_cell(value: Any) -> str:
@@ -164,9 +282,10 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
-def _verdict_badge(verdict: str) -> str:
+def _verdict_badge(verdict: str, kind: str = "finding") -> str:
     css = verdict if verdict in ("holds", "fails", "inconclusive") else "unknown"
-    return f'<span class="verdict {css}">{escape(str(verdict))}</span>'
+    text = f"check {verdict}" if kind == "check" else str(verdict)
+    return f'<span class="verdict {css}{" check" if kind == "check" else ""}">{escape(text)}</span>'
 
 
 def _title(record: RunRecord) -> str:
@@ -174,7 +293,15 @@ def _title(record: RunRecord) -> str:
 
 
 def _anchor(record: RunRecord) -> str:
-    return "exp-" + "".join(ch if ch.isalnum() else "-" for ch in record.name)
+    return "exp-" + _slug(record.name)
+
+
+def _claim_anchor(record: RunRecord, claim: dict[str, Any]) -> str:
+    return f"claim-{_slug(record.name)}-{_slug(str(claim.get('id', '')))}"
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text)
 
 
 _STYLE = """
@@ -199,5 +326,19 @@ ul.claims li { margin: 0.6rem 0; }
            font-weight: 700; font-size: 0.85rem; color: #fff; }
 .verdict.holds { background: #1f8a4c; } .verdict.fails { background: #c0392b; }
 .verdict.inconclusive { background: #b7871f; } .verdict.unknown { background: #777; }
-code { font-size: 0.85rem; }
+code { font-size: 0.85rem; word-break: break-all; }
+.verdict.check { opacity: 0.85; border: 2px dashed rgba(255,255,255,0.6); }
+.badge { display: inline-block; border-radius: 4px; padding: 0 0.4rem; font-size: 0.8rem; font-weight: 700; }
+.badge.smoke { background: #fde8b0; color: #6b4b00; }
+.badge.stable { background: #dff3e6; color: #145c33; }
+.badge.unstable { background: #fbdcd8; color: #8a1f14; }
+.smoke { background: #fff5d6; border-left: 4px solid #e0a800; padding: 0.4rem 0.8rem; }
+.rule { max-width: 70rem; }
+table.tests { font-size: 0.82rem; margin: 0.3rem 0; }
+.base, .reason, .stability, .evidence { font-size: 0.88rem; margin-top: 0.2rem; }
+.evidence { color: #3b4453; }
+.stability { font-weight: 600; }
+details { margin: 0.8rem 0; }
+@media (max-width: 600px) { main { padding: 0.8rem; } section { padding: 0.6rem 0.7rem; }
+  .verdict { min-width: 0; } th, td { padding: 0.2rem 0.35rem; } }
 """

@@ -69,26 +69,44 @@ def test_population_training_matches_an_independent_numpy_implementation(quick, 
 
 
 def test_verdicts_follow_from_the_measurements(quick):
+    """Every verdict re-derived with scipy: one-sided tests, Benjamini–Hochberg over the run's four p-values."""
     config, result = quick
     claims = {claim.id: claim for claim in result.claims}
     levels = result.metrics["levels"]
     low, high = levels[f"{config.noise_stds[0]:g}"], levels[f"{config.noise_stds[-1]:g}"]
 
-    fits = np.mean(low["shallow"]["test_mse"]) <= config.close_factor * config.noise_stds[0] ** 2
-    assert claims["shallow-fits-low-noise"].verdict == ("holds" if fits else "fails")
+    ratios = np.array(low["shallow"]["test_mse"]) / config.noise_stds[0] ** 2
+    fits = stats.ttest_1samp(ratios, config.close_factor)
+    deeper = stats.ttest_rel(high["shallow"]["test_mse"], high["deep"]["test_mse"])
+    changes = {}
+    for model in regression.MODELS:
+        values = []
+        for group, series in result.scalars.items():
+            if f"/{model}/" in group:
+                steps, losses = zip(*series["loss/train"])
+                reference = next(i for i, step in enumerate(steps) if step >= 0.9 * steps[-1])
+                values.append(abs(losses[-1] - losses[reference]) / losses[reference])
+        changes[model] = stats.ttest_1samp(values, config.converged_change)
+    tests = [fits, deeper, changes["shallow"], changes["deep"]]
+    adjusted = stats.false_discovery_control([t.pvalue for t in tests], method="bh")
+    wanted = [-1, +1, -1, -1]  # the claimed sign of each t statistic
+    expected = ["inconclusive" if p >= 0.05 else ("holds" if np.sign(t.statistic) == w else "fails")
+                for t, p, w in zip(tests, adjusted, wanted)]
+    assert claims["shallow-fits-low-noise"].verdict == expected[0]
+    assert claims["deeper-fits-noisier-better"].verdict == expected[1]
+    loss = expected[2:]
+    assert claims["loss-converges"].verdict == (
+        "fails" if "fails" in loss else "holds" if loss == ["holds", "holds"] else "inconclusive")
+    assert claims["deeper-fits-noisier-better"].tests[0].effect == pytest.approx(
+        np.mean(np.subtract(high["shallow"]["test_mse"], high["deep"]["test_mse"])))
+    assert claims["shallow-fits-low-noise"].tests[0].p_adjusted == pytest.approx(adjusted[0])
+    assert all(claim.kind == "finding" for claim in result.claims)
 
-    t = stats.ttest_rel(high["shallow"]["test_mse"], high["deep"]["test_mse"]).statistic
-    advantage = np.mean(np.subtract(high["shallow"]["test_mse"], high["deep"]["test_mse"]))
-    expected = "holds" if t > 2 else ("fails" if advantage <= 0 else "inconclusive")
-    assert claims["deeper-fits-noisier-better"].verdict == expected
-    assert f"t = {t:.2f}" in claims["deeper-fits-noisier-better"].evidence
 
-    worst = 0.0
-    for series in result.scalars.values():
-        steps, losses = zip(*series["loss/train"])
-        reference = next(i for i, step in enumerate(steps) if step >= 0.9 * steps[-1])
-        worst = max(worst, abs(losses[-1] - losses[reference]) / losses[reference])
-    assert claims["loss-converges"].verdict == ("holds" if worst <= config.converged_change else "fails")
+def test_quick_run_is_marked_quick_end_to_end(quick):
+    config, result = quick
+    assert config.quick and result.quick
+    assert all(claim.base.quick and claim.base.seeds == config.n_seeds for claim in result.claims)
 
 
 def test_the_run_is_deterministic(quick):
@@ -115,6 +133,13 @@ def test_saved_run_has_tensorboard_event_files(quick, tmp_path):
     ({"n_seeds": 1}, "n_seeds"),
     ({"learning_rate": 0.0}, "learning_rate"),
     ({"seed": -3}, "seed"),
+    ({"noise_stds": (0.1, float("inf"))}, "noise_stds"),
+    ({"learning_rate": float("nan")}, "learning_rate"),
+    ({"n_seeds": 10_000}, "n_seeds"),
+    ({"n_test": 10**9}, "n_test"),
+    ({"epochs": 10**9}, "epochs"),
+    ({"shallow_hidden": (10**6,)}, "shallow_hidden"),
+    ({"close_factor": float("nan")}, "close_factor"),
 ])
 def test_bad_config_is_rejected_with_a_clear_message(overrides, message):
     with pytest.raises(ConfigError, match=message):

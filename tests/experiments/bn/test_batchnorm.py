@@ -1,4 +1,5 @@
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -7,21 +8,26 @@ import tensorflow as tf
 from replab.data.mnist import load_digits
 from replab.errors import ConfigError
 from replab.experiments import load
+from replab.experiments.base import apply_overrides, compose
 from replab.experiments.bn import batchnorm
-from replab.experiments.base import apply_overrides
 
 
 @pytest.fixture(scope="module")
 def quick():
     config = batchnorm.Config.quick()
-    return config, batchnorm.run(config)
+    measurements = batchnorm.measure(config)
+    result = compose(config, measurements, batchnorm.judge(config, measurements), batchnorm.present(config, measurements))
+    return config, measurements, result
 
 
 def test_quick_run_yields_every_figure_table_claim_and_scalar(quick):
-    config, result = quick
-    assert set(result.figures) == {"test_accuracy", "sigmoid_input"}
+    config, m, result = quick
+    assert set(result.figures) == {"test_accuracy", "sigmoid_input"} == set(result.captions)
     assert [c.id for c in result.claims] == ["bn-higher-accuracy", "bn-faster", "bn-stable-inputs"]
-    assert [t.title for t in result.tables] == ["Test accuracy against Figure 1(a)", "Drift of the sigmoid's input over training"]
+    assert all(c.kind == "finding" and c.verdict in ("holds", "fails", "inconclusive") for c in result.claims)
+    assert [t.title for t in result.tables] == ["Test accuracy against Figure 1(a)",
+                                                "Steps to 95% of the lower final plateau",
+                                                "Drift of the sigmoid's input over training"]
     assert len(result.scalars) == 2 * config.n_seeds
     assert "accuracy/test" in result.scalars["bn/seed0"]
     metrics = result.metrics
@@ -32,47 +38,64 @@ def test_quick_run_yields_every_figure_table_claim_and_scalar(quick):
         assert curves.shape == (config.n_seeds, len(metrics["steps"]))
         assert np.all((curves > 0.5) & (curves <= 1))  # both networks learn
         assert np.asarray(metrics["sigmoid_input"][model]).shape == (config.n_seeds, len(metrics["steps"]), 3)
+        assert np.asarray(metrics["drift"][model]["median"]).shape == (config.n_seeds, config.hidden[-1])
+    assert m.sigmoid_input.shape == (2, config.n_seeds, len(metrics["steps"]), 3, config.hidden[-1])
     # Algorithm 2's statistics give a working network too.
     assert min(metrics["final_accuracy_population_stats"]) > 0.5
     assert load("batchnorm") is batchnorm
 
 
-def expected_verdicts(config, metrics):
-    """The three verdicts, re-derived from the recorded curves with plain numpy."""
+def test_a_quick_run_is_marked_quick_end_to_end(quick):
+    config, _, result = quick
+    assert config.quick and result.quick
+    assert all(c.base.quick and c.base.seeds == config.n_seeds and c.base.datasets == ("MNIST",)
+               for c in result.claims)
+
+
+def test_run_composes_measure_judge_present():
+    config = dataclasses.replace(batchnorm.Config.quick(), steps=40, record_every=20, probe_size=20,
+                                 population_batches=2, n_seeds=2)
+    result = batchnorm.run(config)
+    assert result.quick and [c.id for c in result.claims] == ["bn-higher-accuracy", "bn-faster", "bn-stable-inputs"]
+
+
+def test_claims_are_paired_tests_of_the_recorded_numbers(quick):
+    """Each finding's effect, re-derived from result.json's metrics with plain numpy."""
+    config, _, result = quick
+    metrics = result.metrics
     steps = np.asarray(metrics["steps"])
-    acc = {m: np.asarray(metrics["accuracy"][m]) for m in ("baseline", "bn")}
-    diff = acc["bn"][:, -1] - acc["baseline"][:, -1]
-    se = diff.std(ddof=1) / np.sqrt(len(diff))
-    if diff.mean() <= 0:
-        accuracy = "fails"
-    else:
-        accuracy = "holds" if (diff > 0).all() and diff.mean() > 2 * se else "inconclusive"
+    acc = {m: np.asarray(metrics["accuracy"][m]) for m in batchnorm.MODELS}
+    claims = {c.id: c for c in result.claims}
 
-    base_mean, bn_mean = acc["baseline"].mean(axis=0), acc["bn"].mean(axis=0)
-    target = base_mean[-1]
-    bn_hits = np.nonzero(bn_mean >= target)[0]
-    if len(bn_hits) == 0:
-        faster = "fails"
-    else:
-        n_times = steps[np.nonzero(base_mean >= target)[0][0]] / steps[bn_hits[0]]
-        faster = "holds" if n_times > 1 else "fails"
+    difference = acc["bn"][:, -1] - acc["baseline"][:, -1]
+    assert claims["bn-higher-accuracy"].tests[0].effect == pytest.approx(difference.mean())
+    assert claims["bn-higher-accuracy"].direction == "greater"
 
-    drifts = {}
-    for m in ("baseline", "bn"):
-        p = np.asarray(metrics["sigmoid_input"][m])  # (seeds, R, 3)
-        median, spread = p[:, :, 1], p[:, :, 2] - p[:, :, 0]
-        drifts[m] = (np.ptp(median, axis=1).mean(), np.ptp(spread, axis=1).mean())
-    smaller = [drifts["bn"][i] < drifts["baseline"][i] for i in range(2)]
-    stable = "holds" if all(smaller) else ("fails" if not any(smaller) else "inconclusive")
-    return {"bn-higher-accuracy": accuracy, "bn-faster": faster, "bn-stable-inputs": stable}
+    count = max(1, round(0.1 * len(steps)))
+    target = 0.95 * np.minimum(acc["baseline"][:, -count:].mean(axis=1), acc["bn"][:, -count:].mean(axis=1))
+    reach = {m: np.array([steps[np.nonzero(acc[m][s] >= target[s])[0][0]] for s in range(config.n_seeds)])
+             for m in batchnorm.MODELS}
+    faster = claims["bn-faster"].tests[0]
+    assert faster.effect == pytest.approx(np.log(reach["baseline"] / reach["bn"]).mean())
+    assert claims["bn-faster"].direction == "greater"
 
-
-def test_verdicts_follow_from_the_measurements(quick):
-    config, result = quick
-    expected = expected_verdicts(config, result.metrics)
-    assert {c.id: c.verdict for c in result.claims} == expected
+    drift = {m: (np.median(np.asarray(metrics["drift"][m]["median"]), axis=1),
+                 np.median(np.asarray(metrics["drift"][m]["spread"]), axis=1)) for m in batchnorm.MODELS}
+    median_test, spread_test = claims["bn-stable-inputs"].tests
+    assert median_test.effect == pytest.approx((drift["bn"][0] - drift["baseline"][0]).mean())
+    assert spread_test.effect == pytest.approx((drift["bn"][1] - drift["baseline"][1]).mean())
+    assert claims["bn-stable-inputs"].direction == "less"
+    # The probed unit's recorded percentiles give its drift too.
+    probe = np.asarray(metrics["sigmoid_input"]["bn"])[:, :, 1]
+    np.testing.assert_allclose(np.ptp(probe, axis=1), np.asarray(metrics["drift"]["bn"]["median"])[:, config.probe_unit])
     for claim in result.claims:
         assert any(ch.isdigit() for ch in claim.evidence)
+        assert all(t.n == config.n_seeds and math.isfinite(t.p_two_sided) for t in claim.tests)
+
+
+def test_judge_is_pure(quick):
+    config, m, result = quick
+    assert [c.verdict for c in batchnorm.judge(config, m)] == [c.verdict for c in result.claims]
 
 
 def test_baseline_and_bn_members_see_the_same_batches_and_start_from_the_same_weights():
@@ -88,6 +111,41 @@ def test_baseline_and_bn_members_see_the_same_batches_and_start_from_the_same_we
     assert not np.array_equal(training.loss[:, 0], training.loss[:, 1])  # different seeds differ
 
 
+def test_each_seed_has_its_own_batch_order_shared_by_its_two_networks():
+    config = dataclasses.replace(batchnorm.Config.quick(), n_seeds=3)
+    orders = batchnorm.batch_orders(config, 500)
+    n = config.n_seeds
+    assert orders.shape == (2 * n, 500)
+    np.testing.assert_array_equal(orders[:n], orders[n:])
+    assert all(sorted(row) == list(range(500)) for row in orders)
+    assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
+    np.testing.assert_array_equal(orders, batchnorm.batch_orders(config, 500))  # seeded
+    other = batchnorm.batch_orders(dataclasses.replace(config, seed=1), 500)
+    assert not np.array_equal(orders[0], other[0])
+
+
+def test_the_network_is_the_studies_normalized_mlp():
+    from replab.nn.normalized_mlp import NormalizedMLP
+
+    config = dataclasses.replace(batchnorm.Config.quick(), n_seeds=2)
+    net = batchnorm.build_network(config)
+    assert isinstance(net, NormalizedMLP)
+    assert [m.norm for m in net.members] == ["none", "none", "batch", "batch"]
+    w0 = net.layers[0][0].numpy()
+    np.testing.assert_array_equal(w0[0], w0[2])  # seed s of both models: the same initial weights
+    assert abs(w0[0].std() - config.weight_std) < 0.01
+
+
+def test_batch_statistics_are_the_moments_of_each_layers_input():
+    config = dataclasses.replace(batchnorm.Config.quick(), n_seeds=1, hidden=(5, 4))
+    net = batchnorm.build_network(config)
+    x = tf.constant(np.random.default_rng(0).random((30, 784)).astype(np.float32))
+    (mean, variance), _ = batchnorm.batch_statistics(net, x)
+    z = np.einsum("bi,kio->kbo", x.numpy(), net.layers[0][0].numpy())
+    np.testing.assert_allclose(mean.numpy()[:, 0], z.mean(axis=1), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(variance.numpy()[:, 0], z.var(axis=1), rtol=1e-4, atol=1e-5)
+
+
 def test_percentiles_match_numpy():
     values = np.random.default_rng(0).normal(size=(2, 37, 4)).astype(np.float32)
     got = batchnorm.percentiles(tf.constant(values)).numpy()  # (K, 3, F)
@@ -101,7 +159,18 @@ def test_settings_parse_and_bad_values_are_refused_with_one_sentence():
     with pytest.raises(ConfigError, match="dataset"):
         apply_overrides(batchnorm.Config(), {"dataset": "cifar"})
     for bad in ({"steps": 0}, {"record_every": 100_000}, {"learning_rate": -1.0}, {"probe_unit": 100},
-                {"weight_std": 0.0}, {"n_seeds": 0}, {"batch_size": 1}, {"bn_momentum": 1.0}):
+                {"weight_std": 0.0}, {"n_seeds": 0}, {"batch_size": 1}, {"bn_momentum": 1.0},
+                {"steps": 10_000_000}, {"n_seeds": 1000}, {"hidden": (100_000,)}, {"batch_size": 1_000_000},
+                {"probe_size": 1_000_000}, {"weight_std": float("nan")}, {"learning_rate": float("inf")},
+                {"bn_epsilon": float("nan")}, {"record_every": 1}, {"seed": -1}):
         with pytest.raises(ConfigError) as error:
             dataclasses.replace(batchnorm.Config(), **bad)
         assert str(error.value).count(".") <= 2 and "\n" not in str(error.value)
+
+
+def test_quick_config_is_marked_and_replays_from_its_dict():
+    from replab.experiments.base import config_to_dict
+
+    config = batchnorm.Config.quick()
+    assert config.quick and not batchnorm.Config().quick
+    assert batchnorm.Config.from_dict(config_to_dict(config)) == config

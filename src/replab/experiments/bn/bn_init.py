@@ -15,11 +15,12 @@ import tensorflow as tf
 from matplotlib.figure import Figure
 
 from replab import nn
-from replab.claims import Claim, judge
+from replab import stats
+from replab.claims import Claim, check, decide, finding
 from replab.data.mnist import Digits
-from replab.errors import require
+from replab.errors import check_finite, require
 from replab.experiments.bn import study
-from replab.experiments.base import Progress, Result, Table, no_progress
+from replab.experiments.base import Measurements, Presentation, Progress, Result, Table, compose, no_progress
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
 
 NAME = "bn-init"
@@ -46,11 +47,14 @@ class Config(study.StudyConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(len(self.scales) >= 2 and all(s > 0 for s in self.scales) and list(self.scales) == sorted(set(self.scales)),
-                f"scales must be two or more increasing positive multipliers, got {self.scales}")
+        require(2 <= len(self.scales) <= 16 and all(isinstance(s, (int, float)) and np.isfinite(s) and s > 0
+                                                    for s in self.scales)
+                and list(self.scales) == sorted(set(self.scales)),
+                f"scales must be two to 16 increasing positive multipliers, got {self.scales}")
         require(1.0 in self.scales, f"scales must include 1 (the default std), got {self.scales}")
         require(all(self.weight_std * s <= 10 for s in self.scales),
                 f"weight_std × the largest scale must stay at most 10, got {self.weight_std * max(self.scales):g}")
+        check_finite("invariance_tolerance", self.invariance_tolerance)
         require(0 < self.invariance_tolerance < 1, f"invariance_tolerance must lie in (0, 1), got {self.invariance_tolerance}")
         require(isinstance(self.probe_size, int) and 2 <= self.probe_size <= 10_000,
                 f"probe_size must be an integer from 2 to 10,000, got {self.probe_size}")
@@ -65,28 +69,52 @@ def cells(config: Config) -> list[Member]:
     return [Member(model, weight_std=config.weight_std * scale) for model in MODELS for scale in config.scales]
 
 
-def run(config: Config, progress: Progress = no_progress) -> Result:
+@dataclass(frozen=True)
+class DatasetMeasurements:
+    """One dataset's scale grid; axes (model, scale, seed[, record]), and §3.3's identity at initialisation."""
+
+    info: study.DatasetInfo
+    steps: np.ndarray                 # (R,)
+    final_accuracy: np.ndarray        # (2, scales, seeds) whole test set
+    curves: np.ndarray                # (2, scales, seeds, R) first eval_size test images
+    diverged_at: np.ndarray           # (2, scales, seeds) step or −1
+    relative_difference: np.ndarray   # (scales, seeds) first BN layer's output change relative to a = 1
+    gradient_ratio: np.ndarray        # (scales, seeds) its weight-gradient norm relative to a = 1
+    input_variance: np.ndarray        # (scales,) mean over units and seeds of Var_batch[aWu]
+
+    @property
+    def dataset(self) -> str:
+        return self.info.dataset
+
+
+@dataclass(frozen=True)
+class InitMeasurements(Measurements):
+    scales: np.ndarray
+    datasets: tuple[DatasetMeasurements, ...]
+    skipped: tuple[str, ...] = ()
+    """A note per requested dataset that is not installed."""
+
+
+def measure(config: Config, progress: Progress = no_progress) -> InitMeasurements:
     datasets, skipped = study.load_datasets(config)
     for digits in datasets:
         require(config.probe_size <= digits.n_train,
                 f"probe_size ({config.probe_size}) exceeds the {digits.n_train:,} training images of {digits.dataset}")
-    sections = []
+    measured = []
     for i, digits in enumerate(datasets):
         progress(i, len(datasets), f"{digits.dataset}: {2 * len(config.scales)} cells × {config.n_seeds} seeds")
         at_init = initial_response(config, digits)
         trained = study.train_cells(config, digits, cells(config))
-        sections.append(summarize(config, digits, trained, at_init))
+        measured.append(measure_dataset(config, digits, trained, at_init))
     progress(len(datasets), len(datasets), "done")
-    return Result(
-        metrics={"datasets": sections},
-        tables=[scale_table(config, s) for s in sections],
-        figures={"final_accuracy": accuracy_figure(config, sections), "curves": curves_figure(config, sections)},
-        claims=judge_claims(config, sections),
-        notes=notes(config, sections, skipped),
-        scalars={f"{s['dataset']}/{model}/scale{scale:g}": {"accuracy/test_mean": list(zip(s["steps"], curve))}
-                 for s in sections for model in MODELS
-                 for scale, curve in zip(config.scales, s["models"][model]["curves_mean"])},
-    )
+    return InitMeasurements(np.asarray(config.scales, float), tuple(measured), tuple(skipped))
+
+
+def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
+    """Train the scale grid without and with BN on each dataset, measure §3.3's identity at initialisation, judge."""
+    config = config or Config()
+    m = measure(config, progress)
+    return compose(config, m, judge(config, m), present(config, m))
 
 
 # --- §3.3 at initialisation ---------------------------------------------------------------------------------
@@ -113,83 +141,110 @@ def initial_response(config: Config, digits: Digits) -> dict:
     reference = config.scales.index(1.0)
     difference = np.abs(output - output[:, :, reference:reference + 1]).max(axis=(0, 1))
     relative = difference / np.abs(output[:, :, reference]).max(axis=(0, 1))  # (scales, seeds)
-    return {"relative_difference": relative.tolist(), "gradient_ratio": (gradient / gradient[reference]).tolist(),
-            "expected_gradient_ratio": [1.0 / s for s in config.scales], "input_variance": variance.mean(axis=-1).tolist()}
+    return {"relative_difference": relative, "gradient_ratio": gradient / gradient[reference],
+            "input_variance": variance.mean(axis=-1)}
 
 
 # --- measurements -------------------------------------------------------------------------------------------
 
 
-def summarize(config: Config, digits: Digits, trained: study.Trained, at_init: dict) -> dict:
-    n, scales = config.n_seeds, list(config.scales)
-    final = study.per_cell(trained.test_accuracy, n).reshape(len(MODELS), len(scales), n)
-    curves = np.moveaxis(study.per_cell(trained.accuracy, n), 0, -1).reshape(len(MODELS), len(scales), n, -1)
-    diverged = study.per_cell(trained.diverged_at, n).reshape(len(MODELS), len(scales), n)
-    section = {**study.dataset_section(config, digits, trained), "steps": trained.steps.tolist(),
-               "at_init": at_init, "models": {}}
-    for m, model in enumerate(MODELS):
-        means = final[m].mean(axis=-1)
-        section["models"][model] = {
-            "final_accuracy": final[m].tolist(),
-            "final_accuracy_mean": means.tolist(),
-            "final_accuracy_std": (final[m].std(axis=-1, ddof=1) if n > 1 else np.zeros(len(scales))).tolist(),
-            "curves_mean": curves[m].mean(axis=1).tolist(),
-            "diverged_seeds": (diverged[m] >= 0).sum(axis=-1).tolist(),
-            "best": float(means.max()), "worst": float(means.min()), "spread": float(means.max() - means.min()),
-        }
-    return section
+def measure_dataset(config: Config, digits: Digits, trained: study.Trained, at_init: dict) -> DatasetMeasurements:
+    n, shape = config.n_seeds, (len(MODELS), len(config.scales), config.n_seeds)
+    final = study.per_cell(trained.test_accuracy, n).reshape(shape)
+    curves = np.moveaxis(study.per_cell(trained.accuracy, n), 0, -1).reshape(*shape, -1)
+    diverged = study.per_cell(trained.diverged_at, n).reshape(shape)
+    return DatasetMeasurements(study.dataset_info(config, digits, trained), np.asarray(trained.steps),
+                               np.asarray(final, float), np.asarray(curves, float), np.asarray(diverged, int),
+                               np.asarray(at_init["relative_difference"], float),
+                               np.asarray(at_init["gradient_ratio"], float),
+                               np.asarray(at_init["input_variance"], float))
 
 
-def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
-    verdicts, evidence = [], []
-    for s in sections:
-        base, bn = s["models"]["none"], s["models"]["batch"]
-        per_seed = {model: np.ptp(np.asarray(s["models"][model]["final_accuracy"]), axis=0) for model in MODELS}
-        verdicts.append(study.better(per_seed["none"] - per_seed["batch"]))
-        accuracies = "; ".join(f"×{scale:g}: {bn['final_accuracy_mean'][i]:.4f} vs {base['final_accuracy_mean'][i]:.4f}"
+def spreads(d: DatasetMeasurements) -> np.ndarray:
+    """(model, seed): best − worst final accuracy over the scales."""
+    return np.ptp(d.final_accuracy, axis=1)
+
+
+def judged_scales(config: Config, d: DatasetMeasurements) -> np.ndarray:
+    """(scales,): where §3.3's identity can be checked, Var[aWu] ≥ EPSILON_FACTOR · ε, other than a = 1."""
+    return (d.input_variance >= EPSILON_FACTOR * BN_EPSILON) & (np.asarray(config.scales) != 1)
+
+
+def identity_errors(config: Config, d: DatasetMeasurements) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(scales,) each: output change (max over seeds), gradient ratio (mean over seeds), |ratio · a − 1|."""
+    relative = d.relative_difference.max(axis=-1)
+    ratio = d.gradient_ratio.mean(axis=-1)
+    return relative, ratio, np.abs(ratio * np.asarray(config.scales) - 1)
+
+
+# --- claims ----------------------------------------------------------------------------------------------------
+
+
+def judge(config: Config, m: InitMeasurements) -> list[Claim]:
+    base = study.evidence_base(config, m.datasets)
+    tests, evidence = [], []
+    for d in m.datasets:
+        spread = spreads(d)
+        tests.append(stats.paired(spread[0], spread[1], d.info.label))
+        accuracies = "; ".join(f"×{scale:g}: {d.final_accuracy[1, i].mean():.4f} vs {d.final_accuracy[0, i].mean():.4f}"
                                for i, scale in enumerate(config.scales))
-        evidence.append(f"{study.dataset_label(s)}: spread (best − worst scale) of the final accuracy with "
-                        f"BN {study.pm(per_seed['batch'])}, without {study.pm(per_seed['none'])} (mean final accuracy "
-                        f"with vs without BN per scale: {accuracies})")
-    claims = [judge(
+        evidence.append(f"{d.info.label}: spread (best − worst scale) of the final accuracy with BN "
+                        f"{study.pm(spread[1])}, without {study.pm(spread[0])} (mean final accuracy with vs without BN "
+                        f"per scale: {accuracies})")
+    resilient = finding(
         "bn-init-resilient",
         "Batch Normalization makes training more resilient to the scale of the initial weights (§3.3): its final "
         "accuracy changes less across scales than the baseline's",
-        study.combine(verdicts),
-        "; ".join(evidence) + f". Spreads per seed, mean ± std over {config.n_seeds} seeds, after {config.steps:,} "
-        "steps. Holds if, on every dataset, BN's spread is smaller by more than t standard errors of the paired "
-        "difference; fails if larger by as much on some dataset; else inconclusive.")]
+        effect="baseline − BN spread (best − worst final test accuracy over the scales), per seed",
+        direction="greater", tests=tests, base=base,
+        evidence="; ".join(evidence) + f". Spreads per seed, mean ± std over {config.n_seeds} seeds, after "
+        f"{config.steps:,} steps; paired over seeds, one test per dataset.")
 
-    verdicts, evidence = [], []
-    for s in sections:
-        relative = np.asarray(s["at_init"]["relative_difference"]).max(axis=-1)
-        ratio = np.asarray(s["at_init"]["gradient_ratio"]).mean(axis=-1)
-        expected = np.asarray(s["at_init"]["expected_gradient_ratio"])
-        gradient_error = np.abs(ratio / expected - 1)
+    passed, evidence = bool(m.datasets), []
+    for d in m.datasets:
+        relative, ratio, gradient_error = identity_errors(config, d)
+        judged = judged_scales(config, d)
         holding = (relative < config.invariance_tolerance) & (gradient_error < config.invariance_tolerance)
-        judged = (np.asarray(s["at_init"]["input_variance"]) >= EPSILON_FACTOR * BN_EPSILON) & (np.asarray(config.scales) != 1)
-        verdicts.append(bool(holding[judged].all()) if judged.any() else None)
-        evidence.append(f"{study.dataset_label(s)}: " + "; ".join(
-            f"×{scale:g}{'' if judged[i] or scale == 1 else ' (ε-limited, not judged)'}: Var[aWu] "
-            f"{s['at_init']['input_variance'][i]:.3g}, output differs by {relative[i]:.2%}, gradient × {ratio[i]:.4g} "
-            f"(1/a = {expected[i]:.4g})" for i, scale in enumerate(config.scales)))
-    claims.append(judge(
+        passed = passed and bool(judged.any()) and bool(holding[judged].all())
+        evidence.append(f"{d.info.label}: " + ("" if judged.any() else "no scale has Var[aWu] ≥ "
+                                                f"{EPSILON_FACTOR:g}ε, so nothing could be checked; ") + "; ".join(
+            f"×{scale:g}{'' if judged[i] or scale == 1 else ' (ε-limited, not checked)'}: Var[aWu] "
+            f"{d.input_variance[i]:.3g}, output differs by {relative[i]:.2%}, gradient × {ratio[i]:.4g} "
+            f"(1/a = {1 / scale:.4g})" for i, scale in enumerate(config.scales)))
+    invariant = check(
         "bn-scale-invariant",
         "A BN layer's output does not depend on the scale a of its weights, BN((aW)u) = BN(Wu), and its weight "
-        "gradient shrinks as 1/a (§3.3)",
-        study.combine(verdicts),
-        "; ".join(evidence) + f". Measured at initialisation on a batch of {config.probe_size} training images, with "
-        f"only the first layer's weights scaled (its BN output relative to a = 1, max over seeds; its weight-gradient "
-        f"norm relative to a = 1, mean over seeds). The identity ignores BN's ε (1e-3), so it is judged at the scales "
-        f"where Var[aWu] ≥ {EPSILON_FACTOR:g}ε: holds if both are within {config.invariance_tolerance:.0%} of it there "
-        "(fails if not; inconclusive if no scale qualifies). At the ε-limited scales the numbers show how far ε "
-        "breaks it."))
-    return claims
+        "gradient shrinks as 1/a (§3.3; an identity of Algorithm 1 up to ε)",
+        passed=passed, base=base,
+        evidence="; ".join(evidence) + f". Measured at initialisation on a batch of {config.probe_size} training "
+        f"images, with only the first layer's weights scaled (its BN output relative to a = 1, max over seeds; its "
+        f"weight-gradient norm relative to a = 1, mean over seeds). The identity ignores BN's ε ({BN_EPSILON:g}), so it "
+        f"is checked at the scales where Var[aWu] ≥ {EPSILON_FACTOR:g}ε: passes if both are within "
+        f"{config.invariance_tolerance:.0%} of it there (and some scale qualifies on every dataset). At the ε-limited "
+        "scales the numbers show how far ε breaks it.")
+    return decide([resilient, invariant])
 
 
-def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]:
+# --- presentation -----------------------------------------------------------------------------------------
+
+
+def present(config: Config, m: InitMeasurements) -> Presentation:
+    return Presentation(
+        tables=[scale_table(config, d) for d in m.datasets],
+        figures={"final_accuracy": accuracy_figure(config, m), "curves": curves_figure(config, m)},
+        notes=notes(config, m),
+        scalars={f"{d.dataset}/{model}/scale{scale:g}": {
+            "accuracy/test_mean": [(int(t), float(v)) for t, v in zip(d.steps, d.curves[i, j].mean(axis=0))]}
+            for d in m.datasets for i, model in enumerate(MODELS) for j, scale in enumerate(config.scales)},
+        captions={"final_accuracy": "Final test accuracy against the initial weights' std without and with BN, mean ± "
+                                    "std over seeds, with each network's spread over the scales in the legend.",
+                  "curves": "Mean test-accuracy curves over seeds for every initial scale, without BN (top) and with "
+                            "BN (bottom)."})
+
+
+def notes(config: Config, m: InitMeasurements) -> list[str]:
     stds = ", ".join(f"{config.weight_std * s:g}" for s in config.scales)
-    return [study.data_note(s) for s in sections] + skipped + [study.significance_note(config.n_seeds),
+    return [study.data_note(d.info) for d in m.datasets] + list(m.skipped) + [
         f"Initial weight stds {stds} (scales {', '.join(f'{s:g}' for s in config.scales)} × {config.weight_std:g}), every "
         f"layer; plain SGD at {config.learning_rate:g}, batch {config.batch_size}, {config.steps:,} steps, "
         f"{config.n_seeds} seeds; all {2 * len(config.scales) * config.n_seeds} networks of a dataset trained as one "
@@ -200,53 +255,53 @@ def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]
 # --- tables and figures ---------------------------------------------------------------------------------------
 
 
-def scale_table(config: Config, section: dict) -> Table:
+def scale_table(config: Config, d: DatasetMeasurements) -> Table:
+    relative, ratio, _ = identity_errors(config, d)
+    diverged = (d.diverged_at >= 0).sum(axis=-1)
     rows = []
-    at_init = section["at_init"]
     for i, scale in enumerate(config.scales):
         row = [scale, config.weight_std * scale]
-        for model in MODELS:
-            m = section["models"][model]
-            row += [study.pm(m["final_accuracy"][i]), m["diverged_seeds"][i]]
-        row += [float(np.max(at_init["relative_difference"][i])), float(np.mean(at_init["gradient_ratio"][i])), 1 / scale]
+        for j, _ in enumerate(MODELS):
+            row += [study.pm(d.final_accuracy[j, i]), int(diverged[j, i])]
+        row += [float(relative[i]), float(ratio[i]), 1 / scale]
         rows.append(row)
     columns = ["scale", "weight std"] + [f"{c} {LABELS[m]}" for m in MODELS for c in ("final accuracy", "diverged seeds")]
     columns += ["BN output change at init", "BN gradient ratio at init", "1/scale"]
-    return Table(f"Initial weight scale on {study.dataset_label(section)}", columns, rows,
-                 caption=f"Mean ± std over {config.n_seeds} seeds on the {section['n_test']:,} test images. The last two "
+    return Table(f"Initial weight scale on {d.info.label}", columns, rows,
+                 caption=f"Mean ± std over {config.n_seeds} seeds on the {d.info.n_test:,} test images. The last two "
                          "BN columns scale only the first layer's weights at initialisation and compare with scale 1: §3.3's "
                          "identity gives 0 and 1/scale.")
 
 
-def accuracy_figure(config: Config, sections: list[dict]) -> Figure:
-    figure, axes = study.dataset_axes(len(sections))
+def accuracy_figure(config: Config, m: InitMeasurements) -> Figure:
+    figure, axes = study.dataset_axes(len(m.datasets))
     stds = np.asarray(config.scales) * config.weight_std
-    for ax, s in zip(axes, sections):
-        for model in MODELS:
-            m = s["models"][model]
-            ax.errorbar(stds, m["final_accuracy_mean"], yerr=m["final_accuracy_std"], marker="o", capsize=3,
-                        color=COLOURS[model], label=f"{LABELS[model]} (spread {m['spread']:.3f})")
+    for ax, d in zip(axes, m.datasets):
+        for i, model in enumerate(MODELS):
+            means = d.final_accuracy[i].mean(axis=-1)
+            ax.errorbar(stds, means, yerr=d.final_accuracy[i].std(axis=-1, ddof=1), marker="o", capsize=3,
+                        color=COLOURS[model], label=f"{LABELS[model]} (spread {np.ptp(means):.3f})")
         ax.axvline(config.weight_std, color="grey", lw=0.8, ls=":", label="default std")
         ax.set_xscale("log")
         ax.set_ylim(0, 1)
         ax.set_xlabel("std of the initial Gaussian weights")
         ax.set_ylabel("final test accuracy")
-        ax.set_title(study.dataset_label(s), fontsize=10)
+        ax.set_title(d.info.label, fontsize=10)
         ax.legend(fontsize=8, loc="lower left")
     figure.suptitle(f"Final accuracy after {config.steps:,} steps (mean ± std over {config.n_seeds} seeds)", fontsize=10)
     figure.tight_layout()
     return figure
 
 
-def curves_figure(config: Config, sections: list[dict]) -> Figure:
-    figure = Figure(figsize=(5.5 * len(sections), 7.5))
-    grid = figure.subplots(2, len(sections), squeeze=False, sharey=True)
-    for column, s in enumerate(sections):
+def curves_figure(config: Config, m: InitMeasurements) -> Figure:
+    figure = Figure(figsize=(5.5 * len(m.datasets), 7.5))
+    grid = figure.subplots(2, len(m.datasets), squeeze=False, sharey=True)
+    for column, d in enumerate(m.datasets):
         for row, model in enumerate(MODELS):
-            curves = {f"std {config.weight_std * scale:g}": [c] for scale, c in
-                      zip(config.scales, s["models"][model]["curves_mean"])}
-            study.curves_figure(s["steps"], curves, f"{study.dataset_label(s)}, {LABELS[model]}",
-                                ylabel=f"test accuracy ({s['eval_images']:,} images)", ax=grid[row][column])
+            curves = {f"std {config.weight_std * scale:g}": d.curves[row, j].mean(axis=0, keepdims=True)
+                      for j, scale in enumerate(config.scales)}
+            study.curves_figure(d.steps, curves, f"{d.info.label}, {LABELS[model]}",
+                                ylabel=f"test accuracy ({d.info.eval_images:,} images)", ax=grid[row][column])
     figure.suptitle(f"Mean accuracy curves over {config.n_seeds} seeds", fontsize=10)
     figure.tight_layout()
     return figure

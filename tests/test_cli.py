@@ -141,3 +141,41 @@ def test_version_is_printed(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.startswith("replab ")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["run", "gates", "--out", ""], "--out needs a folder name"),
+    (["report", "--out", ""], "--out needs a folder name"),
+    (["run", "gates", "--set", "gates=AND,,OR"], "empty item"),
+    (["run", "regression", "--set", "noise_stds=1e400"], "finite number"),
+    (["run", "regression", "--set", "noise_stds=nan"], "finite number"),
+    (["run", "gates", "--seed", "4294967296"], "seed must be an integer from 0 to"),
+    (["run", "gates", "--replicate", "0"], "--replicate must be an integer from 1 to"),
+])
+def test_careless_input_is_refused_before_anything_runs(capsys, argv, fragment):
+    code, out, err = run_cli(capsys, *argv)
+    assert_one_sentence_error(code, err, fragment)
+
+
+def test_an_error_stays_on_one_line_when_stderr_is_not_a_terminal(tmp_path):
+    long_name = "x" * 300
+    ran = subprocess.run([sys.executable, "-m", "replab", "run", long_name], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "80"})
+    assert ran.returncode == 2 and len(ran.stderr.strip().splitlines()) == 1
+
+
+def test_output_to_a_full_device_is_one_sentence():
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        ran = subprocess.run([sys.executable, "-m", "replab", "--help"], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert "Traceback" not in ran.stderr
+
+
+def test_a_deleted_working_folder_is_one_sentence(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = ("import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); from replab.cli import main; "
+              "sys.exit(main(['report']))")
+    ran = subprocess.run([sys.executable, "-c", script, str(gone)], capture_output=True, text=True)
+    assert ran.returncode == 2 and "current folder no longer exists" in ran.stderr and "Traceback" not in ran.stderr

@@ -8,6 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow start-up chatte
 
 import argparse
 import contextlib
+import errno
 import json
 import logging
 import math
@@ -70,10 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replicate", type=int, default=1, metavar="N",
                      help=f"also run N−1 further independent seed sets and record each claim's stability "
                           f"(1–{MAX_REPLICATES}; default 1)")
-    run.add_argument("--out", type=Path, default=Path("runs"), help="output folder (default: ./runs)")
+    run.add_argument("--out", type=out_folder, default=Path("runs"), help="output folder (default: ./runs)")
 
     report = commands.add_parser("report", help="write DIR/report.html from the newest run of each experiment")
-    report.add_argument("--out", type=Path, default=Path("runs"), help="runs folder (default: ./runs)")
+    report.add_argument("--out", type=out_folder, default=Path("runs"), help="runs folder (default: ./runs)")
 
     show = commands.add_parser("show", help="print a run's config, metrics and claims")
     show.add_argument("run_dir", type=Path, metavar="RUN_DIR")
@@ -85,8 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     errors = Console(stderr=True, soft_wrap=True)  # an error is one sentence on one line, whatever the width
     try:
-        args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args, console)
+        with sigterm_as_interrupt():
+            args = build_parser().parse_args(argv)
+            return COMMANDS[args.command](args, console)
+    except BrokenPipeError:
+        return quiet_exit_after_broken_pipe()
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise
+        try:
+            errors.print(f"replab: error: could not write the output: {escape(error.strerror or str(error))}",
+                         highlight=False)
+        except OSError:
+            pass
+        return USER_ERROR_EXIT
     except UserError as error:
         errors.print(f"[bold red]replab: error:[/] {escape(' '.join(str(error).split()))}", highlight=False,
                      markup=True)
@@ -94,6 +107,56 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         errors.print("replab: interrupted; unfinished runs were discarded.")
         return INTERRUPTED_EXIT
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM stops a run the way Ctrl-C does: unfinished runs are discarded, nothing complete is touched."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (e.g. inside a notebook worker): leave SIGTERM alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def quiet_exit_after_broken_pipe() -> int:
+    """`replab show … | head`: the reader went away; stop without a traceback."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 1
+
+
+def out_folder(text: str) -> Path:
+    """--out's type: a non-empty folder name."""
+    if not text.strip():
+        raise UserError("--out needs a folder name; got an empty one")
+    if len(text) > 4096 or "\0" in text:
+        raise UserError("--out is not a usable folder name (too long, or it holds a NUL character)")
+    return Path(text).expanduser()
+
+
+def check_out(out: Path) -> Path:
+    try:
+        Path.cwd()
+    except FileNotFoundError:
+        if not out.is_absolute():
+            raise UserError("the current folder no longer exists; cd to a folder that does, or pass an absolute --out") from None
+    return out
 
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
@@ -109,6 +172,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     overrides = parse_assignments(args.settings)
     if args.seed is not None:
         overrides["seed"] = str(args.seed)
+    check_out(args.out)
     if not 1 <= args.replicate <= MAX_REPLICATES:
         raise UserError(f"--replicate must be an integer from 1 to {MAX_REPLICATES}, got {args.replicate}")
     quiet_tensorflow_import()
@@ -278,6 +342,7 @@ def print_summary(console: Console, saved: list[Path], wall_time_s: float, out: 
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    check_out(args.out)
     warnings = Console(stderr=True, soft_wrap=True)
     path = build_report(args.out, warn=lambda message: warnings.print(f"replab: warning: {escape(message)}",
                                                                       highlight=False))

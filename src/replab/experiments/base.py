@@ -198,8 +198,10 @@ def parse_value(text: str, annotation: Any, key: str) -> Any:
         return text
     if origin is tuple:
         item_type = args[0]
-        items = [item.strip() for item in text.split(",") if item.strip()]
-        return tuple(parse_value(item, item_type, key) for item in items)
+        items = [item.strip() for item in text.split(",")]
+        if text.strip() and not all(items):
+            raise ConfigError(f"setting '{key}' has an empty item in '{text}'; separate values with single commas")
+        return tuple(parse_value(item, item_type, key) for item in items if item)
     if annotation is bool:
         lowered = text.strip().lower()
         if lowered in _TRUE | _FALSE:
@@ -207,10 +209,13 @@ def parse_value(text: str, annotation: Any, key: str) -> Any:
         raise ConfigError(f"setting '{key}' expects true or false, got '{text}'")
     if annotation in (int, float, str):
         try:
-            return annotation(text)
+            value = annotation(text)
         except ValueError:
             kind = {int: "an integer", float: "a number", str: "text"}[annotation]
             raise ConfigError(f"setting '{key}' expects {kind}, got '{text}'") from None
+        if annotation is float and not math.isfinite(value):
+            raise ConfigError(f"setting '{key}' expects a finite number, got '{text}'")
+        return value
     raise ConfigError(f"setting '{key}' cannot be set from the command line")
 
 

@@ -12,7 +12,8 @@ import time
 import numpy as np
 
 from replab import nn
-from replab.experiments import spiral
+from replab.experiments.spiral import search as spiral
+from replab.experiments.spiral.config import Config
 
 EPOCHS = 100
 POPULATION = 768
@@ -27,14 +28,14 @@ def candidates(n):
 
 
 def train(config, chosen, data):
-    population = spiral.new_population(config, chosen, list(range(len(chosen))), 3)
+    population = spiral.new_population(config, list(range(len(chosen))), data, 3)
     start = time.perf_counter()
     spiral.train_members(config, chosen, population, data, EPOCHS, 3)
     return time.perf_counter() - start
 
 
 def main():
-    config = spiral.Config(n_seeds=1, seeds_required=1, epoch_budget=EPOCHS, record_every=EPOCHS)
+    config = Config(n_seeds=1, seeds_required=1, epoch_budget=EPOCHS, record_every=EPOCHS)
     data = spiral.make_seed_data(config)
     chosen = candidates(POPULATION)
     together = train(config, chosen, data)

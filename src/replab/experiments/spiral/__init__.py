@@ -11,6 +11,7 @@ mean 0.5·(output − label)² (see replab.nn.playground). The experiment is two
    succeeds when its final *test* loss is ≤ `target_loss`; "solves" means a success rate significantly above
    `success_null` (exact binomial test in `judge.py`).
 
+The engine is the submodule `replab.experiments.spiral.search` (its `search` function runs it);
 `present.py` turns the measurements into tables, figures and notes.
 """
 
@@ -22,8 +23,7 @@ from replab.experiments.spiral.judge import judge
 from replab.experiments.spiral.measure import Measurements, measure
 from replab.experiments.spiral.present import present
 from replab.experiments.spiral.search import (Candidate, Hyper, hyper_grid, make_seed_data, new_population,
-                                              replicate, rung_ends, search, seed_choice, shapes_in_order,
-                                              train_members)
+                                              replicate, rung_ends, seed_choice, shapes_in_order, train_members)
 
 NAME = "spiral"
 TITLE = "The smallest network that solves TensorFlow Playground's spiral"
@@ -41,4 +41,4 @@ def run(config: Config | None = None, progress: Progress = no_progress) -> Resul
 
 __all__ = ["NAME", "TITLE", "QUESTION", "Config", "Measurements", "run", "measure", "judge", "present",
            "Candidate", "Hyper", "feature_keys", "feature_label", "layers_text", "hyper_grid", "make_seed_data",
-           "new_population", "replicate", "rung_ends", "search", "seed_choice", "shapes_in_order", "train_members"]
+           "new_population", "replicate", "rung_ends", "seed_choice", "shapes_in_order", "train_members"]

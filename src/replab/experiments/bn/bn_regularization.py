@@ -18,6 +18,9 @@ Three measurements per dataset:
 
 All cells × seeds of one batch size form one population trained by one `nn.fit` call: they see the same mini-batches
 and seed s of every cell starts from the same weights, so cells are compared seed by seed.
+
+measure → judge → present: `measure` trains and measures, `judge` decides the findings with `replab.stats` (paired
+over seeds, one test per dataset) and the batch-noise check, `present` draws the tables and figures.
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from replab import nn
-from replab.claims import Claim, judge
+from replab import nn, stats
+from replab.claims import Claim, EvidenceBase, check, decide, finding
 from replab.data.mnist import Digits
-from replab.errors import require
+from replab.errors import check_finite, check_positive_int, require
+from replab.experiments import base
+from replab.experiments.base import Presentation, Progress, Result, Table, compose, no_progress
 from replab.experiments.bn import study
-from replab.experiments.base import Progress, Result, Table, no_progress
 from replab.nn.normalized_mlp import Member, NormalizedMLP, forward
 
 NAME = "bn-regularization"
@@ -45,6 +49,8 @@ QUESTION = ("Without and with Batch Normalization, and with Dropout 0, 0.2 and 0
             "mini-batch; and how does the mini-batch size change that noise and the gap?")
 
 MODELS, LABELS, COLOURS = study.MODELS, study.LABELS, study.COLOURS
+MAX_SIZE = 60_000
+"""Upper bound for batch sizes and the noise pool: the largest training set."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ class Config(study.StudyConfig):
     steps: int = 3000
     record_every: int = 100
     n_seeds: int = 5
-    """Dropout's gain is about a point of accuracy: with 3 seeds a t-test (t = 4.30) rarely resolves it; 5 give 2.78."""
+    """Dropout's gain is about a point of accuracy: 3 seeds rarely resolve it, 5 do more often."""
     dropout_rates: tuple[float, ...] = (0.0, 0.2, 0.5)
     """Dropout on every hidden unit (inverted dropout); the first rate must be 0, the network without Dropout."""
     max_train: int = 0
@@ -73,10 +79,14 @@ class Config(study.StudyConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         rates = self.dropout_rates
-        require(len(rates) >= 2 and rates[0] == 0 and all(r < 1 for r in rates) and list(rates) == sorted(set(rates)),
-                f"dropout_rates must start at 0 and list one or more increasing rates below 1, got {rates}")
+        require(all(isinstance(r, (int, float)) and not isinstance(r, bool) and np.isfinite(r) for r in rates),
+                f"dropout_rates must be finite numbers, got {rates}")
+        require(len(rates) >= 2 and rates[0] == 0 and all(r < 1 for r in rates) and list(rates) == sorted(set(rates))
+                and len(rates) <= 10,
+                f"dropout_rates must start at 0 and list one to nine increasing rates below 1, got {rates}")
         require(isinstance(self.max_train, int) and (self.max_train == 0 or self.max_train >= 100),
                 f"max_train must be 0 (all training images) or at least 100, got {self.max_train!r}")
+        check_positive_int("max_train", self.max_train, minimum=0, maximum=MAX_SIZE)
         check_sizes("batch_sizes", self.batch_sizes)
         require(self.batch_size in self.batch_sizes,
                 f"batch_sizes {self.batch_sizes} must include batch_size ({self.batch_size}), whose networks they "
@@ -89,12 +99,12 @@ class Config(study.StudyConfig):
         require(not self.scale_learning_rate or self.learning_rate * max(self.batch_sizes) / self.batch_size <= 100,
                 "learning_rate × the largest batch size / batch_size must stay at most 100")
         check_sizes("noise_batch_sizes", self.noise_batch_sizes)
-        require(isinstance(self.noise_pool, int) and all(self.noise_pool % m == 0 and self.noise_pool >= 2 * m
-                                                         for m in (*self.noise_batch_sizes, *self.batch_sizes)),
+        check_positive_int("noise_pool", self.noise_pool, minimum=2, maximum=MAX_SIZE)
+        require(all(self.noise_pool % m == 0 and self.noise_pool >= 2 * m
+                    for m in (*self.noise_batch_sizes, *self.batch_sizes)),
                 f"noise_pool must be a multiple of, and at least twice, every batch size in noise_batch_sizes and "
                 f"batch_sizes, got {self.noise_pool!r}")
-        require(isinstance(self.noise_draws, int) and 2 <= self.noise_draws <= 1000,
-                f"noise_draws must be an integer from 2 to 1,000, got {self.noise_draws!r}")
+        check_positive_int("noise_draws", self.noise_draws, minimum=2, maximum=1000)
 
     @classmethod
     def quick(cls) -> "Config":
@@ -106,8 +116,9 @@ class Config(study.StudyConfig):
 
 
 def check_sizes(name: str, sizes: tuple[int, ...]) -> None:
-    require(len(sizes) >= 2 and all(isinstance(m, int) and m >= 2 for m in sizes) and list(sizes) == sorted(set(sizes)),
-            f"{name} must list two or more increasing batch sizes of at least 2, got {sizes}")
+    require(len(sizes) >= 2 and all(isinstance(m, int) and 2 <= m <= MAX_SIZE for m in sizes)
+            and list(sizes) == sorted(set(sizes)) and len(sizes) <= 10,
+            f"{name} must list two to ten increasing batch sizes from 2 to {MAX_SIZE:,}, got {sizes}")
 
 
 def cells(config: Config) -> list[Member]:
@@ -123,9 +134,113 @@ def batch_plan(config: Config, m: int) -> tuple[int, float, int]:
     return steps, rate, min(steps, max(1, round(config.record_every * config.batch_size / m)))
 
 
-def run(config: Config, progress: Progress = no_progress) -> Result:
-    datasets, skipped = study.load_datasets(config)
-    sections = []
+def member_indices(config: Config, model: str, rate_index: int) -> list[int]:
+    cell = MODELS.index(model) * len(config.dropout_rates) + rate_index
+    return [cell * config.n_seeds + s for s in range(config.n_seeds)]
+
+
+# --- measurements ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One cell (a network at one Dropout rate or batch size) over its seeds."""
+
+    test_accuracy: np.ndarray   # (seeds,) whole test set
+    train_accuracy: np.ndarray  # (seeds,) first train_eval_size training images
+    test_loss: np.ndarray
+    train_loss: np.ndarray
+    diverged_seeds: int
+    test_curves: np.ndarray     # (seeds, records) on eval_size test images
+    train_curves: np.ndarray    # (seeds, records) on eval_size training images
+
+    @property
+    def gap(self) -> np.ndarray:
+        return self.train_accuracy - self.test_accuracy
+
+    @property
+    def loss_gap(self) -> np.ndarray:
+        return self.test_loss - self.train_loss
+
+
+@dataclass(frozen=True)
+class Matched:
+    """Per seed, both networks' gap where their training accuracy first reaches the same level."""
+
+    level: np.ndarray  # (seeds,)
+    none: np.ndarray   # gap without BN
+    batch: np.ndarray  # gap with BN
+
+    @property
+    def narrowing(self) -> np.ndarray:
+        return self.none - self.batch
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Per seed, how a BN network's outputs vary over random partitions of the pool into mini-batches of m."""
+
+    logit_std: np.ndarray
+    probability_std: np.ndarray
+    flip_rate: np.ndarray
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """Both networks (no Dropout) trained at one batch size with the same examples seen."""
+
+    batch_size: int
+    steps: int
+    learning_rate: float
+    record_steps: np.ndarray
+    none: Scores
+    batch: Scores
+    noise: Noise
+    """The BN network's batch noise at its own batch size."""
+    matched: Matched
+
+
+@dataclass(frozen=True)
+class Dataset:
+    info: study.DatasetInfo
+    steps: np.ndarray                 # record points of the main population
+    none: tuple[Scores, ...]          # per Dropout rate
+    batch: tuple[Scores, ...]
+    matched: Matched                  # no Dropout, batch_size
+    noise_sizes: tuple[int, ...]
+    noise: tuple[Noise, ...]          # per noise batch size
+    batch_runs: tuple[BatchRun, ...]  # per batch size
+
+    @property
+    def dataset(self) -> str:
+        return self.info.dataset
+
+    @property
+    def label(self) -> str:
+        return study.dataset_label(self.info)
+
+    def rates(self, model: str) -> tuple[Scores, ...]:
+        return getattr(self, model)
+
+    def best_rate_index(self, model: str) -> int:
+        """The Dropout rate with the highest mean test accuracy (the lower rate on a tie)."""
+        return int(np.argmax([np.mean(r.test_accuracy) for r in self.rates(model)]))
+
+    def noise_by_size(self, measure: str = "logit_std") -> np.ndarray:
+        """(noise batch sizes, seeds)."""
+        return np.array([getattr(n, measure) for n in self.noise])
+
+
+@dataclass(frozen=True)
+class Measurements(base.Measurements):
+    datasets: tuple[Dataset, ...]
+    skip_notes: tuple[str, ...] = ()
+
+
+def measure(config: Config, progress: Progress = no_progress) -> Measurements:
+    """Train every cell on every available dataset, measure the batch noise and the batch-size runs."""
+    datasets, skip_notes = study.load_datasets(config)
+    results = []
     stages = 1 + len(config.batch_sizes)
     for i, digits in enumerate(datasets):
         digits = training_subset(digits, config.max_train)
@@ -135,37 +250,27 @@ def run(config: Config, progress: Progress = no_progress) -> Result:
         done, total = i * stages, len(datasets) * stages
         progress(done, total, f"{digits.dataset}: {len(cells(config))} cells × {config.n_seeds} seeds")
         main = study.train_cells(config, digits, cells(config), extra_metrics=train_accuracy_metric(config))
-        bn_members = member_indices(config, "batch", 0)
-        noise = batch_noise(main.net, bn_members, digits, config.noise_batch_sizes, config)
-        by_batch = {}
+        noise = batch_noise(main.net, member_indices(config, "batch", 0), digits, config.noise_batch_sizes, config)
+        runs, extra = [], []
         for j, m in enumerate(config.batch_sizes):
             progress(done + 1 + j, total, f"{digits.dataset}: batch size {m}")
-            by_batch[m] = batch_size_run(config, digits, m, main)
-        sections.append(summarize(config, digits, main, noise, by_batch))
+            run_m, trained = batch_size_run(config, digits, m, main)
+            runs.append(run_m)
+            extra += [trained] if trained is not main else []
+        info = study.dataset_info(config, digits, main, *extra)
+        none = tuple(final_scores(main, member_indices(config, "none", r)) for r in range(len(config.dropout_rates)))
+        batch = tuple(final_scores(main, member_indices(config, "batch", r)) for r in range(len(config.dropout_rates)))
+        results.append(Dataset(info, main.steps.copy(), none, batch, matched_gaps(none[0], batch[0]),
+                               tuple(config.noise_batch_sizes), tuple(noise[m] for m in config.noise_batch_sizes),
+                               tuple(runs)))
     progress(len(datasets) * stages, len(datasets) * stages, "done")
-    return Result(
-        metrics={"datasets": sections},
-        tables=[t for s in sections for t in (gap_table(config, s), noise_table(config, s), batch_table(config, s))],
-        figures={"gap": gap_figure(config, sections), "noise": noise_figure(config, sections),
-                 "batch_size": batch_size_figure(config, sections), "curves": curves_figure(config, sections)},
-        claims=judge_claims(config, sections),
-        notes=notes(config, sections, skipped),
-        scalars=tensorboard_scalars(config, sections),
-    )
+    return Measurements(tuple(results), tuple(skip_notes))
 
 
 def training_subset(digits: Digits, max_train: int) -> Digits:
     if not max_train or digits.n_train <= max_train:
         return digits
     return dataclasses.replace(digits, x_train=digits.x_train[:max_train], y_train=digits.y_train[:max_train])
-
-
-def member_indices(config: Config, model: str, rate_index: int) -> list[int]:
-    cell = MODELS.index(model) * len(config.dropout_rates) + rate_index
-    return [cell * config.n_seeds + s for s in range(config.n_seeds)]
-
-
-# --- measurements ------------------------------------------------------------------------------------------------
 
 
 def train_accuracy_metric(config: Config) -> study.MetricsFactory:
@@ -227,7 +332,7 @@ def batch_noise(net: NormalizedMLP, members: list[int], digits: Digits, sizes, c
     return noise
 
 
-def noise_statistics(logits: np.ndarray) -> dict:
+def noise_statistics(logits: np.ndarray) -> Noise:
     """From logits (draws, examples, members, classes), per member: the std over draws of a logit (mean over
     examples and classes), of the probability of the example's majority class, and how often the predicted class
     is not the majority class."""
@@ -238,15 +343,14 @@ def noise_statistics(logits: np.ndarray) -> dict:
     probability = shifted / shifted.sum(-1, keepdims=True)
     index = np.broadcast_to(majority[None, ..., None], (*predicted.shape, 1))
     usual = np.take_along_axis(probability, index, -1)[..., 0]  # (D, N, K)
-    return {
-        "logit_std": logits.std(axis=0, ddof=1).mean(axis=(0, 2)).tolist(),
-        "probability_std": usual.std(axis=0, ddof=1).mean(axis=0).tolist(),
-        "flip_rate": (predicted != majority[None]).mean(axis=(0, 1)).tolist(),
-    }
+    return Noise(logit_std=logits.std(axis=0, ddof=1).mean(axis=(0, 2)).astype(float),
+                 probability_std=usual.std(axis=0, ddof=1).mean(axis=0).astype(float),
+                 flip_rate=(predicted != majority[None]).mean(axis=(0, 1)).astype(float))
 
 
-def batch_size_run(config: Config, digits: Digits, m: int, main: study.Trained) -> dict:
-    """Gap of both networks (no Dropout) trained at batch size m, and the BN network's noise at m."""
+def batch_size_run(config: Config, digits: Digits, m: int, main: study.Trained) -> tuple[BatchRun, study.Trained]:
+    """Both networks (no Dropout) trained at batch size m, and the BN network's noise at m; the population they
+    belong to (the main one at batch_size)."""
     steps, rate, record_every = batch_plan(config, m)
     if m == config.batch_size:
         trained, rows = main, [member_indices(config, model, 0) for model in MODELS]
@@ -256,25 +360,20 @@ def batch_size_run(config: Config, digits: Digits, m: int, main: study.Trained) 
                                     learning_rates=[rate] * len(MODELS), batch_size=m, steps=steps,
                                     extra_metrics=train_accuracy_metric(config))
         rows = [[c * config.n_seeds + s for s in range(config.n_seeds)] for c in range(len(MODELS))]
-    section = {"batch_size": m, "steps": steps, "learning_rate": rate, "record_steps": trained.steps.tolist(),
-               "train_seconds": trained.train_seconds if m != config.batch_size else 0.0,
-               "compile_seconds": trained.compile_seconds if m != config.batch_size else 0.0}
-    for model, members in zip(MODELS, rows):
-        section[model] = final_scores(trained, members)
-    section["noise"] = batch_noise(trained.net, rows[MODELS.index("batch")], digits, [m], config)[m]
-    return section
+    none, batch = (final_scores(trained, members) for members in rows)
+    noise = batch_noise(trained.net, rows[MODELS.index("batch")], digits, [m], config)[m]
+    return BatchRun(m, steps, float(rate), trained.steps.copy(), none, batch, noise, matched_gaps(none, batch)), trained
 
 
-def final_scores(trained: study.Trained, members: list[int]) -> dict:
-    """Final accuracies, losses and gaps per seed, and each seed's accuracy curves (seeds × record points)."""
-    test, train = trained.test_accuracy[members], trained.train_accuracy[members]
-    test_loss, train_loss = trained.test_loss[members], trained.train_loss[members]
-    return {"test_accuracy": test.tolist(), "train_accuracy": train.tolist(), "gap": (train - test).tolist(),
-            "test_loss": test_loss.tolist(), "train_loss": train_loss.tolist(),
-            "loss_gap": (test_loss - train_loss).tolist(),
-            "diverged_seeds": int((trained.diverged_at[members] >= 0).sum()),
-            "test_curves": trained.accuracy[:, members].T.tolist(),
-            "train_curves": trained.metrics["train_accuracy"][:, members].T.tolist()}
+def final_scores(trained: study.Trained, members: list[int]) -> Scores:
+    """Final accuracies and losses per seed, and each seed's accuracy curves (seeds × record points)."""
+    return Scores(test_accuracy=trained.test_accuracy[members].astype(float),
+                  train_accuracy=trained.train_accuracy[members].astype(float),
+                  test_loss=trained.test_loss[members].astype(float),
+                  train_loss=trained.train_loss[members].astype(float),
+                  diverged_seeds=int((trained.diverged_at[members] >= 0).sum()),
+                  test_curves=trained.accuracy[:, members].T.astype(float),
+                  train_curves=trained.metrics["train_accuracy"][:, members].T.astype(float))
 
 
 def accuracy_at_training_level(train_curve, test_curve, level: float) -> float:
@@ -287,154 +386,116 @@ def accuracy_at_training_level(train_curve, test_curve, level: float) -> float:
     return float(test_curve[i - 1] + weight * (test_curve[i] - test_curve[i - 1]))
 
 
-def matched_gaps(base: dict, bn: dict) -> dict:
+def matched_gaps(plain: Scores, bn: Scores) -> Matched:
     """Per seed, both networks' gap when their training accuracy first reaches the same level: the highest level
     both reach (from the accuracy curves on eval_size training and test images)."""
     levels, gaps = [], {"none": [], "batch": []}
-    for seed in range(len(base["train_curves"])):
-        level = min(max(base["train_curves"][seed]), max(bn["train_curves"][seed]))
+    for seed in range(len(plain.train_curves)):
+        level = float(min(plain.train_curves[seed].max(), bn.train_curves[seed].max()))
         levels.append(level)
-        for model, scores in (("none", base), ("batch", bn)):
-            test = accuracy_at_training_level(scores["train_curves"][seed], scores["test_curves"][seed], level)
+        for model, scores in (("none", plain), ("batch", bn)):
+            test = accuracy_at_training_level(scores.train_curves[seed], scores.test_curves[seed], level)
             gaps[model].append(level - test)
-    return {"level": levels, **gaps, "narrowing": np.subtract(gaps["none"], gaps["batch"]).tolist()}
-
-
-def summarize(config: Config, digits: Digits, main: study.Trained, noise: dict, by_batch: dict) -> dict:
-    section = {
-        **study.dataset_section(config, digits, main),
-        "steps": main.steps.tolist(), "models": {},
-        "noise": {str(m): noise[m] for m in config.noise_batch_sizes},
-        "batch_sizes": [by_batch[m] for m in config.batch_sizes],
-    }
-    section["train_seconds"] += sum(b["train_seconds"] for b in section["batch_sizes"])
-    section["compile_seconds"] += sum(b["compile_seconds"] for b in section["batch_sizes"])
-    for model in MODELS:
-        rates = [final_scores(main, member_indices(config, model, r)) for r in range(len(config.dropout_rates))]
-        section["models"][model] = {"dropout": rates, "best_rate_index": best_rate_index(rates)}
-    section["matched"] = matched_gaps(*(section["models"][model]["dropout"][0] for model in MODELS))
-    for batch in section["batch_sizes"]:
-        batch["matched"] = matched_gaps(batch["none"], batch["batch"])
-    return section
-
-
-def best_rate_index(rates: list[dict]) -> int:
-    """The Dropout rate with the highest mean test accuracy (the lower rate on a tie)."""
-    return int(np.argmax([np.mean(r["test_accuracy"]) for r in rates]))
+    return Matched(np.asarray(levels), np.asarray(gaps["none"]), np.asarray(gaps["batch"]))
 
 
 # --- claims ------------------------------------------------------------------------------------------------------
 
 
-def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
-    return [gap_claim(config, sections), dropout_claim(config, sections), bn_versus_dropout_claim(config, sections),
-            noise_claim(config, sections), batch_gap_claim(config, sections)]
+def evidence_base(config: Config, m: Measurements) -> EvidenceBase:
+    return study.evidence_base(config, m.datasets)
 
 
-def gap_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
-    for s in sections:
-        base, bn = (s["models"][model]["dropout"][0] for model in MODELS)
-        matched = s["matched"]
-        verdicts.append(study.better(matched["narrowing"]))
+def judge(config: Config, m: Measurements) -> list[Claim]:
+    """Four findings paired over seeds (one test per dataset) and the batch-noise check, decided together."""
+    return decide([gap_claim(config, m), dropout_claim(config, m), bn_versus_dropout_claim(config, m),
+                   noise_claim(config, m), batch_gap_claim(config, m)])
+
+
+def gap_claim(config: Config, m: Measurements) -> Claim:
+    tests, evidence = [], []
+    for d in m.datasets:
+        plain, bn, matched = d.none[0], d.batch[0], d.matched
+        tests.append(stats.paired(matched.none, matched.batch, d.label))
         evidence.append(
-            f"{study.dataset_label(s)}: at the same training accuracy ({fmt_list(matched['level'], '')} per seed) the gap is "
-            f"{study.pm(matched['none'])} without BN and {study.pm(matched['batch'])} with BN, narrowing per seed "
-            f"{fmt_list(matched['narrowing'])}; at the end, gap without BN {study.pm(base['gap'])} (train "
-            f"{study.pm(base['train_accuracy'])}, test {study.pm(base['test_accuracy'])}), with BN "
-            f"{study.pm(bn['gap'])} (train {study.pm(bn['train_accuracy'])}, test {study.pm(bn['test_accuracy'])}), "
-            f"loss gap {study.pm(base['loss_gap'], 3)} vs {study.pm(bn['loss_gap'], 3)}")
-    return judge(
+            f"{d.label}: at the same training accuracy ({fmt_list(matched.level, '')} per seed) the gap is "
+            f"{study.pm(matched.none)} without BN and {study.pm(matched.batch)} with BN, narrowing per seed "
+            f"{fmt_list(matched.narrowing)}; at the end, gap without BN {study.pm(plain.gap)} (train "
+            f"{study.pm(plain.train_accuracy)}, test {study.pm(plain.test_accuracy)}), with BN "
+            f"{study.pm(bn.gap)} (train {study.pm(bn.train_accuracy)}, test {study.pm(bn.test_accuracy)}), "
+            f"loss gap {study.pm(plain.loss_gap, 3)} vs {study.pm(bn.loss_gap, 3)}")
+    return finding(
         "bn-narrows-gap",
         "Batch Normalization narrows the gap between training and test accuracy (no Dropout in either network)",
-        study.combine(verdicts),
-        "; ".join(evidence) + f". {config.steps:,} steps at batch {config.batch_size}, {config.n_seeds} seeds. A "
-        "network that has fitted its training data further has a larger gap whatever its regularisation, and BN fits "
-        "faster, so the two are compared where their training accuracy (on the first "
+        effect="train − test accuracy without BN − with BN, where both first reach the same training accuracy, per seed",
+        direction="greater", tests=tests, base=evidence_base(config, m),
+        evidence="; ".join(evidence) + f". {config.steps:,} steps at batch {config.batch_size}, {config.n_seeds} "
+        "seeds, paired. A network that has fitted its training data further has a larger gap whatever its "
+        "regularisation, and BN fits faster, so the two are compared where their training accuracy (on the first "
         f"{config.eval_size:,} training images, inference mode, every {config.record_every} steps) first reaches the "
-        "highest level both reach, the test accuracy interpolated there. Holds if on every dataset the gap without BN "
-        "minus the gap with BN, seed by seed, is positive by more than t standard errors; fails if it is negative by "
-        "as much on some dataset.")
+        "highest level both reach, the test accuracy interpolated there.")
 
 
-def dropout_verdict(section: dict) -> tuple[bool | None, str]:
-    """Does BN let Dropout be removed (no significant gain from any rate) or reduced (a lower best rate)?"""
-    base, bn = section["models"]["none"], section["models"]["batch"]
-    if dropout_gain(base) is not True:
-        return None, "Dropout does not significantly help the network without BN, so there is nothing for BN to replace"
-    if dropout_gain(bn) is not True:
-        return True, "Dropout gives BN no significant gain: it can be removed"
-    if bn["best_rate_index"] < base["best_rate_index"]:
-        return True, "Dropout still helps BN, but BN's best rate is lower: it can be reduced"
-    return False, "Dropout helps BN significantly and BN's best rate is not lower than the baseline's"
+def best_nonzero_rate(rates: tuple[Scores, ...]) -> int:
+    """The nonzero Dropout rate with the highest mean test accuracy."""
+    return 1 + int(np.argmax([np.mean(r.test_accuracy) for r in rates[1:]]))
 
 
-def dropout_gain(model: dict) -> bool | None:
-    """better() of (test accuracy at the best nonzero Dropout rate − at rate 0), seed by seed."""
-    rates = model["dropout"]
-    best = 1 + int(np.argmax([np.mean(r["test_accuracy"]) for r in rates[1:]]))
-    return study.better(np.subtract(rates[best]["test_accuracy"], rates[0]["test_accuracy"]))
+def dropout_gain(rates: tuple[Scores, ...]) -> np.ndarray:
+    """Per seed: test accuracy at the best nonzero Dropout rate − at rate 0."""
+    return rates[best_nonzero_rate(rates)].test_accuracy - rates[0].test_accuracy
 
 
-def dropout_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
+def dropout_claim(config: Config, m: Measurements) -> Claim:
+    tests, evidence = [], []
     labels = config.rate_labels
-    for s in sections:
-        verdict, reason = dropout_verdict(s)
-        verdicts.append(verdict)
+    for d in m.datasets:
+        gain_plain, gain_bn = dropout_gain(d.none), dropout_gain(d.batch)
+        tests.append(stats.paired(gain_plain, gain_bn, d.label))
         per_model = []
-        for model in MODELS:
-            m = s["models"][model]
-            accuracies = ", ".join(f"{labels[r]}: {np.mean(d['test_accuracy']):.4f}"
-                                   for r, d in enumerate(m["dropout"]))
-            per_model.append(f"{LABELS[model]} test accuracy by Dropout rate {accuracies} "
-                             f"(best {labels[m['best_rate_index']]})")
-        evidence.append(f"{study.dataset_label(s)}: " + "; ".join(per_model) + f"; {reason}")
-    return judge(
+        for model, gain in (("none", gain_plain), ("batch", gain_bn)):
+            rates = d.rates(model)
+            accuracies = ", ".join(f"{labels[r]}: {np.mean(s.test_accuracy):.4f}" for r, s in enumerate(rates))
+            per_model.append(f"{LABELS[model]} test accuracy by Dropout rate {accuracies} (best "
+                             f"{labels[d.best_rate_index(model)]}; gain of rate {labels[best_nonzero_rate(rates)]} "
+                             f"over none {study.pm(gain)})")
+        evidence.append(f"{d.label}: " + "; ".join(per_model))
+    return finding(
         "bn-replaces-dropout",
-        "In a batch-normalised network Dropout can be removed or reduced (§3.4)",
-        study.combine(verdicts),
-        "; ".join(evidence) + f". {config.n_seeds} seeds, {config.steps:,} steps; 'helps' = the best nonzero rate "
-        "beats rate 0 on test accuracy by more than t standard errors of the per-seed differences. Per dataset: "
-        "inconclusive if Dropout does not help the network without BN; holds if it does not help the network with BN "
-        "(removed) or BN's best rate is lower than the baseline's (reduced); fails otherwise. Whether BN alone is as "
-        "good as Dropout alone is bn-matches-dropout.")
+        "In a batch-normalised network Dropout can be removed or reduced (§3.4): Dropout improves the test accuracy "
+        "of the network with BN less than that of the network without BN",
+        effect="Dropout's gain in test accuracy (best nonzero rate − no Dropout) without BN − with BN, per seed",
+        direction="greater", tests=tests, base=evidence_base(config, m),
+        evidence="; ".join(evidence) + f". {config.n_seeds} seeds, {config.steps:,} steps, paired; each network's "
+        "best nonzero rate is the one with the highest mean test accuracy. Whether BN alone is as good as Dropout "
+        "alone is bn-matches-dropout.")
 
 
-def bn_versus_dropout(section: dict) -> np.ndarray:
+def bn_versus_dropout(d: Dataset) -> np.ndarray:
     """Per seed: test accuracy of BN without Dropout − of the network without BN at its best Dropout rate."""
-    base = section["models"]["none"]
-    best = base["dropout"][base["best_rate_index"]]
-    return np.subtract(section["models"]["batch"]["dropout"][0]["test_accuracy"], best["test_accuracy"])
+    return d.batch[0].test_accuracy - d.none[d.best_rate_index("none")].test_accuracy
 
 
-def bn_versus_dropout_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
-    for s in sections:
-        difference = bn_versus_dropout(s)
-        verdicts.append(study.better(difference))
-        base, bn = s["models"]["none"], s["models"]["batch"]["dropout"][0]
-        best = base["best_rate_index"]
-        evidence.append(f"{study.dataset_label(s)}: BN without Dropout {study.pm(bn['test_accuracy'])}, without BN at its best rate "
-                        f"{config.rate_labels[best]} {study.pm(base['dropout'][best]['test_accuracy'])}; difference "
-                        f"per seed {fmt_list(difference)}")
-    return judge(
+def bn_versus_dropout_claim(config: Config, m: Measurements) -> Claim:
+    tests, evidence = [], []
+    for d in m.datasets:
+        best = d.best_rate_index("none")
+        tests.append(stats.paired(d.batch[0].test_accuracy, d.none[best].test_accuracy, d.label))
+        evidence.append(f"{d.label}: BN without Dropout {study.pm(d.batch[0].test_accuracy)}, without BN at its best "
+                        f"rate {config.rate_labels[best]} {study.pm(d.none[best].test_accuracy)}; difference per seed "
+                        f"{fmt_list(bn_versus_dropout(d))}")
+    return finding(
         "bn-matches-dropout",
         "Batch Normalization does Dropout's job: BN without Dropout is more accurate than the network without BN at "
         "its best Dropout rate",
-        study.combine(verdicts),
-        "; ".join(evidence) + f". Test accuracy after {config.steps:,} steps, {config.n_seeds} seeds, best rate = "
-        "highest mean test accuracy. Holds if on every dataset the difference, seed by seed, is positive by more than "
-        "t standard errors; fails if it is negative by as much on some dataset.")
+        effect="test accuracy of BN without Dropout − of the network without BN at its best rate, per seed",
+        direction="greater", tests=tests, base=evidence_base(config, m),
+        evidence="; ".join(evidence) + f". Test accuracy after {config.steps:,} steps, {config.n_seeds} seeds, paired; "
+        "best rate = highest mean test accuracy.")
 
 
 def strictly_decreasing(values) -> bool:
     return bool(np.all(np.diff(np.asarray(values, float)) < 0))
-
-
-def noise_by_size(config: Config, section: dict, measure: str = "logit_std") -> np.ndarray:
-    """(noise batch sizes, seeds)."""
-    return np.array([section["noise"][str(m)][measure] for m in config.noise_batch_sizes])
 
 
 def log_slope(sizes, values) -> float:
@@ -442,64 +503,92 @@ def log_slope(sizes, values) -> float:
     return float(np.polyfit(np.log(sizes), np.log(values), 1)[0])
 
 
-def noise_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
+def noise_claim(config: Config, m: Measurements) -> Claim:
+    passed, evidence = [], []
     sizes = np.asarray(config.noise_batch_sizes)
-    for s in sections:
-        noise = noise_by_size(config, s)  # (sizes, seeds)
+    for d in m.datasets:
+        noise = d.noise_by_size()  # (sizes, seeds)
         decreasing = [strictly_decreasing(seed) for seed in noise.T]
-        verdicts.append(True if all(decreasing) else (None if strictly_decreasing(noise.mean(axis=1)) else False))
-        flips = noise_by_size(config, s, "flip_rate").mean(axis=1)
+        passed.append(bool(noise.min() > 0) and strictly_decreasing(noise.mean(axis=1)))
+        flips = d.noise_by_size("flip_rate").mean(axis=1)
         slopes = [log_slope(sizes, seed) for seed in noise.T]
         evidence.append(
-            f"{study.dataset_label(s)}: logit std over draws at m = "
-            + ", ".join(f"{m}: {v:.4f}" for m, v in zip(sizes, noise.mean(axis=1)))
-            + f"; log-log slope {study.pm(slopes, 2)}; predicted class differs from the example's usual one in "
-            + ", ".join(f"{100 * f:.2f}%" for f in flips)
+            f"{d.label}: logit std over draws at m = "
+            + ", ".join(f"{size}: {v:.4f}" for size, v in zip(sizes, noise.mean(axis=1)))
+            + f"; log-log slope {study.pm(slopes, 2)} (−0.5 for 1/√m); predicted class differs from the example's usual "
+            + "one in " + ", ".join(f"{100 * f:.2f}%" for f in flips)
             + f" of draws; strictly decreasing for {sum(decreasing)} of {len(decreasing)} seeds")
-    return judge(
+    return check(
         "smaller-batches-noisier",
         "With BN, a training example's output depends on the rest of its mini-batch, and the smaller the mini-batch "
         "the more it varies",
-        study.combine(verdicts),
-        "; ".join(evidence) + f". The trained BN networks (no Dropout, batch {config.batch_size}); each of "
-        f"{config.noise_draws} draws splits {config.noise_pool:,} training images at random into mini-batches of m and "
-        "runs each in training mode (Dropout off); std over draws per example and logit, averaged. Holds if the noise "
-        "strictly decreases with m for every seed on every dataset; fails if its mean over seeds does not on some "
-        "dataset.")
+        passed=bool(passed) and all(passed), base=evidence_base(config, m),
+        evidence="; ".join(evidence) + ". A check, not a finding: the batch mean and variance are averages over m "
+        "examples, so their spread shrinks like 1/√m (the central limit theorem). Passes if the logit std (mean over "
+        "seeds) is positive and strictly decreases with m on every dataset. The trained BN networks (no Dropout, "
+        f"batch {config.batch_size}); each of {config.noise_draws} draws splits {config.noise_pool:,} training images "
+        "at random into mini-batches of m and runs each in training mode (Dropout off); std over draws per example "
+        "and logit, averaged.")
 
 
-def batch_gap_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
-    for s in sections:
-        small, large = s["batch_sizes"][0], s["batch_sizes"][-1]
-        difference = np.subtract(small["matched"]["narrowing"], large["matched"]["narrowing"])
-        verdicts.append(study.better(difference))
-        rows = ", ".join(f"{b['batch_size']}: {study.pm(b['matched']['narrowing'])}" for b in s["batch_sizes"])
-        gaps = ", ".join(f"{b['batch_size']}: {np.mean(b['batch']['gap']):.4f} vs {np.mean(b['none']['gap']):.4f}"
-                         for b in s["batch_sizes"])
-        evidence.append(f"{study.dataset_label(s)}: gap narrowing by BN at the same training accuracy, batch {rows}; smallest − "
+def batch_gap_claim(config: Config, m: Measurements) -> Claim:
+    tests, evidence = [], []
+    for d in m.datasets:
+        small, large = d.batch_runs[0], d.batch_runs[-1]
+        tests.append(stats.paired(small.matched.narrowing, large.matched.narrowing, d.label))
+        difference = small.matched.narrowing - large.matched.narrowing
+        rows = ", ".join(f"{b.batch_size}: {study.pm(b.matched.narrowing)}" for b in d.batch_runs)
+        gaps = ", ".join(f"{b.batch_size}: {np.mean(b.batch.gap):.4f} vs {np.mean(b.none.gap):.4f}"
+                         for b in d.batch_runs)
+        evidence.append(f"{d.label}: gap narrowing by BN at the same training accuracy, batch {rows}; smallest − "
                         f"largest batch {study.pm(difference)}; final gap with vs without BN {gaps}")
     scaling = ("learning rate scaled with the batch size" if config.scale_learning_rate else "the same learning rate")
-    return judge(
+    return finding(
         "small-batch-bn-regularizes-more",
         "BN narrows the train/test gap more at smaller mini-batches, where its batch noise is larger",
-        study.combine(verdicts),
-        "; ".join(evidence) + ". Networks without Dropout trained at batch sizes "
+        effect=f"gap narrowing by BN at batch {config.batch_sizes[0]} − at batch {config.batch_sizes[-1]}, per seed",
+        direction="greater", tests=tests, base=evidence_base(config, m),
+        evidence="; ".join(evidence) + ". Networks without Dropout trained at batch sizes "
         f"{', '.join(map(str, config.batch_sizes))} with the same {config.steps * config.batch_size:,} examples seen "
-        f"and the {scaling}; {config.n_seeds} seeds. "
-        "Narrowing = gap without BN − gap with BN where both first reach the same training accuracy (as in "
-        "bn-narrows-gap). Holds if on every dataset the narrowing at the smallest batch minus that at the largest, "
-        "seed by seed, is positive by more than t standard errors; fails if it is negative by as much on some "
-        "dataset.")
+        f"and the {scaling}; {config.n_seeds} seeds, paired. Narrowing = gap without BN − gap with BN where both "
+        "first reach the same training accuracy (as in bn-narrows-gap).")
 
 
 def fmt_list(values, sign: str = "+") -> str:
     return "[" + ", ".join(f"{v:{sign}.4f}" for v in values) + "]"
 
 
-def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]:
-    out = [study.data_note(s) for s in sections] + skipped + [study.significance_note(config.n_seeds)]
+# --- presentation ------------------------------------------------------------------------------------------------
+
+
+def present(config: Config, m: Measurements) -> Presentation:
+    return Presentation(
+        tables=[t for d in m.datasets for t in (gap_table(config, d), noise_table(config, d), batch_table(config, d))],
+        figures={"gap": gap_figure(config, m.datasets), "noise": noise_figure(config, m.datasets),
+                 "batch_size": batch_size_figure(config, m.datasets), "curves": curves_figure(config, m.datasets)},
+        notes=notes(config, m),
+        scalars=tensorboard_scalars(config, m.datasets),
+        captions={
+            "gap": "Final train − test accuracy and test accuracy without and with BN at each Dropout rate, with the "
+                   "gap where both networks reach the same training accuracy.",
+            "noise": "How much a trained BN network's outputs vary with the other examples of its mini-batch, "
+                     "against the mini-batch size.",
+            "batch_size": "Final gap without and with BN, and BN's narrowing of it at matched training accuracy, "
+                          "against the training batch size.",
+            "curves": "Test and training accuracy over training for each Dropout rate, without and with BN.",
+        },
+    )
+
+
+def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
+    """Train, measure the gaps, batch noise and batch-size runs, judge §3.4's claims over seeds, present."""
+    config = config or Config()
+    measurements = measure(config, progress)
+    return compose(config, measurements, judge(config, measurements), present(config, measurements))
+
+
+def notes(config: Config, m: Measurements) -> list[str]:
+    out = [study.data_note(d.info) for d in m.datasets] + list(m.skip_notes)
     subset = (f"at most {config.max_train:,} training images, so that the networks can overfit" if config.max_train
               else "all training images")
     out.append(
@@ -515,42 +604,38 @@ def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]
         "the other examples, so only the BN networks are measured; the measurement leaves their moving averages "
         f"untouched. Mini-batch mates come from the pool of {config.noise_pool:,} images, without replacement, so at "
         f"m = {largest} the spread of a batch mean is {shrink:.2f}× what an unlimited supply of images would give.")
-    plans = "; ".join(f"batch {b['batch_size']}: {b['steps']:,} steps at rate {b['learning_rate']:g}"
-                      for b in sections[0]["batch_sizes"]) if sections else ""
+    plans = "; ".join(f"batch {b.batch_size}: {b.steps:,} steps at rate {b.learning_rate:g}"
+                      for b in m.datasets[0].batch_runs) if m.datasets else ""
     out.append(f"Batch-size comparison (no Dropout, equal examples seen): {plans}.")
     return out
 
 
-# --- tables and figures --------------------------------------------------------------------------------------------
-
-
-def gap_table(config: Config, section: dict) -> Table:
+def gap_table(config: Config, d: Dataset) -> Table:
     rows = []
     for model in MODELS:
-        m = section["models"][model]
-        for r, d in enumerate(m["dropout"]):
-            matched = study.pm(section["matched"][model]) if r == 0 else ""
-            best = "yes" if r == m["best_rate_index"] else ""
-            rows.append([LABELS[model], config.rate_labels[r], study.pm(d["train_accuracy"]),
-                         study.pm(d["test_accuracy"]), study.pm(d["gap"]), study.pm(d["loss_gap"], 3), matched, best])
-    return Table(f"Train/test gap on {study.dataset_label(section)}",
+        best_index = d.best_rate_index(model)
+        for r, s in enumerate(d.rates(model)):
+            matched = study.pm(getattr(d.matched, model)) if r == 0 else ""
+            best = "yes" if r == best_index else ""
+            rows.append([LABELS[model], config.rate_labels[r], study.pm(s.train_accuracy),
+                         study.pm(s.test_accuracy), study.pm(s.gap), study.pm(s.loss_gap, 3), matched, best])
+    return Table(f"Train/test gap on {d.label}",
                  ["network", "Dropout", "train accuracy", "test accuracy", "accuracy gap", "loss gap",
                   "gap at matched training accuracy", "best rate"], rows,
                  caption=f"Mean ± std over {config.n_seeds} seeds after {config.steps:,} steps on "
-                         f"{section['n_train']:,} training images; train = first "
-                         f"{min(config.train_eval_size, section['n_train']):,} training "
-                         f"images, test = all {section['n_test']:,}, inference mode. Loss gap = test − train "
+                         f"{d.info.n_train:,} training images; train = first "
+                         f"{min(config.train_eval_size, d.info.n_train):,} training "
+                         f"images, test = all {d.info.n_test:,}, inference mode. Loss gap = test − train "
                          f"cross-entropy. Matched: where both networks' training accuracy first reaches "
-                         f"{study.pm(section['matched']['level'])} (curves on {config.eval_size:,} images).")
+                         f"{study.pm(d.matched.level)} (curves on {config.eval_size:,} images).")
 
 
-def noise_table(config: Config, section: dict) -> Table:
+def noise_table(config: Config, d: Dataset) -> Table:
     rows = []
-    for m in config.noise_batch_sizes:
-        n = section["noise"][str(m)]
-        rows.append([m, study.pm(n["logit_std"]), study.pm(n["probability_std"]),
-                     f"{100 * np.mean(n['flip_rate']):.2f}% ± {100 * np.std(n['flip_rate'], ddof=1):.2f}%"])
-    return Table(f"Batch noise of the BN network on {study.dataset_label(section)}",
+    for size, n in zip(d.noise_sizes, d.noise):
+        rows.append([size, study.pm(n.logit_std), study.pm(n.probability_std),
+                     f"{100 * np.mean(n.flip_rate):.2f}% ± {100 * np.std(n.flip_rate, ddof=1):.2f}%"])
+    return Table(f"Batch noise of the BN network on {d.label}",
                  ["mini-batch size m", "logit std", "std of the usual class's probability",
                   "predicted class changes"], rows,
                  caption=f"BN networks trained at batch {config.batch_size} without Dropout; {config.noise_draws} "
@@ -559,14 +644,14 @@ def noise_table(config: Config, section: dict) -> Table:
                          f"forward; mean ± std over {config.n_seeds} seeds.")
 
 
-def batch_table(config: Config, section: dict) -> Table:
+def batch_table(config: Config, d: Dataset) -> Table:
     rows = []
-    for b in section["batch_sizes"]:
-        rows.append([b["batch_size"], f"{b['learning_rate']:g}", f"{b['steps']:,}",
-                     study.pm(b["none"]["test_accuracy"]), study.pm(b["batch"]["test_accuracy"]),
-                     study.pm(b["none"]["gap"]), study.pm(b["batch"]["gap"]), study.pm(b["matched"]["narrowing"]),
-                     study.pm(b["noise"]["logit_std"])])
-    return Table(f"Mini-batch size on {study.dataset_label(section)}",
+    for b in d.batch_runs:
+        rows.append([b.batch_size, f"{b.learning_rate:g}", f"{b.steps:,}",
+                     study.pm(b.none.test_accuracy), study.pm(b.batch.test_accuracy),
+                     study.pm(b.none.gap), study.pm(b.batch.gap), study.pm(b.matched.narrowing),
+                     study.pm(b.noise.logit_std)])
+    return Table(f"Mini-batch size on {d.label}",
                  ["batch size", "learning rate", "steps", "test accuracy without BN", "test accuracy with BN",
                   "final gap without BN", "final gap with BN", "gap narrowing by BN at matched training accuracy",
                   "BN logit std at its batch size"], rows,
@@ -574,49 +659,49 @@ def batch_table(config: Config, section: dict) -> Table:
                          f"mean ± std over {config.n_seeds} seeds.")
 
 
-def gap_figure(config: Config, sections: list[dict]) -> Figure:
-    figure = Figure(figsize=(5.5 * len(sections), 7.0))
-    grid = figure.subplots(2, len(sections), squeeze=False)
+def gap_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
+    figure = Figure(figsize=(5.5 * len(datasets), 7.0))
+    grid = figure.subplots(2, len(datasets), squeeze=False)
     x = np.arange(len(config.dropout_rates))
     width = 0.38
-    for column, s in enumerate(sections):
+    for column, d in enumerate(datasets):
         for row, (key, ylabel) in enumerate((("gap", "train − test accuracy"), ("test_accuracy", "test accuracy"))):
             ax = grid[row][column]
             for i, model in enumerate(MODELS):
-                values = [d[key] for d in s["models"][model]["dropout"]]
+                values = [getattr(s, key) for s in d.rates(model)]
                 ax.bar(x + (i - 0.5) * width, [np.mean(v) for v in values], width, capsize=3,
                        yerr=[np.std(v, ddof=1) for v in values], color=COLOURS[model], label=LABELS[model])
                 if key == "gap":
-                    ax.plot(x[0] + (i - 0.5) * width, np.mean(s["matched"][model]), "D", color="k", mfc="white",
+                    ax.plot(x[0] + (i - 0.5) * width, np.mean(getattr(d.matched, model)), "D", color="k", mfc="white",
                             label="at matched training accuracy" if i == 0 else None)
             ax.set_xticks(x, [f"Dropout {r}" for r in config.rate_labels])
             ax.set_ylabel(ylabel)
             if key == "test_accuracy":
-                low = min(min(d["test_accuracy"]) for model in MODELS for d in s["models"][model]["dropout"])
+                low = min(float(s.test_accuracy.min()) for model in MODELS for s in d.rates(model))
                 ax.set_ylim(max(0.0, low - 0.03), 1.0)
-            ax.set_title(f"{study.dataset_label(s)}: {ylabel}", fontsize=10)
+            ax.set_title(f"{d.label}: {ylabel}", fontsize=10)
             ax.legend(fontsize=8)
     figure.suptitle(f"After {config.steps:,} steps (mean ± std over {config.n_seeds} seeds)", fontsize=10)
     figure.tight_layout()
     return figure
 
 
-def noise_figure(config: Config, sections: list[dict]) -> Figure:
-    figure = Figure(figsize=(5.5 * len(sections), 7.0))
-    grid = figure.subplots(2, len(sections), squeeze=False)
+def noise_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
+    figure = Figure(figsize=(5.5 * len(datasets), 7.0))
+    grid = figure.subplots(2, len(datasets), squeeze=False)
     sizes = np.asarray(config.noise_batch_sizes)
-    for column, s in enumerate(sections):
-        for row, (measure, ylabel) in enumerate((("logit_std", "logit std over mini-batches"),
-                                                 ("flip_rate", "share of draws changing the predicted class"))):
+    for column, d in enumerate(datasets):
+        for row, (measure_name, ylabel) in enumerate((("logit_std", "logit std over mini-batches"),
+                                                      ("flip_rate", "share of draws changing the predicted class"))):
             ax = grid[row][column]
-            values = noise_by_size(config, s, measure)
+            values = d.noise_by_size(measure_name)
             ax.plot(sizes, values.mean(axis=1), "o-", color=COLOURS["batch"],
                     label=f"BN trained at batch {config.batch_size}")
             ax.fill_between(sizes, values.min(axis=1), values.max(axis=1), color=COLOURS["batch"], alpha=0.15)
-            own_sizes = [b["batch_size"] for b in s["batch_sizes"]]
-            own = [np.mean(b["noise"][measure]) for b in s["batch_sizes"]]
+            own_sizes = [b.batch_size for b in d.batch_runs]
+            own = [float(np.mean(getattr(b.noise, measure_name))) for b in d.batch_runs]
             ax.plot(own_sizes, own, "s", color="k", mfc="none", label="BN trained and measured at that batch size")
-            if measure == "logit_std":
+            if measure_name == "logit_std":
                 reference = values.mean(axis=1)[0] * np.sqrt(sizes[0] / sizes)
                 ax.plot(sizes, reference, ":", color="grey", label="∝ 1/√m")
                 ax.set_yscale("log")
@@ -626,7 +711,7 @@ def noise_figure(config: Config, sections: list[dict]) -> Figure:
             log_batch_axis(ax, sorted({*sizes.tolist(), *own_sizes}))
             ax.set_xlabel("mini-batch size m")
             ax.set_ylabel(ylabel)
-            ax.set_title(f"{study.dataset_label(s)}: {ylabel}", fontsize=10)
+            ax.set_title(f"{d.label}: {ylabel}", fontsize=10)
             ax.legend(fontsize=7)
     figure.suptitle(f"Batch noise: {config.noise_draws} random partitions of {config.noise_pool:,} training images\n"
                     f"(band: min–max over {config.n_seeds} seeds)", fontsize=10)
@@ -634,15 +719,15 @@ def noise_figure(config: Config, sections: list[dict]) -> Figure:
     return figure
 
 
-def batch_size_figure(config: Config, sections: list[dict]) -> Figure:
-    figure = Figure(figsize=(5.5 * len(sections), 7.0))
-    grid = figure.subplots(2, len(sections), squeeze=False)
-    for column, s in enumerate(sections):
-        sizes = [b["batch_size"] for b in s["batch_sizes"]]
+def batch_size_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
+    figure = Figure(figsize=(5.5 * len(datasets), 7.0))
+    grid = figure.subplots(2, len(datasets), squeeze=False)
+    for column, d in enumerate(datasets):
+        sizes = [b.batch_size for b in d.batch_runs]
         top, bottom = grid[0][column], grid[1][column]
         for model in MODELS:
-            errorbar(top, sizes, [b[model]["gap"] for b in s["batch_sizes"]], COLOURS[model], LABELS[model])
-        errorbar(bottom, sizes, [b["matched"]["narrowing"] for b in s["batch_sizes"]], "k",
+            errorbar(top, sizes, [getattr(b, model).gap for b in d.batch_runs], COLOURS[model], LABELS[model])
+        errorbar(bottom, sizes, [b.matched.narrowing for b in d.batch_runs], "k",
                  "gap without BN − with BN, at matched training accuracy")
         bottom.axhline(0, color="grey", lw=0.8)
         top.set_ylabel("final train − test accuracy")
@@ -650,7 +735,7 @@ def batch_size_figure(config: Config, sections: list[dict]) -> Figure:
         for ax in (top, bottom):
             log_batch_axis(ax, sizes)
             ax.set_xlabel("training batch size")
-            ax.set_title(f"{study.dataset_label(s)}: {ax.get_ylabel()}", fontsize=10)
+            ax.set_title(f"{d.label}: {ax.get_ylabel()}", fontsize=10)
             ax.legend(fontsize=8)
     scaling = "rate ∝ batch size" if config.scale_learning_rate else f"rate {config.learning_rate:g}"
     figure.suptitle(f"No Dropout, {config.steps * config.batch_size:,} examples seen, {scaling}\n"
@@ -671,19 +756,19 @@ def errorbar(ax, x, values, colour, name) -> None:
                 color=colour, label=name)
 
 
-def curves_figure(config: Config, sections: list[dict]) -> Figure:
-    figure = Figure(figsize=(5.5 * len(sections), 7.5))
-    grid = figure.subplots(2, len(sections), squeeze=False, sharey=True)
+def curves_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
+    figure = Figure(figsize=(5.5 * len(datasets), 7.5))
+    grid = figure.subplots(2, len(datasets), squeeze=False, sharey=True)
     cmap = matplotlib.colormaps["viridis"]
-    for column, s in enumerate(sections):
+    for column, d in enumerate(datasets):
         for row, model in enumerate(MODELS):
             ax = grid[row][column]
-            for r, d in enumerate(s["models"][model]["dropout"]):
+            for r, s in enumerate(d.rates(model)):
                 colour = cmap(r / max(len(config.dropout_rates) - 1, 1))
-                ax.plot(s["steps"], np.mean(d["test_curves"], axis=0), color=colour,
+                ax.plot(d.steps, s.test_curves.mean(axis=0), color=colour,
                         label=f"Dropout {config.rate_labels[r]}: test")
-                ax.plot(s["steps"], np.mean(d["train_curves"], axis=0), color=colour, ls="--", label="train")
-            ax.set_title(f"{study.dataset_label(s)}, {LABELS[model]}", fontsize=10)
+                ax.plot(d.steps, s.train_curves.mean(axis=0), color=colour, ls="--", label="train")
+            ax.set_title(f"{d.label}, {LABELS[model]}", fontsize=10)
             ax.set_xlabel("training step")
             ax.set_ylabel("accuracy")
             ax.legend(fontsize=7, ncol=2)
@@ -693,18 +778,19 @@ def curves_figure(config: Config, sections: list[dict]) -> Figure:
     return figure
 
 
-def tensorboard_scalars(config: Config, sections: list[dict]) -> dict:
+def tensorboard_scalars(config: Config, datasets: tuple[Dataset, ...]) -> dict:
     scalars = {}
-    for s in sections:
+    for d in datasets:
+        steps = [int(s) for s in d.steps]
         for model in MODELS:
-            for r, d in enumerate(s["models"][model]["dropout"]):
-                test, train = np.mean(d["test_curves"], axis=0), np.mean(d["train_curves"], axis=0)
-                scalars[f"{s['dataset']}/{model}/dropout{config.rate_labels[r]}"] = {
-                    "accuracy/test_mean": list(zip(s["steps"], test.tolist())),
-                    "accuracy/train_mean": list(zip(s["steps"], train.tolist())),
-                    "accuracy/gap_mean": list(zip(s["steps"], (train - test).tolist())),
+            for r, s in enumerate(d.rates(model)):
+                test, train = s.test_curves.mean(axis=0), s.train_curves.mean(axis=0)
+                scalars[f"{d.dataset}/{model}/dropout{config.rate_labels[r]}"] = {
+                    "accuracy/test_mean": list(zip(steps, test.tolist())),
+                    "accuracy/train_mean": list(zip(steps, train.tolist())),
+                    "accuracy/gap_mean": list(zip(steps, (train - test).tolist())),
                 }
-        noise = noise_by_size(config, s).mean(axis=1)
-        scalars[f"{s['dataset']}/batch/noise"] = {
-            "noise/logit_std_by_batch_size": [(int(m), float(v)) for m, v in zip(config.noise_batch_sizes, noise)]}
+        noise = d.noise_by_size().mean(axis=1)
+        scalars[f"{d.dataset}/batch/noise"] = {
+            "noise/logit_std_by_batch_size": [(int(size), float(v)) for size, v in zip(d.noise_sizes, noise)]}
     return scalars

@@ -179,3 +179,33 @@ def test_a_deleted_working_folder_is_one_sentence(tmp_path):
               "sys.exit(main(['report']))")
     ran = subprocess.run([sys.executable, "-c", script, str(gone)], capture_output=True, text=True)
     assert ran.returncode == 2 and "current folder no longer exists" in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_list_help_show_and_report_never_import_tensorflow(tmp_path):
+    from replab.runs import save_run
+    from tests.helpers import TinyConfig, tiny_result
+
+    path = save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(), tiny_result(), 1.0)
+    script = ("import sys; from replab.cli import main; "
+              f"[main(argv) for argv in (['list'], ['show', {str(path)!r}], ['report', '--out', {str(tmp_path)!r}], "
+              f"['runs', '--out', {str(tmp_path)!r}])]; "
+              "print('tensorflow' in sys.modules, 'scipy.stats' in sys.modules)")
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_runs_lists_past_runs_with_their_verdict_counts(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    from replab.runs import save_run
+    from tests.helpers import TinyConfig, tiny_result
+
+    save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(), tiny_result(), 1.0)
+    code, out, err = run_cli(capsys, "runs", "--out", str(tmp_path))
+    assert code == 0 and "tiny" in out and "1 holds, 0 fails, 0 inconclusive; 1 check pass" in out
+
+
+def test_config_lists_each_setting_with_default_quick_value_and_meaning(capsys):
+    code, out, err = run_cli(capsys, "config", "gates")
+    assert code == 0
+    assert "grid_resolution" in out and "quick" in out and "Points per axis" in " ".join(out.split())

@@ -26,7 +26,7 @@ from rich.table import Table as RichTable
 from replab import __version__, stats
 from replab.claims import count_dicts
 from replab.errors import UserError
-from replab.experiments import EXPERIMENTS, GROUPS, load
+from replab.experiments import EXPERIMENTS, GROUPS, load, title
 from replab.experiments.base import apply_overrides, parse_assignments
 from replab.replication import MAX_REPLICATES, replicate
 from replab.report import build_report
@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("show", help="print a run's config, metrics and claims")
     show.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+
+    runs = commands.add_parser("runs", help="list past runs with their verdict counts")
+    runs.add_argument("--out", type=out_folder, default=Path("runs"), help="runs folder (default: ./runs)")
+
+    config = commands.add_parser("config", help="list an experiment's settings: type, default, quick value, meaning")
+    config.add_argument("name", metavar="NAME", help=f"an experiment ({', '.join(EXPERIMENTS)})")
     return parser
 
 
@@ -162,7 +168,7 @@ def check_out(out: Path) -> Path:
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     table = RichTable("experiment", "what it asks", box=None)
     for name in EXPERIMENTS:
-        table.add_row(name, escape(load(name).TITLE))
+        table.add_row(name, escape(title(name)))
     console.print(table)
     return 0
 
@@ -370,4 +376,55 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "show": cmd_show}
+def cmd_runs(args: argparse.Namespace, console: Console) -> int:
+    from replab.runs import complete_runs
+
+    check_out(args.out)
+    names = list(EXPERIMENTS)
+    if args.out.is_dir():
+        names += sorted(p.name for p in args.out.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in names)
+    table = RichTable("experiment", "run", "findings", "seed", "time", title=f"runs in {escape(str(args.out))}", box=None)
+    count = 0
+    for name in names:
+        for path in complete_runs(args.out, name):
+            count += 1
+            try:
+                result = load_run(path).result
+            except UserError as error:
+                table.add_row(escape(name), escape(path.name), f"[red]unreadable[/]: {escape(str(error))}", "", "")
+                continue
+            wall = result.get("wall_time_s")
+            table.add_row(escape(name) + (" [yellow](quick)[/]" if result.get("quick") else ""), escape(path.name),
+                          escape(tally(result.get("claims", []))), escape(str(result.get("seed"))),
+                          f"{wall:.1f} s" if isinstance(wall, (int, float)) else "?")
+    if not count:
+        console.print(f"no complete runs in {escape(str(args.out))}; start one with `replab run NAME`", highlight=False)
+        return 0
+    console.print(table)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, console: Console) -> int:
+    import dataclasses
+
+    from replab.experiments.base import field_docs
+
+    quiet_tensorflow_import()
+    module = load(args.name)
+    default, quick = module.Config(), module.Config.quick()
+    docs = field_docs(module.Config)
+    console.print(f"[bold]{escape(args.name)}[/] settings (default → quick):")
+    for field in dataclasses.fields(module.Config):
+        kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+        full, small = getattr(default, field.name), getattr(quick, field.name)
+        values = escape(repr(full)) + ("" if small == full else f" → {escape(repr(small))}")
+        console.print(f"  [bold]{field.name}[/] [dim]({escape(str(kind))})[/] = {values}", highlight=False)
+        if docs.get(field.name):
+            console.print(f"      {escape(docs[field.name])}", highlight=False)
+    console.print(f"set any of them with `replab run {args.name} --set KEY=VALUE` (tuples comma-separated)",
+                  highlight=False)
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "show": cmd_show, "runs": cmd_runs,
+            "config": cmd_config}

@@ -21,7 +21,14 @@ from dataclasses import asdict, dataclass, replace
 from typing import Callable, Literal, Sequence
 
 import numpy as np
-import scipy.stats
+
+def _scipy():
+    """scipy.stats, imported on first use: the commands that only read runs (list, show, report) start in well
+    under a second without it."""
+    import scipy.stats
+
+    return scipy.stats
+
 
 ALPHA = 0.05
 CONFIDENCE = 1 - ALPHA
@@ -101,9 +108,9 @@ def paired(a, b, label: str, *, margin: float | None = None, method: Method = "t
         raise ValueError(f"method must be 't' or 'wilcoxon', got {method!r}")
     if (test := _degenerate(differences, label, 0.0, margin, "paired t")) is not None:
         return test
-    greater = scipy.stats.ttest_rel(a, b, alternative="greater")
-    less = scipy.stats.ttest_rel(a, b, alternative="less")
-    interval = scipy.stats.ttest_rel(a, b).confidence_interval(CONFIDENCE)
+    greater = _scipy().ttest_rel(a, b, alternative="greater")
+    less = _scipy().ttest_rel(a, b, alternative="less")
+    interval = _scipy().ttest_rel(a, b).confidence_interval(CONFIDENCE)
     return _with_margin(Test(label, float(differences.mean()), float(interval.low), float(interval.high),
                              float(greater.pvalue), float(less.pvalue), differences.size, "paired t"),
                         differences, margin)
@@ -116,9 +123,9 @@ def one_sample(values, label: str, *, null: float = 0.0, margin: float | None = 
         raise ValueError(f"one_sample needs a 1-D array, got shape {values.shape}")
     if (test := _degenerate(values - null, label, null, margin, "one-sample t")) is not None:
         return test
-    greater = scipy.stats.ttest_1samp(values, null, alternative="greater")
-    less = scipy.stats.ttest_1samp(values, null, alternative="less")
-    interval = scipy.stats.ttest_1samp(values, null).confidence_interval(CONFIDENCE)
+    greater = _scipy().ttest_1samp(values, null, alternative="greater")
+    less = _scipy().ttest_1samp(values, null, alternative="less")
+    interval = _scipy().ttest_1samp(values, null).confidence_interval(CONFIDENCE)
     return _with_margin(Test(label, float(values.mean()), float(interval.low), float(interval.high),
                              float(greater.pvalue), float(less.pvalue), values.size, "one-sample t", null=null),
                         values - null, margin)
@@ -128,8 +135,8 @@ def proportion(successes: int, n: int, label: str, *, null: float = 0.5) -> Test
     """Exact binomial test of a success rate against `null`, with a Wilson 95% interval."""
     if n < 1:
         return unavailable(label, "no trials", null=null)
-    greater = scipy.stats.binomtest(int(successes), int(n), null, alternative="greater")
-    less = scipy.stats.binomtest(int(successes), int(n), null, alternative="less")
+    greater = _scipy().binomtest(int(successes), int(n), null, alternative="greater")
+    less = _scipy().binomtest(int(successes), int(n), null, alternative="less")
     low, high = wilson(successes, n)
     return Test(label, successes / n, low, high, float(greater.pvalue),
                 float(less.pvalue), int(n), "exact binomial (Wilson CI)", null=null)
@@ -137,7 +144,7 @@ def proportion(successes: int, n: int, label: str, *, null: float = 0.5) -> Test
 
 def wilson(successes: int, n: int) -> tuple[float, float]:
     """The Wilson 95% interval of a success rate."""
-    interval = scipy.stats.binomtest(int(successes), int(n)).proportion_ci(CONFIDENCE, method="wilson")
+    interval = _scipy().binomtest(int(successes), int(n)).proportion_ci(CONFIDENCE, method="wilson")
     return float(interval.low), float(interval.high)
 
 
@@ -147,7 +154,7 @@ def bootstrap(data: Sequence[np.ndarray], statistic: Callable[..., float], label
     distribution's mass on the other side of `null` (percentile bootstrap test)."""
     data = tuple(np.asarray(d, float) for d in data)
     estimate = float(statistic(*data))
-    result = scipy.stats.bootstrap(data, statistic, paired=paired_samples, vectorized=False, n_resamples=n_resamples,
+    result = _scipy().bootstrap(data, statistic, paired=paired_samples, vectorized=False, n_resamples=n_resamples,
                                    confidence_level=CONFIDENCE, method="BCa", random_state=np.random.default_rng(seed))
     draws = np.asarray(result.bootstrap_distribution, float)
     low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
@@ -174,8 +181,8 @@ def unavailable(label: str, reason: str, *, null: float = 0.0, n: int = 0) -> Te
 def tost(values, margin: float, null: float = 0.0) -> float:
     """Two one-sided t-tests: the p-value for |mean(values) − null| < margin."""
     values = np.asarray(values, float)
-    lower = scipy.stats.ttest_1samp(values, null - margin, alternative="greater").pvalue
-    upper = scipy.stats.ttest_1samp(values, null + margin, alternative="less").pvalue
+    lower = _scipy().ttest_1samp(values, null - margin, alternative="greater").pvalue
+    upper = _scipy().ttest_1samp(values, null + margin, alternative="less").pvalue
     return float(max(lower, upper))
 
 
@@ -183,9 +190,9 @@ def beyond(values, margin: float, null: float = 0.0) -> float:
     """p-value for |mean(values) − null| > margin, on the side the estimate lies (two-sided, so doubled)."""
     values = np.asarray(values, float)
     if values.mean() >= null:
-        p = scipy.stats.ttest_1samp(values, null + margin, alternative="greater").pvalue
+        p = _scipy().ttest_1samp(values, null + margin, alternative="greater").pvalue
     else:
-        p = scipy.stats.ttest_1samp(values, null - margin, alternative="less").pvalue
+        p = _scipy().ttest_1samp(values, null - margin, alternative="less").pvalue
     return float(min(1.0, 2 * p))
 
 
@@ -219,20 +226,20 @@ def _degenerate(centred: np.ndarray, label: str, null: float, margin: float | No
 def _wilcoxon(differences: np.ndarray, label: str, margin: float | None) -> Test:
     if (test := _degenerate(differences, label, 0.0, margin, "Wilcoxon signed-rank")) is not None:
         return test
-    greater = scipy.stats.wilcoxon(differences, alternative="greater")
-    less = scipy.stats.wilcoxon(differences, alternative="less")
-    interval = scipy.stats.bootstrap((differences,), np.median, confidence_level=CONFIDENCE, n_resamples=2000,
+    greater = _scipy().wilcoxon(differences, alternative="greater")
+    less = _scipy().wilcoxon(differences, alternative="less")
+    interval = _scipy().bootstrap((differences,), np.median, confidence_level=CONFIDENCE, n_resamples=2000,
                                      method="percentile", random_state=np.random.default_rng(0)).confidence_interval
     test = Test(label, float(np.median(differences)), float(interval.low), float(interval.high),
                 float(greater.pvalue), float(less.pvalue), differences.size, "Wilcoxon signed-rank (median)")
     if margin is None:
         return test
-    lower = scipy.stats.wilcoxon(differences + margin, alternative="greater").pvalue
-    upper = scipy.stats.wilcoxon(differences - margin, alternative="less").pvalue
+    lower = _scipy().wilcoxon(differences + margin, alternative="greater").pvalue
+    upper = _scipy().wilcoxon(differences - margin, alternative="less").pvalue
     if np.median(differences) >= 0:
-        far = scipy.stats.wilcoxon(differences - margin, alternative="greater").pvalue
+        far = _scipy().wilcoxon(differences - margin, alternative="greater").pvalue
     else:
-        far = scipy.stats.wilcoxon(differences + margin, alternative="less").pvalue
+        far = _scipy().wilcoxon(differences + margin, alternative="less").pvalue
     return replace(test, margin=float(margin), p_equivalent=float(max(lower, upper)), p_beyond=float(min(1, 2 * far)))
 
 
@@ -244,7 +251,7 @@ def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
     p = np.asarray(p_values, float)
     if p.size == 0:
         return p
-    return np.asarray(scipy.stats.false_discovery_control(p, method="bh"), float)
+    return np.asarray(_scipy().false_discovery_control(p, method="bh"), float)
 
 
 def decision_p_values(test: Test, direction: Direction) -> list[float]:

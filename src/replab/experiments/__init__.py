@@ -7,7 +7,10 @@ Load one by its CLI name with `load("bn-lr")`, or import it directly, e.g. `from
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
+from pathlib import Path
 from types import ModuleType
 
 from replab.errors import UserError
@@ -37,3 +40,18 @@ def load(name: str) -> ModuleType:
     if name not in MODULES:
         raise UserError(f"unknown experiment '{name}'; choose from: {', '.join(EXPERIMENTS)}")
     return importlib.import_module(MODULES[name])
+
+
+def title(name: str) -> str:
+    """An experiment's TITLE, read from its source without importing it (importing would load TensorFlow)."""
+    if name not in MODULES:
+        raise UserError(f"unknown experiment '{name}'; choose from: {', '.join(EXPERIMENTS)}")
+    spec = importlib.util.find_spec(MODULES[name])
+    if spec is not None and spec.origin and Path(spec.origin).is_file():
+        for node in ast.parse(Path(spec.origin).read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "TITLE" for t in node.targets):
+                try:
+                    return str(ast.literal_eval(node.value))
+                except ValueError:
+                    break
+    return load(name).TITLE

@@ -232,3 +232,26 @@ def parse_assignments(assignments: list[str]) -> dict[str, str]:
 
 def config_to_dict(config: Any) -> dict[str, Any]:
     return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+
+
+def field_docs(config_class: type) -> dict[str, str]:
+    """Each field's docstring (the string literal written under it), read from the class and its bases' source."""
+    import ast
+    import inspect
+    import textwrap
+
+    docs: dict[str, str] = {}
+    for klass in reversed(config_class.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for current, following in zip(body, body[1:]):
+            if (isinstance(current, ast.AnnAssign) and isinstance(current.target, ast.Name)
+                    and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
+                    and isinstance(following.value.value, str)):
+                docs[current.target.id] = " ".join(following.value.value.split())
+    return docs

@@ -7,7 +7,7 @@ covariate shift (Ioffe & Szegedy's explanation), noisy BN should lose BN's benef
 normalisation, BN, noisy BN — over several seeds are one population per dataset: the same mini-batches, and seed s
 of every cell starts from the same weights. Besides accuracy, the shift itself is measured: the per-unit mean and
 standard deviation of the last hidden layer's sigmoid inputs (noise included) over a fixed set of training images,
-at every record point.
+at every record point, as training sees them (batch statistics) and in inference mode (moving averages, no noise).
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from replab.claims import Claim, judge
+from replab import stats
+from replab.claims import Claim, check, decide, finding
 from replab.data.mnist import Digits
-from replab.errors import check_positive_int, require
+from replab.errors import check_finite, check_positive_int, require
 from replab.experiments.bn import study
 from replab.experiments.bn.batchnorm import first_step_reaching
-from replab.experiments.base import Progress, Result, Table, no_progress
+from replab.experiments.base import Measurements, Presentation, Progress, Result, Table, compose, no_progress
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
 
 NAME = "bn-ics"
@@ -55,16 +56,19 @@ class Config(study.StudyConfig):
     probe_unit: int = 0
     """The last hidden layer's unit drawn in the layer-input figure."""
     keep_fraction: float = 0.5
-    """Noisy BN keeps BN's benefit if its gain over no normalisation is at least this fraction of BN's gain."""
+    """Noisy BN keeps BN's benefit if its gain over no normalisation is significantly more than this fraction of
+    BN's gain (paired over seeds)."""
     target_within: float = 0.02
     """Steps to target: the first record point where a cell's mean accuracy reaches (best final − target_within)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require(self.n_seeds >= 2, f"n_seeds must be at least 2 to judge differences between cells, got {self.n_seeds}")
+        for name in ("shift_range", "scale_range", "keep_fraction", "target_within"):
+            check_finite(name, getattr(self, name))
         require(0 < self.shift_range <= 100, f"shift_range must lie in (0, 100], got {self.shift_range}")
         require(1 < self.scale_range <= 100, f"scale_range must lie in (1, 100], got {self.scale_range}")
-        check_positive_int("probe_size", self.probe_size, minimum=2)
+        check_positive_int("probe_size", self.probe_size, minimum=2, maximum=60_000)
         require(0 <= self.probe_unit < self.hidden[-1],
                 f"probe_unit must be a unit of the last hidden layer (0 to {self.hidden[-1] - 1}), got {self.probe_unit}")
         require(0 < self.keep_fraction <= 1, f"keep_fraction must lie in (0, 1], got {self.keep_fraction}")
@@ -88,10 +92,11 @@ def cells(config: Config) -> list[Member]:
 
 
 def layer_input_moments(config: Config) -> study.MetricsFactory:
-    """Extra metric for train_cells: per-unit (mean, std) of the last hidden layer's sigmoid inputs, (K, 2, F).
+    """Extra metrics for train_cells: per-unit (mean, std) of the last hidden layer's sigmoid inputs, (K, 2, F).
 
-    Measured as training sees them: batch statistics for BN, and a fresh draw of the injected noise at every
-    record point, over the same first probe_size training images each time.
+    layer_input: as training sees them, batch statistics for BN and a fresh draw of the injected noise at every
+    record point; layer_input_inference: in inference mode (BN's moving averages, no noise). Both over the same
+    first probe_size training images each time.
     """
 
     def factory(net: NormalizedMLP, digits: Digits) -> dict:
@@ -105,29 +110,14 @@ def layer_input_moments(config: Config) -> study.MetricsFactory:
             mean, variance = tf.nn.moments(inputs[-1], axes=[1])  # over the probe images: (K, F)
             return tf.stack([mean, tf.sqrt(variance)], axis=1)
 
-        return {"layer_input": moments}
+        def inference_moments():
+            _, inputs = forward(net, probe, training=False)
+            mean, variance = tf.nn.moments(inputs[-1], axes=[1])
+            return tf.stack([mean, tf.sqrt(variance)], axis=1)
+
+        return {"layer_input": moments, "layer_input_inference": inference_moments}
 
     return factory
-
-
-def run(config: Config, progress: Progress = no_progress) -> Result:
-    datasets, skipped = study.load_datasets(config)
-    sections = []
-    for i, digits in enumerate(datasets):
-        progress(i, len(datasets), f"{digits.dataset}: {len(CELLS)} cells × {config.n_seeds} seeds")
-        trained = study.train_cells(config, digits, cells(config), options=config.options,
-                                    extra_metrics=layer_input_moments(config))
-        sections.append(summarize(config, digits, trained))
-    progress(len(datasets), len(datasets), "done")
-    return Result(
-        metrics={"datasets": sections},
-        tables=[cells_table(config, s) for s in sections],
-        figures={"curves": curves_figure(config, sections), "layer_input": layer_input_figure(config, sections),
-                 "shift": shift_figure(config, sections)},
-        claims=judge_claims(config, sections),
-        notes=notes(config, sections, skipped),
-        scalars=tensorboard_scalars(config, sections),
-    )
 
 
 # --- measurements ------------------------------------------------------------------------------------------
@@ -144,52 +134,82 @@ def shift_measures(moments: np.ndarray) -> dict[str, np.ndarray]:
             "shift": np.sqrt(np.square(spread).sum(axis=1)).mean(axis=-1)}
 
 
-def summarize(config: Config, digits: Digits, trained: study.Trained) -> dict:
+@dataclass(frozen=True)
+class DatasetMeasurements:
+    """One dataset's three cells (CELLS order) over seeds."""
+
+    info: study.DatasetInfo
+    steps: np.ndarray              # (R,)
+    probe_images: int
+    final_accuracy: np.ndarray     # (cells, seeds) whole test set
+    curves: np.ndarray             # (cells, seeds, R) first eval_size test images
+    diverged_at: np.ndarray        # (cells, seeds) step or −1
+    mean_wander: np.ndarray        # (cells, seeds) as training sees the layer input (see shift_measures)
+    std_wander: np.ndarray         # (cells, seeds)
+    shift: np.ndarray              # (cells, seeds)
+    inference_shift: np.ndarray    # (cells, seeds) the same shift in inference mode (moving averages, no noise)
+    probe_unit_mean: np.ndarray    # (cells, seeds, R) probe_unit's input mean, as training sees it
+    probe_unit_std: np.ndarray     # (cells, seeds, R)
+
+    @property
+    def dataset(self) -> str:
+        return self.info.dataset
+
+    def cell(self, name: str) -> int:
+        return CELLS.index(name)
+
+
+@dataclass(frozen=True)
+class IcsMeasurements(Measurements):
+    datasets: tuple[DatasetMeasurements, ...]
+    skipped: tuple[str, ...] = ()
+    """A note per requested dataset that is not installed."""
+
+
+def measure(config: Config, progress: Progress = no_progress) -> IcsMeasurements:
+    datasets, skipped = study.load_datasets(config)
+    measured = []
+    for i, digits in enumerate(datasets):
+        progress(i, len(datasets), f"{digits.dataset}: {len(CELLS)} cells × {config.n_seeds} seeds")
+        trained = study.train_cells(config, digits, cells(config), options=config.options,
+                                    extra_metrics=layer_input_moments(config))
+        measured.append(measure_dataset(config, digits, trained))
+    progress(len(datasets), len(datasets), "done")
+    return IcsMeasurements(tuple(measured), tuple(skipped))
+
+
+def measure_dataset(config: Config, digits: Digits, trained: study.Trained) -> DatasetMeasurements:
     n = config.n_seeds
-    final = study.per_cell(trained.test_accuracy, n)                   # (cells, seeds)
-    curves = np.moveaxis(study.per_cell(trained.accuracy, n), 0, -1)    # (cells, seeds, R)
     moments = trained.metrics["layer_input"]                            # (R, K, 2, F)
     shifts = {name: study.per_cell(values, n) for name, values in shift_measures(moments).items()}
-    unit = moments[:, :, :, config.probe_unit]                          # (R, K, 2)
-    steps = trained.steps
-    best = float(final.mean(axis=1).max())
-    target = best - config.target_within
-    section = {
-        **study.dataset_section(config, digits, trained),
-        "steps": steps.tolist(), "probe_images": min(config.probe_size, digits.n_train),
-        "best_mean_accuracy": best, "target_accuracy": target, "cells": {},
-    }
-    for c, cell in enumerate(CELLS):
-        members = slice(c * n, (c + 1) * n)
-        section["cells"][cell] = {
-            "final_accuracy": final[c].tolist(),
-            "curve_mean": curves[c].mean(axis=1).tolist(),
-            "curves": curves[c].tolist(),
-            "steps_to_target": first_step_reaching(steps, curves[c].mean(axis=0), target),
-            "diverged_at": study.per_cell(trained.diverged_at, n)[c].tolist(),
-            **{name: values[c].tolist() for name, values in shifts.items()},
-            "probe_unit_mean": unit[:, members, 0].T.tolist(),  # [seed][record]
-            "probe_unit_std": unit[:, members, 1].T.tolist(),
-        }
-    return section
+    inference = study.per_cell(shift_measures(trained.metrics["layer_input_inference"])["shift"], n)
+    unit = np.moveaxis(moments[:, :, :, config.probe_unit], 0, -1)    # (K, 2, R)
+    unit = unit.reshape(len(CELLS), n, 2, -1)
+    return DatasetMeasurements(
+        study.dataset_info(config, digits, trained), np.asarray(trained.steps), min(config.probe_size, digits.n_train),
+        np.asarray(study.per_cell(trained.test_accuracy, n), float),
+        np.asarray(np.moveaxis(study.per_cell(trained.accuracy, n), 0, -1), float),
+        np.asarray(study.per_cell(trained.diverged_at, n), int),
+        shifts["mean_wander"], shifts["std_wander"], shifts["shift"], inference,
+        np.asarray(unit[:, :, 0], float), np.asarray(unit[:, :, 1], float))
+
+
+def target_accuracy(config: Config, d: DatasetMeasurements) -> float:
+    return float(d.final_accuracy.mean(axis=1).max()) - config.target_within
+
+
+def steps_to_target(config: Config, d: DatasetMeasurements) -> list[int | None]:
+    target = target_accuracy(config, d)
+    return [first_step_reaching(d.steps, d.curves[c].mean(axis=0), target) for c in range(len(CELLS))]
 
 
 # --- claims --------------------------------------------------------------------------------------------------
 
 
-def per_seed(section: dict, cell: str, measure: str) -> np.ndarray:
-    return np.asarray(section["cells"][cell][measure], float)
-
-
-def benefit_verdict(config: Config, bn_gain: np.ndarray, noisy_gain: np.ndarray) -> bool | None:
-    """None when BN has no measurable benefit; else does noisy BN keep keep_fraction of it, and beat the baseline?"""
-    if study.better(bn_gain) is not True:
-        return None
-    return bool(study.better(noisy_gain) is True and noisy_gain.mean() >= config.keep_fraction * bn_gain.mean())
-
-
-def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
-    return [survives_claim(config, sections), more_shift_claim(config, sections), bn_less_shift_claim(config, sections)]
+def judge(config: Config, m: IcsMeasurements) -> list[Claim]:
+    base = study.evidence_base(config, m.datasets)
+    return decide([survives_claim(config, m, base), more_shift_claim(config, m, base),
+                   bn_less_shift_claim(config, m, base)])
 
 
 def kept_text(bn_gain: np.ndarray, noisy_gain: np.ndarray) -> str:
@@ -198,80 +218,103 @@ def kept_text(bn_gain: np.ndarray, noisy_gain: np.ndarray) -> str:
     return f"kept {noisy_gain.mean() / bn_gain.mean():.0%} of BN's gain"
 
 
-def survives_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
-    for s in sections:
-        base, bn, noisy = (per_seed(s, cell, "final_accuracy") for cell in CELLS)
-        bn_gain, noisy_gain = bn - base, noisy - base
-        verdict = benefit_verdict(config, bn_gain, noisy_gain)
-        verdicts.append(verdict)
+def survives_claim(config: Config, m: IcsMeasurements, base) -> Claim:
+    tests, evidence = [], []
+    k = config.keep_fraction
+    for d in m.datasets:
+        none, bn, noisy = d.final_accuracy
+        bn_gain, noisy_gain = bn - none, noisy - none
+        tests += [stats.paired(bn, none, f"{d.info.label}: BN − baseline"),
+                  stats.paired(noisy_gain, k * bn_gain, f"{d.info.label}: noisy BN − baseline − {k:g} × (BN − baseline)")]
         evidence.append(
-            f"{study.dataset_label(s)}: final accuracy without BN {study.pm(base)}, BN {study.pm(bn)}, "
-            f"noisy BN {study.pm(noisy)}; "
-            f"BN − baseline {bn_gain.mean():+.4f} (SE {study.standard_error(bn_gain):.4f}), noisy BN − baseline "
-            f"{noisy_gain.mean():+.4f} (SE {study.standard_error(noisy_gain):.4f}), {kept_text(bn_gain, noisy_gain)} → "
-            + ("BN shows no measurable benefit here" if verdict is None else ("kept" if verdict else "lost")))
-    return judge(
+            f"{d.info.label}: final accuracy without BN {study.pm(none)}, BN {study.pm(bn)}, noisy BN {study.pm(noisy)}; "
+            f"BN − baseline {bn_gain.mean():+.4f}, noisy BN − baseline {noisy_gain.mean():+.4f}, "
+            f"{kept_text(bn_gain, noisy_gain)}")
+    return finding(
         "bn-benefit-survives-shift",
         "BN's benefit survives injected, time-varying shift and scale after every BN layer: noisy BN still beats no "
-        "normalisation by a large part of BN's margin (so reducing internal covariate shift is not what makes BN work)",
-        study.combine(verdicts),
-        "; ".join(evidence) + f". Paired over {config.n_seeds} seeds after {config.steps:,} steps at learning rate "
-        f"{config.learning_rate:g}. Holds if, on every dataset, noisy BN − baseline is above 0 by more than t standard "
-        f"errors and at least {config.keep_fraction:g} × (BN − baseline); inconclusive where BN itself is not above the "
-        "baseline by t standard errors.")
+        f"normalisation by more than {k:g} of BN's margin (so reducing internal covariate shift is not what makes BN "
+        "work)",
+        effect=f"per dataset, two paired differences of final test accuracy over seeds: BN − baseline (BN has a benefit "
+               f"to keep), and (noisy BN − baseline) − {k:g} × (BN − baseline) (noisy BN keeps more than {k:g} of it)",
+        direction="greater", tests=tests, base=base,
+        evidence="; ".join(evidence) + f". Paired over {config.n_seeds} seeds after {config.steps:,} steps at learning "
+        f"rate {config.learning_rate:g}; holds only if both tests hold on every dataset.")
 
 
-def shift_comparison(section: dict, higher: str, lower: str) -> tuple[bool | None, str]:
-    d = per_seed(section, higher, "shift") - per_seed(section, lower, "shift")
-    verdict = study.better(d)
-    return verdict, (f"{LABELS[higher]} − {LABELS[lower]} {d.mean():+.3f} (SE {study.standard_error(d):.3f})")
+def shift_values(d: DatasetMeasurements, values: np.ndarray) -> str:
+    return ", ".join(f"{LABELS[c]} {study.pm(values[i], 3)}" for i, c in enumerate(CELLS))
 
 
-def shift_values(section: dict) -> str:
-    return ", ".join(f"{LABELS[c]} {study.pm(per_seed(section, c, 'shift'), 3)}" for c in CELLS)
-
-
-def more_shift_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
-    for s in sections:
-        over_bn, text_bn = shift_comparison(s, "noisy", "batch")
-        over_none, text_none = shift_comparison(s, "noisy", "none")
-        verdicts.append(study.combine([over_bn, over_none]))
-        evidence.append(f"{study.dataset_label(s)}: shift {shift_values(s)}; {text_bn}; {text_none}")
-    return judge(
+def more_shift_claim(config: Config, m: IcsMeasurements, base) -> Claim:
+    passed, evidence = bool(m.datasets), []
+    for d in m.datasets:
+        noisy = d.shift[d.cell("noisy")]
+        others = np.concatenate([d.shift[d.cell("none")], d.shift[d.cell("batch")]])
+        separated = bool(noisy.min() > others.max())
+        passed = passed and separated
+        evidence.append(f"{d.info.label}: shift {shift_values(d, d.shift)}; noisy BN's smallest {noisy.min():.3f} "
+                        f"{'>' if separated else '≤'} the others' largest {others.max():.3f}")
+    return check(
         "noise-increases-shift",
         "With the injected noise, the distribution of the last hidden layer's sigmoid inputs moves more than with BN "
-        "and more than without BN (the test really puts covariate shift back)",
-        study.combine(verdicts),
-        "; ".join(evidence) + f". Shift: per unit, √(variance over the {len(sections[0]['steps'])} record points of "
-        "the "
-        f"mean + the same of the std) of its input over the first {sections[0]['probe_images']:,} training images, averaged over "
-        "units, noise included. Holds if noisy BN's is higher than both by more than t standard errors on every dataset.")
+        "and more than without BN (a manipulation check: the test really puts covariate shift back)",
+        passed=passed, base=base,
+        evidence="; ".join(evidence) + f". Shift: per unit, √(variance over the record points of the mean + the same "
+        f"of the std) of its input over the first {m.datasets[0].probe_images if m.datasets else config.probe_size:,} "
+        "training images, averaged over units, as training sees it "
+        "(noise included). Passes if, on every dataset, every noisy-BN seed moves more than every seed of the other "
+        "two cells: the noise is the manipulation, so it must separate them.")
 
 
-def bn_less_shift_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
-    for s in sections:
-        less, text = shift_comparison(s, "none", "batch")
-        verdicts.append(less)
-        evidence.append(f"{study.dataset_label(s)}: {text}")
-    return judge(
+def bn_less_shift_claim(config: Config, m: IcsMeasurements, base) -> Claim:
+    tests, evidence = [], []
+    for d in m.datasets:
+        none, bn = d.inference_shift[d.cell("none")], d.inference_shift[d.cell("batch")]
+        tests.append(stats.paired(none, bn, d.info.label))
+        evidence.append(f"{d.info.label}: inference-mode shift {shift_values(d, d.inference_shift)} (as training "
+                        f"sees it: without BN {study.pm(d.shift[0], 3)}, BN {study.pm(d.shift[1], 3)})")
+    return finding(
         "bn-reduces-shift",
-        "Plain BN reduces internal covariate shift: the last hidden layer's sigmoid inputs move less than without BN "
-        "(Ioffe & Szegedy's Figure 1(b, c))",
-        study.combine(verdicts),
-        "; ".join(evidence) + f" (shift as in noise-increases-shift; {config.n_seeds} paired seeds). Holds if the "
-        "baseline's shift exceeds BN's by more than t standard errors on every dataset. Measured as training sees it, "
-        "with batch statistics over the probe images, so BN's per-unit mean there is β and its std γ·σ/√(σ² + ε) by "
-        "construction: what moves is γ and β, which is exactly how Algorithm 1 removes the shift.")
+        "Plain BN reduces internal covariate shift: in inference mode, the last hidden layer's sigmoid inputs move "
+        "less over training than without BN (Ioffe & Szegedy's Figure 1(b, c))",
+        effect="baseline − BN shift of the last hidden layer's input in inference mode, per seed",
+        direction="greater", tests=tests, base=base,
+        evidence="; ".join(evidence) + f". Shift as in noise-increases-shift, but computed in inference mode: BN "
+        "normalises with its moving averages, so the probe's per-unit moments are not β and γ by construction (as "
+        f"they are with batch statistics) but what the network as used sees. Paired over {config.n_seeds} seeds, one "
+        "test per dataset.")
+
+
+# --- presentation ------------------------------------------------------------------------------------------
+
+
+def present(config: Config, m: IcsMeasurements) -> Presentation:
+    return Presentation(
+        tables=[cells_table(config, d) for d in m.datasets],
+        figures={"curves": curves_figure(config, m), "layer_input": layer_input_figure(config, m),
+                 "shift": shift_figure(config, m)},
+        notes=notes(config, m), scalars=tensorboard_scalars(config, m),
+        captions={"curves": "Test-accuracy curves without BN, with BN and with noisy BN: mean over seeds and the "
+                            "min–max band.",
+                  "layer_input": "One unit of the last hidden layer: the mean ± std of its sigmoid input over the probe "
+                                 "images during training, as training sees it, for seed 0 of each cell.",
+                  "shift": "How far the last hidden layer's input distribution wanders over training in each cell, "
+                           "as training sees it (bars: mean over seeds; dots: seeds)."})
+
+
+def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
+    """Train no normalisation, BN and noisy BN on each dataset as one population, judge the claims, present."""
+    config = config or Config()
+    m = measure(config, progress)
+    return compose(config, m, judge(config, m), present(config, m))
 
 
 # --- notes, tables and figures -------------------------------------------------------------------------------
 
 
-def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]:
-    out = [study.data_note(s) for s in sections] + skipped + [study.significance_note(config.n_seeds)]
+def notes(config: Config, m: IcsMeasurements) -> list[str]:
+    out = [study.data_note(d.info) for d in m.datasets] + list(m.skipped)
     out.append(f"Figure 1's network {'-'.join(map(str, config.layer_sizes))} (sigmoid, Gaussian initial weights std "
                f"{config.weight_std:g}, batch {config.batch_size}, plain SGD at learning rate {config.learning_rate:g}, "
                f"{config.steps:,} steps); {config.n_seeds} seeds; the {len(CELLS) * config.n_seeds} networks of a dataset "
@@ -280,87 +323,87 @@ def notes(config: Config, sections: list[dict], skipped: list[str]) -> list[str]
                f"log-uniformly from [1/{config.scale_range:g}, {config.scale_range:g}] and shifted by a draw from "
                f"U(−{config.shift_range:g}, {config.shift_range:g}), redrawn at every training step and for every "
                "network; at test time no noise is added (the moving averages are those of the clean BN output).")
+    probe = m.datasets[0].probe_images if m.datasets else config.probe_size
     out.append("Shift measurement: at each record point, the last hidden layer's sigmoid inputs for the first "
-               f"{sections[0]['probe_images']:,} training images, computed as in training (batch statistics, a fresh noise draw), "
-               "give each unit a mean and a std; how much these wander over the record points is the shift. It "
-               "measures the movement of a layer's input distribution, not Santurkar et al.'s gradient-based ICS.")
+               f"{probe:,} training images give each unit a mean and a std; how much these wander over the record "
+               "points is the shift. As training sees it (batch statistics, a fresh noise draw) BN's per-unit mean "
+               "and std are β and γ·σ/√(σ² + ε) by construction, so bn-reduces-shift is judged in inference mode "
+               "(moving averages, no noise). It measures the movement of a layer's input distribution, not Santurkar "
+               "et al.'s gradient-based ICS.")
     return out
 
 
-def cells_table(config: Config, section: dict) -> Table:
+def cells_table(config: Config, d: DatasetMeasurements) -> Table:
     rows = []
-    for cell in CELLS:
-        m = section["cells"][cell]
-        rows.append([LABELS[cell], study.pm(m["final_accuracy"]), study.pm(m["curve_mean"]),
-                     "never" if m["steps_to_target"] is None else f"{m['steps_to_target']:,}",
-                     study.pm(m["mean_wander"], 3), study.pm(m["std_wander"], 3), study.pm(m["shift"], 3)])
-    return Table(f"Injected covariate shift on {study.dataset_label(section)}",
+    reach = steps_to_target(config, d)
+    for c, cell in enumerate(CELLS):
+        rows.append([LABELS[cell], study.pm(d.final_accuracy[c]), study.pm(d.curves[c].mean(axis=-1)),
+                     "never" if reach[c] is None else f"{reach[c]:,}", study.pm(d.mean_wander[c], 3),
+                     study.pm(d.std_wander[c], 3), study.pm(d.shift[c], 3), study.pm(d.inference_shift[c], 3)])
+    return Table(f"Injected covariate shift on {d.info.label}",
                  ["network", "final test accuracy", "accuracy averaged over training", "steps to target",
-                  "wander of the unit mean", "wander of the unit std", "shift"], rows,
-                 caption=f"Mean ± std over {config.n_seeds} seeds; final accuracy on the {section['n_test']:,} test "
-                         f"images, the curve on the first {section['eval_images']:,}; target "
-                         f"{section['target_accuracy']:.4f}. Wander: "
-                         "std over the record points of each unit's input mean (or std), averaged over the last hidden "
-                         "layer's units; shift combines the two.")
+                  "wander of the unit mean", "wander of the unit std", "shift", "shift in inference mode"], rows,
+                 caption=f"Mean ± std over {config.n_seeds} seeds; final accuracy on the {d.info.n_test:,} test "
+                         f"images, the curve on the first {d.info.eval_images:,}; target "
+                         f"{target_accuracy(config, d):.4f}. Wander: std over the record points of each unit's input "
+                         "mean (or std), averaged over the last hidden layer's units, as training sees it; shift "
+                         "combines the two; the last column is the same shift in inference mode.")
 
 
-def curves_figure(config: Config, sections: list[dict]) -> Figure:
-    figure, axes = study.dataset_axes(len(sections), sharey=True)
-    for ax, s in zip(axes, sections):
-        curves = {LABELS[c]: np.asarray(s["cells"][c]["curves"]) for c in CELLS}
-        study.curves_figure(s["steps"], curves, study.dataset_label(s),
-                            ylabel=f"test accuracy ({s['eval_images']:,} images)", ax=ax,
-                            colours={LABELS[c]: COLOURS[c] for c in CELLS})
+def curves_figure(config: Config, m: IcsMeasurements) -> Figure:
+    figure, axes = study.dataset_axes(len(m.datasets), sharey=True)
+    for ax, d in zip(axes, m.datasets):
+        curves = {LABELS[c]: d.curves[i] for i, c in enumerate(CELLS)}
+        study.curves_figure(d.steps, curves, d.info.label, ylabel=f"test accuracy ({d.info.eval_images:,} images)",
+                            ax=ax, colours={LABELS[c]: COLOURS[c] for c in CELLS})
     figure.suptitle(f"Learning rate {config.learning_rate:g}: mean over {config.n_seeds} seeds (band: min–max)",
                     fontsize=10)
     figure.tight_layout()
     return figure
 
 
-def layer_input_figure(config: Config, sections: list[dict]) -> Figure:
-    figure = Figure(figsize=(4.2 * len(CELLS), 3.3 * len(sections)))
-    grid = figure.subplots(len(sections), len(CELLS), squeeze=False, sharey="row")
-    for row, s in zip(grid, sections):
-        for ax, cell in zip(row, CELLS):
-            mean = np.asarray(s["cells"][cell]["probe_unit_mean"][0])
-            std = np.asarray(s["cells"][cell]["probe_unit_std"][0])
-            ax.plot(s["steps"], mean, color=COLOURS[cell], label="mean")
-            ax.fill_between(s["steps"], mean - std, mean + std, color=COLOURS[cell], alpha=0.2, label="± std")
-            ax.set_title(f"{study.dataset_label(s)}, {LABELS[cell]}: shift "
-                         f"{np.mean(s['cells'][cell]['shift']):.2f}", fontsize=9)
+def layer_input_figure(config: Config, m: IcsMeasurements) -> Figure:
+    figure = Figure(figsize=(4.2 * len(CELLS), 3.3 * len(m.datasets)))
+    grid = figure.subplots(len(m.datasets), len(CELLS), squeeze=False, sharey="row")
+    for row, d in zip(grid, m.datasets):
+        for c, (ax, cell) in enumerate(zip(row, CELLS)):
+            mean, std = d.probe_unit_mean[c, 0], d.probe_unit_std[c, 0]
+            ax.plot(d.steps, mean, color=COLOURS[cell], label="mean")
+            ax.fill_between(d.steps, mean - std, mean + std, color=COLOURS[cell], alpha=0.2, label="± std")
+            ax.set_title(f"{d.info.label}, {LABELS[cell]}: shift {d.shift[c].mean():.2f}", fontsize=9)
             ax.set_xlabel("training step")
             ax.set_ylabel(f"input to sigmoid {config.probe_unit}")
             ax.legend(fontsize=7)
-    figure.suptitle(f"One unit of the last hidden layer over the first {sections[0]['probe_images']:,} training images, seed 0 "
+    probe = m.datasets[0].probe_images if m.datasets else config.probe_size
+    figure.suptitle(f"One unit of the last hidden layer over the first {probe:,} training images, seed 0 "
                     "(as training sees it: batch statistics, injected noise)", fontsize=10)
     figure.tight_layout()
     return figure
 
 
-def shift_figure(config: Config, sections: list[dict]) -> Figure:
-    figure, axes = study.dataset_axes(len(sections), width=4.5, height=3.5)
+def shift_figure(config: Config, m: IcsMeasurements) -> Figure:
+    figure, axes = study.dataset_axes(len(m.datasets), width=4.5, height=3.5)
     x = np.arange(len(CELLS))
-    for ax, s in zip(axes, sections):
-        values = [per_seed(s, c, "shift") for c in CELLS]
-        ax.bar(x, [v.mean() for v in values], color=[COLOURS[c] for c in CELLS], alpha=0.8)
-        for i, v in enumerate(values):
+    for ax, d in zip(axes, m.datasets):
+        ax.bar(x, d.shift.mean(axis=1), color=[COLOURS[c] for c in CELLS], alpha=0.8)
+        for i, v in enumerate(d.shift):
             ax.plot(np.full(v.size, x[i]), v, "k.", ms=4)
         ax.set_xticks(x, [LABELS[c] for c in CELLS])
         ax.set_ylabel("shift of the last hidden layer's input")
-        ax.set_title(study.dataset_label(s), fontsize=10)
+        ax.set_title(d.info.label, fontsize=10)
     figure.suptitle("How far the sigmoid inputs' distribution wanders over training (bars: mean; dots: seeds)",
                     fontsize=10)
     figure.tight_layout()
     return figure
 
 
-def tensorboard_scalars(config: Config, sections: list[dict]) -> dict:
+def tensorboard_scalars(config: Config, m: IcsMeasurements) -> dict:
     scalars = {}
-    for s in sections:
-        for cell in CELLS:
-            m = s["cells"][cell]
-            scalars[f"{s['dataset']}/{cell}"] = {
-                "accuracy/test_mean": list(zip(s["steps"], np.mean(m["curves"], axis=0).tolist())),
-                f"layer_input/unit{config.probe_unit}_mean_seed0": list(zip(s["steps"], m["probe_unit_mean"][0])),
+    for d in m.datasets:
+        for c, cell in enumerate(CELLS):
+            scalars[f"{d.dataset}/{cell}"] = {
+                "accuracy/test_mean": [(int(t), float(v)) for t, v in zip(d.steps, d.curves[c].mean(axis=0))],
+                f"layer_input/unit{config.probe_unit}_mean_seed0":
+                    [(int(t), float(v)) for t, v in zip(d.steps, d.probe_unit_mean[c, 0])],
             }
     return scalars

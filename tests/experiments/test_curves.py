@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.stats
 from matplotlib.figure import Figure
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -20,7 +21,9 @@ from replab.experiments import curves
 from replab.experiments.base import apply_overrides
 
 QUICK = curves.Config.quick()
-CLAIM_IDS = {"roc-stable", "ap-falls", "pr-chance-is-prevalence", "trapezoid-overstates"}
+CLAIM_IDS = {"roc-stable", "ap-falls", "pr-chance-is-prevalence", "trapezoid-untied-bound", "trapezoid-overstates"}
+KINDS = {"roc-stable": "finding", "ap-falls": "finding", "pr-chance-is-prevalence": "check",
+         "trapezoid-untied-bound": "check", "trapezoid-overstates": "finding"}
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +71,7 @@ def independent_metrics():
                 values["roc_auc"].append(roc_auc_score(y_test, scores))
                 values["ap"].append(average_precision_score(y_test, scores))
                 values["trapezoid"].append(auc(recall, precision))
+                values.setdefault("mixed_tie", []).append(bool(set(scores[y_test == 1]) & set(scores[y_test == 0])))
                 coarse = np.round(scores, 1)
                 coarse_precision, coarse_recall, _ = precision_recall_curve(y_test, coarse)
                 values["coarse_gap"].append(auc(coarse_recall, coarse_precision) - average_precision_score(y_test, coarse))
@@ -156,13 +160,18 @@ def verdict(holds):
     return "inconclusive" if holds is None else ("holds" if holds else "fails")
 
 
-def test_roc_stable_verdict(quick, independent):
+def test_roc_stable_is_not_decided_on_test_sets_with_two_positives(quick, independent):
     labels = list(independent)
     first, last = independent[labels[0]], independent[labels[-1]]
     deltas = {name: mean(last["models"][name]["roc_auc"]) - mean(first["models"][name]["roc_auc"])
               for name in QUICK.models}
     found = claim(quick, "roc-stable")
-    assert found.verdict == verdict(all(abs(d) <= QUICK.roc_tolerance for d in deltas.values()))
+    positives = [int(y.sum()) for y in last["y_test"]]
+    assert max(positives) < curves.MINIMUM_TEST_POSITIVES  # the quick run's 99/1 test sets hold 2 or 3 positives
+    assert found.kind == "finding" and found.direction == "equal"
+    assert found.verdict == "inconclusive"
+    assert f"fewer than {curves.MINIMUM_TEST_POSITIVES}" in found.reason
+    assert all(not test.available for test in found.tests)
     for name, delta in deltas.items():
         assert f"{delta:+.4f}" in found.evidence
         ap_delta = mean(last["models"][name]["ap"]) - mean(first["models"][name]["ap"])
@@ -170,25 +179,65 @@ def test_roc_stable_verdict(quick, independent):
         assert quick.metrics["change_most_balanced_to_rarest"][name]["roc_auc"] == pytest.approx(delta, abs=1e-9)
 
 
-def test_ap_falls_verdict(quick, independent):
-    monotone, rises = [], []
+def test_roc_stable_on_enough_positives_is_a_tost_over_seeds():
+    config = dataclasses.replace(QUICK, negative_shares=(0.5, 0.9), models=("logistic",), n_seeds=3)
+    result = curves.run(config)
+    found = claim(result, "roc-stable")
+    level = result.metrics["levels"]
+    rare, balanced = level["90/10"]["models"]["logistic"]["roc_auc"]["values"], \
+        level["50/50"]["models"]["logistic"]["roc_auc"]["values"]
+    differences = np.subtract(rare, balanced)
+    test = found.tests[0]
+    assert test.available and test.margin == config.roc_tolerance
+    assert test.effect == pytest.approx(differences.mean())
+    lower = scipy.stats.ttest_1samp(differences, -config.roc_tolerance, alternative="greater").pvalue
+    upper = scipy.stats.ttest_1samp(differences, config.roc_tolerance, alternative="less").pvalue
+    assert test.p_equivalent == pytest.approx(max(lower, upper))
+
+
+def test_ap_falls_tests_each_step_paired_by_seed(quick, independent):
+    found = claim(quick, "ap-falls")
+    labels = list(independent)
+    tests = iter(found.tests)
     for name in QUICK.models:
-        ap = [mean(level["models"][name]["ap"]) for level in independent.values()]
-        monotone.append(all(b < a for a, b in zip(ap, ap[1:])))
-        rises.append(ap[-1] >= ap[0])
-        found = claim(quick, "ap-falls")
-        assert all(f"{value:.4f}" in found.evidence for value in ap)
-    expected = True if all(monotone) else (False if any(rises) else None)
-    assert claim(quick, "ap-falls").verdict == verdict(expected)
+        ap = [level["models"][name]["ap"] for level in independent.values()]
+        assert all(f"{mean(values):.4f}" in found.evidence for values in ap)
+        for k in range(len(labels) - 1):
+            test = next(tests)
+            assert test.label == f"{curves.MODEL_LABELS[name]}, {labels[k]} → {labels[k + 1]}"
+            if labels[k + 1] == "99/1":  # two or three test positives: not a comparison the data support
+                assert not test.available
+                continue
+            assert test.effect == pytest.approx(mean(np.subtract(ap[k], ap[k + 1])), abs=1e-12)
+            assert test.p_greater == pytest.approx(scipy.stats.ttest_rel(ap[k], ap[k + 1], alternative="greater").pvalue)
+    assert found.verdict in ("inconclusive", "fails")  # an unavailable step means it cannot hold
 
 
-def test_trapezoid_overstates_verdict(quick, independent):
-    gaps = [mean(np.subtract(level["models"][name]["trapezoid"], level["models"][name]["ap"]))
-            for level in independent.values() for name in QUICK.models]
+def test_trapezoid_never_exceeds_ap_on_untied_scores(quick, independent):
+    found = claim(quick, "trapezoid-untied-bound")
+    gaps, untied = [], 0
+    for level in independent.values():
+        for name in QUICK.models:
+            values = level["models"][name]
+            for trapezoid, ap, tied in zip(values["trapezoid"], values["ap"], values["mixed_tie"]):
+                if not tied:
+                    untied += 1
+                    gaps.append(trapezoid - ap)
+    assert untied and max(gaps) <= 1e-12  # the theorem, on independently computed curves
+    assert found.kind == "check" and found.verdict == "holds"
+    assert f"{untied} of {len(gaps) + sum(sum(level['models'][n]['mixed_tie']) for level in independent.values() for n in QUICK.models)}" in found.evidence
+
+
+def test_trapezoid_overstates_is_a_test_per_level_and_model_on_tied_scores(quick, independent):
     found = claim(quick, "trapezoid-overstates")
-    assert found.verdict == verdict(all(gap > 0 for gap in gaps))
-    assert f"largest {max(gaps):+.5f}" in found.evidence
-    assert f"positive in {sum(gap > 0 for gap in gaps)} of {len(gaps)}" in found.evidence
+    assert found.kind == "finding" and found.direction == "greater"
+    expected = [(f"{curves.MODEL_LABELS[name]} at {label}", level["models"][name]["coarse_gap"])
+                for name in QUICK.models for label, level in independent.items()]
+    assert [t.label for t in found.tests] == [label for label, _ in expected]
+    for test, (_, gaps) in zip(found.tests, expected):
+        assert test.effect == pytest.approx(mean(gaps), abs=1e-12)
+        assert test.p_greater == pytest.approx(scipy.stats.ttest_1samp(gaps, 0.0, alternative="greater").pvalue)
+        assert f"{mean(gaps):+.5f}" in found.evidence
 
 
 def test_step_wise_ap_is_not_the_trapezoid_on_a_hand_example():
@@ -201,9 +250,10 @@ def test_step_wise_ap_is_not_the_trapezoid_on_a_hand_example():
     assert auc(recall, precision) == pytest.approx(0.5 * 0.25 + 0.5 * (0.5 + 2 / 3) / 2)
 
 
-def test_pr_chance_verdict(quick, independent):
+def test_pr_chance_check(quick, independent):
     found = claim(quick, "pr-chance-is-prevalence")
-    within, rng = [], np.random.default_rng(12345)
+    assert found.kind == "check"
+    rng = np.random.default_rng(12345)
     for label, expected in independent.items():
         chance = quick.metrics["levels"][label]["chance"]
         y_test = expected["y_test"][0]
@@ -211,14 +261,17 @@ def test_pr_chance_verdict(quick, independent):
         assert chance["test_prevalence"] == pytest.approx(prevalence, abs=1e-12)
         assert chance["n_draws"] == QUICK.n_chance_draws
         measured = chance["precision"]
-        within.append(abs(measured["mean"] - prevalence) <= 3 * measured["se"] + 1e-9)
         assert f"prevalence {prevalence:.4f}" in found.evidence
+        # the theorem: hits among the top k of a random ranking are hypergeometric, mean k·P/n
+        n, positives = len(y_test), int(y_test.sum())
+        for k in np.ceil(np.linspace(0.1, 0.9, 9) * n).astype(int):
+            assert scipy.stats.hypergeom(n, positives, k).mean() / k == pytest.approx(prevalence, abs=1e-12)
         # an independent no-skill measurement: precision of random scores thresholded at 0.5
         draws = [precision_score(y_test, rng.random(len(y_test)) >= 0.5, zero_division=0.0) for _ in range(400)]
         own_mean, own_se = np.mean(draws), np.std(draws, ddof=1) / np.sqrt(len(draws))
         assert abs(own_mean - measured["mean"]) <= 4 * np.hypot(own_se, measured["se"])
         assert abs(chance["roc_auc"]["mean"] - 0.5) <= 4 * chance["roc_auc"]["se"]
-    assert found.verdict == verdict(all(within))
+    assert found.verdict == "holds"
 
 
 # --- the run as a whole ----------------------------------------------------------------------------
@@ -235,13 +288,18 @@ def test_quick_run_yields_every_figure_claim_table_and_note(quick):
     assert len(quick.figures["metrics_vs_prevalence"].axes) == 2
     assert {c.id for c in quick.claims} == CLAIM_IDS
     for found in quick.claims:
-        assert found.verdict in VERDICTS
+        assert found.verdict in VERDICTS and found.kind == KINDS[found.id]
         assert re.search(r"\d\.\d{3}", found.evidence)
     assert len(quick.tables[0].rows) == n_levels * len(QUICK.models)
     assert len(quick.tables[1].rows) == n_levels
     assert len(quick.notes) >= 2 and any("fraud" in note for note in quick.notes)
     assert any("spam" in note for note in quick.notes)
     json.dumps(quick.metrics)
+
+
+def test_quick_run_is_marked_quick_end_to_end(quick):
+    assert QUICK.quick and quick.quick
+    assert all(c.base.quick and c.base.seeds == QUICK.n_seeds for c in quick.claims)
 
 
 def test_progress_is_reported_per_fit(quick_run):
@@ -264,7 +322,8 @@ def test_default_config_is_the_full_experiment():
     config = curves.Config()
     assert config.n_samples == 5000 and config.n_seeds == 10 and config.n_chance_draws == 200
     assert config.negative_shares == (0.5, 0.75, 0.9, 0.99)
-    assert config.roc_tolerance == 0.05 and config.seed == 0
+    assert config.roc_tolerance == 0.05 and config.seed == 0 and not config.quick
+    assert curves.Config.quick().quick
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -284,6 +343,10 @@ def test_default_config_is_the_full_experiment():
     ({"models": ()}, "models"),
     ({"n_seeds": 1}, "n_seeds"),
     ({"roc_tolerance": 0.0}, "roc_tolerance"),
+    ({"roc_tolerance": float("nan")}, "roc_tolerance"),
+    ({"n_samples": 10**9}, "n_samples"),
+    ({"n_seeds": 10**6}, "n_seeds"),
+    ({"n_chance_draws": 10**9}, "n_chance_draws"),
 ])
 def test_bad_settings_raise_one_clear_sentence(changes, message):
     with pytest.raises(ConfigError, match=message) as raised:

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.stats
 from matplotlib.figure import Figure
 from sklearn.base import ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -21,10 +22,12 @@ from sklearn.metrics import (PrecisionRecallDisplay, RocCurveDisplay, auc, avera
                              precision_recall_curve, roc_auc_score)
 from threadpoolctl import threadpool_limits
 
-from replab.claims import Claim, judge
+from replab import stats
+from replab.claims import Claim, EvidenceBase, check, decide, finding
 from replab.data.synthetic import Split, imbalanced_classification
-from replab.errors import check_positive_int, check_seed, require
-from replab.experiments.base import Progress, Result, Table, no_progress
+from replab.errors import check_finite, check_positive_int, require
+from replab.experiments import base
+from replab.experiments.base import ExperimentConfig, Presentation, Progress, Result, Table, compose, no_progress
 
 NAME = "curves"
 TITLE = "ROC vs precision-recall curves as the positive class gets rarer (50/50 to 99/1)"
@@ -39,14 +42,21 @@ MODEL_LABELS = {
     "random_forest": "random forest",
 }
 MINIMUM_SAMPLES = 1000
+MAXIMUM_SAMPLES = 1_000_000
+MAXIMUM_SEEDS = 1000
+MAXIMUM_CHANCE_DRAWS = 100_000
 MINIMUM_POSITIVES = 2
 """Per split, at the rarest level: a stratified split needs at least two members of each class."""
+MINIMUM_TEST_POSITIVES = 10
+"""roc-stable compares ROC-AUCs only on test sets with at least this many positives (the usual ten-events rule):
+with fewer, each positive carries over a tenth of the ROC-AUC and one positive changing rank moves it by more
+than any margin worth stating, so the level cannot support a claim that ROC-AUC stays put."""
 CHANCE_FLAGGED_FRACTIONS = np.linspace(0.1, 0.9, 9)
 """The no-skill scorer's precision is read after flagging the top 10%, 20%, ..., 90% of the test set."""
-CHANCE_Z_LIMIT = 3.0
-CHANCE_EPSILON = 1e-9
 COARSE_DECIMALS = 1
 """Scores rounded to one decimal (at most 11 distinct values) show what ties do to the trapezoid."""
+THEOREM_TOLERANCE = 1e-12
+"""Floating-point slack when checking trapezoid − AP ≤ 0 on untied scores."""
 COLOURS = ("tab:blue", "tab:orange", "tab:green")
 SKLEARN_DEFAULT_FLIP_Y = 0.01
 
@@ -64,7 +74,7 @@ def level_label(negative_share: float) -> str:
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     n_samples: int = 5000
     negative_shares: tuple[float, ...] = (0.5, 0.75, 0.9, 0.99)
     """Share of the negative (majority) class at each level; make_classification(weights=[share])."""
@@ -81,21 +91,21 @@ class Config:
     n_chance_draws: int = 200
     """Draws of uniformly random scores per level for the no-skill measurement."""
     roc_tolerance: float = 0.05
-    """roc-stable holds if mean ROC-AUC moves by at most this much from the most balanced to the rarest level."""
-    seed: int = 0
+    """roc-stable's equivalence margin: ROC-AUC 'barely moves' if its change from the most balanced to the rarest
+    level lies within ±roc_tolerance (tested by TOST over seeds)."""
 
     def __post_init__(self) -> None:
-        check_seed(self.seed)
-        check_positive_int("n_samples", self.n_samples, minimum=MINIMUM_SAMPLES)
-        check_positive_int("n_seeds", self.n_seeds, minimum=2)
-        check_positive_int("n_chance_draws", self.n_chance_draws, minimum=10)
+        super().__post_init__()
+        check_positive_int("n_samples", self.n_samples, minimum=MINIMUM_SAMPLES, maximum=MAXIMUM_SAMPLES)
+        check_positive_int("n_seeds", self.n_seeds, minimum=2, maximum=MAXIMUM_SEEDS)
+        check_positive_int("n_chance_draws", self.n_chance_draws, minimum=10, maximum=MAXIMUM_CHANCE_DRAWS)
         self._check_shares()
         require(_is_number(self.flip_y) and 0 <= self.flip_y <= 0.5,
                 f"flip_y must be a number between 0 and 0.5, got {self.flip_y!r}")
         require(_is_number(self.test_share) and 0 < self.test_share < 1,
                 f"test_share must be a number strictly between 0 and 1, got {self.test_share!r}")
-        require(_is_number(self.roc_tolerance) and self.roc_tolerance > 0,
-                f"roc_tolerance must be a positive number, got {self.roc_tolerance!r}")
+        check_finite("roc_tolerance", self.roc_tolerance)
+        require(0 < self.roc_tolerance < 1, f"roc_tolerance must be a positive number below 1, got {self.roc_tolerance!r}")
         require(isinstance(self.models, tuple) and len(self.models) > 0,
                 f"models must list at least one of {', '.join(MODEL_LABELS)}")
         for model in self.models:
@@ -105,8 +115,8 @@ class Config:
 
     def _check_shares(self) -> None:
         shares = self.negative_shares
-        require(isinstance(shares, tuple) and len(shares) >= 2,
-                f"negative_shares must list at least two class ratios, e.g. 0.5,0.9, got {shares!r}")
+        require(isinstance(shares, tuple) and 2 <= len(shares) <= 20,
+                f"negative_shares must list at least two (and at most twenty) class ratios, e.g. 0.5,0.9, got {shares!r}")
         for share in shares:
             require(_is_number(share) and 0 < share < 1,
                     f"each of negative_shares must lie strictly between 0 and 1 (the negative class's share), "
@@ -127,14 +137,14 @@ class Config:
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(n_samples=1000, n_seeds=2, n_chance_draws=50)
+        return cls(n_samples=1000, n_seeds=2, n_chance_draws=50, quick=True)
 
 
 # --- data and models ------------------------------------------------------------------------------
 
 
 def data_seeds(seed: int, n_seeds: int) -> list[int]:
-    """One seed per repetition, derived from the config seed."""
+    """One seed per repetition, derived from the config seed (each below 2**32, as scikit-learn requires)."""
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(n_seeds)]
 
 
@@ -176,6 +186,17 @@ def coarse_trapezoid_gap(y_true: np.ndarray, scores: np.ndarray) -> float:
     return coarse["trapezoid_pr_auc"] - coarse["ap"]
 
 
+def has_mixed_tie(y_true: np.ndarray, scores: np.ndarray) -> bool:
+    """Whether some score is shared by a positive and a negative: the only ties that let the trapezoid exceed AP.
+
+    Without such a tie every step of the PR curve that adds recall adds positives only, and precision can only
+    rise there (h/k ≥ (h−1)/(k−1) whenever k ≥ h), so the trapezoid's average of the two ends is at most AP's
+    right end: trapezoid ≤ AP.
+    """
+    y_true = np.asarray(y_true).astype(bool)
+    return bool(np.intersect1d(scores[y_true], scores[~y_true]).size)
+
+
 # --- the no-skill scorer ----------------------------------------------------------------------------
 
 
@@ -188,7 +209,7 @@ def no_skill_draws(y_true: np.ndarray, n_draws: int, rng: np.random.Generator) -
     few, as is the no-skill AP.)
     """
     n = len(y_true)
-    flagged = np.ceil(CHANCE_FLAGGED_FRACTIONS * n).astype(int)
+    flagged = flagged_counts(n)
     precision, roc, ap = [], [], []
     for _ in range(n_draws):
         scores = rng.random(n)
@@ -199,199 +220,284 @@ def no_skill_draws(y_true: np.ndarray, n_draws: int, rng: np.random.Generator) -
     return {"precision": np.array(precision), "roc_auc": np.array(roc), "ap": np.array(ap)}
 
 
-def _mean_se(values: np.ndarray) -> dict[str, float]:
-    return {"mean": float(np.mean(values)), "se": float(np.std(values, ddof=1) / np.sqrt(len(values)))}
+def flagged_counts(n: int) -> np.ndarray:
+    """How many of n test points the no-skill scorer flags at each of CHANCE_FLAGGED_FRACTIONS."""
+    return np.ceil(CHANCE_FLAGGED_FRACTIONS * n).astype(int)
 
 
-def no_skill_summary(y_true: np.ndarray, n_draws: int, rng: np.random.Generator) -> dict:
-    draws = no_skill_draws(y_true, n_draws, rng)
-    per_draw_precision = draws["precision"].mean(axis=1)
-    return {
-        "test_prevalence": float(np.mean(y_true)),
-        "n_test": int(len(y_true)),
-        "n_draws": n_draws,
-        "precision": _mean_se(per_draw_precision),
-        "precision_by_flagged_fraction": [float(v) for v in draws["precision"].mean(axis=0)],
-        "flagged_fractions": [float(f) for f in CHANCE_FLAGGED_FRACTIONS],
-        "roc_auc": _mean_se(draws["roc_auc"]),
-        "ap": _mean_se(draws["ap"]),
-    }
+def exact_chance_precision(n: int, positives: int) -> np.ndarray:
+    """Expected precision of a uniformly random ranking after flagging each of flagged_counts(n) points.
+
+    The flagged set is a sample without replacement, so its hits are hypergeometric (scipy.stats.hypergeom):
+    E[hits] / k = k·P/n / k = P/n at every k — the theorem behind the horizontal PR chance line.
+    """
+    flagged = flagged_counts(n)
+    return np.array([scipy.stats.hypergeom(n, positives, k).mean() / k for k in flagged])
 
 
-# --- the experiment ---------------------------------------------------------------------------------
+# --- measuring ----------------------------------------------------------------------------------------
 
 
-def _summary(values: list[float]) -> dict:
-    return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)), "values": [float(v) for v in values]}
+@dataclass(frozen=True)
+class Measurements(base.Measurements):
+    """Per model (M), imbalance level (L, most balanced first) and repetition (S); the no-skill scorer's D draws
+    per level on the first repetition's test set (T points)."""
+
+    labels: tuple[str, ...]            # (L,) '50/50', …
+    models: tuple[str, ...]            # (M,)
+    negative_shares: np.ndarray        # (L,)
+    expected_prevalence: np.ndarray    # (L,) the positive share make_classification is asked for, after flip_y
+    data_seeds: np.ndarray             # (S,)
+    n_train: np.ndarray                # (L, S)
+    n_train_positive: np.ndarray       # (L, S)
+    n_test: np.ndarray                 # (L, S)
+    n_test_positive: np.ndarray        # (L, S)
+    roc_auc: np.ndarray                # (M, L, S)
+    ap: np.ndarray                     # (M, L, S) average precision (step-wise)
+    trapezoid: np.ndarray              # (M, L, S) trapezoidal PR-AUC
+    mixed_ties: np.ndarray             # (M, L, S) bool: some score shared by a positive and a negative
+    coarse_gap: np.ndarray             # (M, L, S) trapezoid − AP on scores rounded to COARSE_DECIMALS
+    chance_precision: np.ndarray       # (L, D, F) no-skill precision after flagging each fraction
+    chance_roc_auc: np.ndarray         # (L, D)
+    chance_ap: np.ndarray              # (L, D)
+    chance_prevalence: np.ndarray      # (L,) prevalence of the test set the no-skill scorer ranks
+    chance_n_test: np.ndarray          # (L,)
+    first_y: np.ndarray                # (L, T) the first repetition's test labels (for the figures)
+    first_scores: np.ndarray           # (M, L, T) and each model's scores on them
+
+    @property
+    def test_prevalence(self) -> np.ndarray:
+        return self.n_test_positive / self.n_test
+
+    @property
+    def gap(self) -> np.ndarray:
+        """(M, L, S) trapezoid − AP on the models' own scores."""
+        return self.trapezoid - self.ap
+
+    def mean(self, metric: str, model: int, level: int) -> float:
+        return float(getattr(self, metric)[model, level].mean())
+
+    def to_metrics(self) -> dict:
+        """result.json's metrics: per level, each model's metrics over repetitions and the no-skill scorer."""
+        def summary(values):
+            return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)), "values": list(values)}
+
+        def mean_se(values):
+            return {"mean": float(np.mean(values)), "se": float(scipy.stats.sem(values))}
+
+        levels = {}
+        for i, label in enumerate(self.labels):
+            share = float(self.negative_shares[i])
+            levels[label] = {
+                "label": label, "negative_share": share, "nominal_prevalence": 1 - share,
+                "expected_prevalence": float(self.expected_prevalence[i]),
+                "test_prevalence": {"mean": float(self.test_prevalence[i].mean()),
+                                    "std": float(self.test_prevalence[i].std(ddof=1)),
+                                    "values": list(self.test_prevalence[i])},
+                "train_prevalence": {"mean": float((self.n_train_positive[i] / self.n_train[i]).mean()),
+                                     "values": list(self.n_train_positive[i] / self.n_train[i])},
+                "counts": {"n_train": list(self.n_train[i]), "n_train_positive": list(self.n_train_positive[i]),
+                           "n_test": list(self.n_test[i]), "n_test_positive": list(self.n_test_positive[i])},
+                "models": {name: {"roc_auc": summary(self.roc_auc[m, i]), "ap": summary(self.ap[m, i]),
+                                  "trapezoid_pr_auc": summary(self.trapezoid[m, i]),
+                                  "trapezoid_minus_ap": summary(self.gap[m, i]),
+                                  "coarse_trapezoid_minus_ap": summary(self.coarse_gap[m, i]),
+                                  "mixed_ties": int(self.mixed_ties[m, i].sum())}
+                           for m, name in enumerate(self.models)},
+                "chance": {"test_prevalence": float(self.chance_prevalence[i]), "n_test": int(self.chance_n_test[i]),
+                           "n_draws": int(self.chance_roc_auc.shape[1]),
+                           "precision": mean_se(self.chance_precision[i].mean(axis=1)),
+                           "precision_by_flagged_fraction": list(self.chance_precision[i].mean(axis=0)),
+                           "flagged_fractions": list(CHANCE_FLAGGED_FRACTIONS),
+                           "roc_auc": mean_se(self.chance_roc_auc[i]), "ap": mean_se(self.chance_ap[i])},
+            }
+        return base.to_jsonable({
+            "data_seeds": self.data_seeds, "models": list(self.models), "level_order": list(self.labels),
+            "levels": levels,
+            "change_most_balanced_to_rarest": {
+                name: {metric: self.mean(metric, m, -1) - self.mean(metric, m, 0) for metric in ("roc_auc", "ap")}
+                for m, name in enumerate(self.models)},
+        })
 
 
-def run_level(config: Config, level: int, seeds: list[int], step, first_seed_scores: dict) -> dict:
-    """Fit every model on every repetition at one imbalance level; summarise over repetitions."""
-    share = config.negative_shares[level]
-    label = level_label(share)
-    per_model = {name: {"roc_auc": [], "ap": [], "trapezoid_pr_auc": [], "coarse_gap": []} for name in config.models}
-    counts = {"n_train": [], "n_train_positive": [], "n_test": [], "n_test_positive": []}
-    first_test = None
-    for repetition, data_seed in enumerate(seeds):
-        split = make_split(config, share, data_seed)
-        X_train, X_test, y_train, y_test = split.x_train, split.x_test, split.y_train, split.y_test
-        counts["n_train"].append(int(len(y_train)))
-        counts["n_train_positive"].append(int(y_train.sum()))
-        counts["n_test"].append(int(len(y_test)))
-        counts["n_test_positive"].append(int(y_test.sum()))
-        if repetition == 0:
-            first_test = y_test
-        for name in config.models:
-            scores = positive_scores(name, data_seed, X_train, y_train, X_test)
-            for key, value in curve_metrics(y_test, scores).items():
-                per_model[name][key].append(value)
-            per_model[name]["coarse_gap"].append(coarse_trapezoid_gap(y_test, scores))
-            if repetition == 0:
-                first_seed_scores[(level, name)] = (y_test, scores)
-            step(f"level {label}, seed {repetition + 1}/{len(seeds)}, {MODEL_LABELS[name]}")
-    test_prevalence = np.array(counts["n_test_positive"]) / np.array(counts["n_test"])
-    train_prevalence = np.array(counts["n_train_positive"]) / np.array(counts["n_train"])
-    models = {}
-    for name, values in per_model.items():
-        gaps = np.array(values["trapezoid_pr_auc"]) - np.array(values["ap"])
-        models[name] = {
-            "roc_auc": _summary(values["roc_auc"]),
-            "ap": _summary(values["ap"]),
-            "trapezoid_pr_auc": _summary(values["trapezoid_pr_auc"]),
-            "trapezoid_minus_ap": _summary(list(gaps)),
-            "coarse_trapezoid_minus_ap": _summary(values["coarse_gap"]),
-        }
-    rng = np.random.default_rng([config.seed, level])
-    chance = no_skill_summary(first_test, config.n_chance_draws, rng)
-    step(f"level {label}, no-skill scorer ({config.n_chance_draws} draws)")
-    return {
-        "label": label,
-        "negative_share": float(share),
-        "nominal_prevalence": float(1 - share),
-        "expected_prevalence": float((1 - share) * (1 - config.flip_y) + config.flip_y / 2),
-        "test_prevalence": {"mean": float(test_prevalence.mean()), "std": float(test_prevalence.std(ddof=1)),
-                            "values": [float(v) for v in test_prevalence]},
-        "train_prevalence": {"mean": float(train_prevalence.mean()), "values": [float(v) for v in train_prevalence]},
-        "counts": counts,
-        "models": models,
-        "chance": chance,
-    }
-
-
-def run(config: Config, progress: Progress = no_progress) -> Result:
+def measure(config: Config, progress: Progress = no_progress) -> Measurements:
+    """Fit every model on every repetition at every imbalance level, and rank each level's first test set at random."""
     seeds = data_seeds(config.seed, config.n_seeds)
-    n_levels = len(config.negative_shares)
-    total = n_levels * (config.n_seeds * len(config.models) + 1)
+    L, M, S = len(config.negative_shares), len(config.models), config.n_seeds
+    total = L * (S * M + 1)
     done = 0
-
-    def step(description: str) -> None:
-        nonlocal done
+    counts = {key: np.zeros((L, S), int) for key in ("n_train", "n_train_positive", "n_test", "n_test_positive")}
+    metrics = {key: np.zeros((M, L, S)) for key in ("roc_auc", "ap", "trapezoid", "coarse_gap")}
+    mixed_ties = np.zeros((M, L, S), bool)
+    first_y, first_scores = [], [[None] * L for _ in range(M)]
+    chance_precision, chance_roc, chance_ap = [], [], []
+    for level, share in enumerate(config.negative_shares):
+        label = level_label(share)
+        for repetition, data_seed in enumerate(seeds):
+            split = make_split(config, share, data_seed)
+            y_train, y_test = split.y_train, split.y_test
+            counts["n_train"][level, repetition] = len(y_train)
+            counts["n_train_positive"][level, repetition] = int(y_train.sum())
+            counts["n_test"][level, repetition] = len(y_test)
+            counts["n_test_positive"][level, repetition] = int(y_test.sum())
+            if repetition == 0:
+                first_y.append(y_test)
+            for m, name in enumerate(config.models):
+                scores = positive_scores(name, data_seed, split.x_train, y_train, split.x_test)
+                values = curve_metrics(y_test, scores)
+                metrics["roc_auc"][m, level, repetition] = values["roc_auc"]
+                metrics["ap"][m, level, repetition] = values["ap"]
+                metrics["trapezoid"][m, level, repetition] = values["trapezoid_pr_auc"]
+                metrics["coarse_gap"][m, level, repetition] = coarse_trapezoid_gap(y_test, scores)
+                mixed_ties[m, level, repetition] = has_mixed_tie(y_test, scores)
+                if repetition == 0:
+                    first_scores[m][level] = scores
+                done += 1
+                progress(done, total, f"level {label}, seed {repetition + 1}/{S}, {MODEL_LABELS[name]}")
+        draws = no_skill_draws(first_y[level], config.n_chance_draws, np.random.default_rng([config.seed, level]))
+        chance_precision.append(draws["precision"])
+        chance_roc.append(draws["roc_auc"])
+        chance_ap.append(draws["ap"])
         done += 1
-        progress(done, total, description)
-
-    first_seed_scores: dict = {}
-    levels = [run_level(config, level, seeds, step, first_seed_scores) for level in range(n_levels)]
-    metrics = {
-        "data_seeds": seeds,
-        "models": list(config.models),
-        "level_order": [level["label"] for level in levels],
-        "levels": {level["label"]: level for level in levels},
-        "change_most_balanced_to_rarest": changes(levels, config.models),
-    }
-    return Result(
-        metrics=metrics,
-        tables=build_tables(levels, config),
-        figures={
-            "curves_grid": curves_grid_figure(levels, config, first_seed_scores),
-            "metrics_vs_prevalence": metrics_vs_prevalence_figure(levels, config),
-        },
-        claims=build_claims(levels, config),
-        notes=build_notes(levels, config),
-    )
-
-
-def changes(levels: list[dict], models) -> dict:
-    """Mean ROC-AUC and AP at the rarest level minus those at the most balanced, per model."""
-    first, last = levels[0]["models"], levels[-1]["models"]
-    return {name: {metric: last[name][metric]["mean"] - first[name][metric]["mean"] for metric in ("roc_auc", "ap")}
-            for name in models}
+        progress(done, total, f"level {label}, no-skill scorer ({config.n_chance_draws} draws)")
+    shares = np.asarray(config.negative_shares, float)
+    return Measurements(
+        labels=tuple(level_label(share) for share in shares), models=tuple(config.models), negative_shares=shares,
+        expected_prevalence=(1 - shares) * (1 - config.flip_y) + config.flip_y / 2,
+        data_seeds=np.array(seeds, dtype=np.int64), **counts,
+        roc_auc=metrics["roc_auc"], ap=metrics["ap"], trapezoid=metrics["trapezoid"], mixed_ties=mixed_ties,
+        coarse_gap=metrics["coarse_gap"], chance_precision=np.array(chance_precision),
+        chance_roc_auc=np.array(chance_roc), chance_ap=np.array(chance_ap),
+        chance_prevalence=np.array([np.mean(y) for y in first_y]),
+        chance_n_test=np.array([len(y) for y in first_y]),
+        first_y=np.array(first_y), first_scores=np.array(first_scores, dtype=float))
 
 
 # --- claims -------------------------------------------------------------------------------------------
 
 
-def _means(levels: list[dict], model: str, metric: str) -> list[float]:
-    return [level["models"][model][metric]["mean"] for level in levels]
+def _base(config: Config, m: Measurements) -> EvidenceBase:
+    return EvidenceBase(seeds=config.n_seeds, examples=int(m.n_test.min()), quick=config.quick)
 
 
-def claim_roc_stable(levels: list[dict], config: Config) -> Claim:
-    first, last = levels[0], levels[-1]
-    delta = changes(levels, config.models)
-    parts = []
-    for name in config.models:
-        roc = (first["models"][name]["roc_auc"]["mean"], last["models"][name]["roc_auc"]["mean"])
-        ap = (first["models"][name]["ap"]["mean"], last["models"][name]["ap"]["mean"])
-        parts.append(f"{MODEL_LABELS[name]}: ROC-AUC {roc[0]:.4f} → {roc[1]:.4f} (Δ {delta[name]['roc_auc']:+.4f}) "
-                     f"while AP {ap[0]:.4f} → {ap[1]:.4f} (Δ {delta[name]['ap']:+.4f})")
-    holds = all(abs(delta[name]["roc_auc"]) <= config.roc_tolerance for name in config.models)
-    evidence = (f"From {first['label']} to {last['label']}, mean over {config.n_seeds} seeds: " + "; ".join(parts)
-                + f". Tolerance for ROC-AUC: ±{config.roc_tolerance:g}.")
-    return judge("roc-stable", "ROC-AUC barely moves as imbalance grows", holds, evidence)
+def _too_few_positives(m: Measurements, level: int) -> str:
+    """Why a level's test sets cannot support a comparison of ranking metrics, or '' when they can."""
+    positives = m.n_test_positive[level]
+    if positives.min() >= MINIMUM_TEST_POSITIVES:
+        return ""
+    held = f"{positives.min()}" if positives.min() == positives.max() else f"{positives.min()}–{positives.max()}"
+    return (f"the {m.labels[level]} test sets hold {held} positives, fewer than {MINIMUM_TEST_POSITIVES}: one positive "
+            f"changing rank moves ROC-AUC or AP by up to 1/{positives.min()}")
 
 
-def claim_ap_falls(levels: list[dict], config: Config) -> Claim:
-    labels = [level["label"] for level in levels]
-    parts, monotone, rises_overall = [], [], []
-    for name in config.models:
-        ap = _means(levels, name, "ap")
-        monotone.append(all(b < a for a, b in zip(ap, ap[1:])))
-        rises_overall.append(ap[-1] >= ap[0])
-        parts.append(f"{MODEL_LABELS[name]}: " + ", ".join(f"{label} {value:.4f}" for label, value in zip(labels, ap)))
-    holds = True if all(monotone) else (False if any(rises_overall) else None)
-    evidence = f"Mean AP over {config.n_seeds} seeds, most balanced first: " + "; ".join(parts) + "."
-    if holds is None:
-        evidence += " AP is lower at the rarest level than at the most balanced, but not falling at every step."
-    return judge("ap-falls", "Average precision falls as positives get rarer", holds, evidence)
+def claim_roc_stable(config: Config, m: Measurements) -> Claim:
+    first, last = m.labels[0], m.labels[-1]
+    reason = _too_few_positives(m, 0) or _too_few_positives(m, -1)
+    tests, parts = [], []
+    for i, name in enumerate(m.models):
+        label = MODEL_LABELS[name]
+        tests.append(stats.unavailable(label, reason, n=config.n_seeds) if reason else
+                     stats.paired(m.roc_auc[i, -1], m.roc_auc[i, 0], label, margin=config.roc_tolerance))
+        parts.append(f"{label}: ROC-AUC {m.mean('roc_auc', i, 0):.4f} → {m.mean('roc_auc', i, -1):.4f} "
+                     f"(Δ {m.mean('roc_auc', i, -1) - m.mean('roc_auc', i, 0):+.4f}) while AP "
+                     f"{m.mean('ap', i, 0):.4f} → {m.mean('ap', i, -1):.4f} "
+                     f"(Δ {m.mean('ap', i, -1) - m.mean('ap', i, 0):+.4f})")
+    return finding(
+        "roc-stable", f"ROC-AUC barely moves as imbalance grows (within ±{config.roc_tolerance:g} from {first} to {last})",
+        effect=f"ROC-AUC at {last} − ROC-AUC at {first}, paired by repetition", direction="equal", tests=tests,
+        evidence=(f"From {first} to {last}, mean over {config.n_seeds} seeds: " + "; ".join(parts)
+                  + f". Equivalence margin ±{config.roc_tolerance:g} ROC-AUC (roc_tolerance), tested by TOST per model; "
+                    f"{last} test sets hold {m.n_test_positive[-1].min()}–{m.n_test_positive[-1].max()} positives."),
+        base=_base(config, m))
 
 
-def claim_pr_chance(levels: list[dict], config: Config) -> Claim:
-    parts, within = [], []
-    for level in levels:
-        chance = level["chance"]
-        prevalence, measured = chance["test_prevalence"], chance["precision"]
-        z = (measured["mean"] - prevalence) / measured["se"] if measured["se"] > 0 else 0.0
-        within.append(abs(measured["mean"] - prevalence) <= CHANCE_Z_LIMIT * measured["se"] + CHANCE_EPSILON)
-        parts.append(f"{level['label']}: prevalence {prevalence:.4f}, no-skill precision {measured['mean']:.4f} "
-                     f"± {measured['se']:.4f} (z {z:+.2f}), no-skill ROC-AUC {chance['roc_auc']['mean']:.3f} "
-                     f"± {chance['roc_auc']['se']:.3f}, no-skill AP {chance['ap']['mean']:.4f}")
-    evidence = (f"Uniformly random scores, {config.n_chance_draws} draws per level on the first seed's test set; "
-                f"precision averaged over flagging the top 10%…90%, mean ± standard error; holds if the prevalence "
-                f"lies within {CHANCE_Z_LIMIT:g} standard errors at every level. " + "; ".join(parts) + ".")
-    return judge("pr-chance-is-prevalence", "The PR chance level equals the positive prevalence", all(within), evidence)
+def claim_ap_falls(config: Config, m: Measurements) -> Claim:
+    tests, parts = [], []
+    for i, name in enumerate(m.models):
+        for k in range(len(m.labels) - 1):
+            label = f"{MODEL_LABELS[name]}, {m.labels[k]} → {m.labels[k + 1]}"
+            reason = _too_few_positives(m, k) or _too_few_positives(m, k + 1)
+            tests.append(stats.unavailable(label, reason, n=config.n_seeds) if reason else
+                         stats.paired(m.ap[i, k], m.ap[i, k + 1], label))
+        parts.append(f"{MODEL_LABELS[name]}: " + ", ".join(f"{label} {m.mean('ap', i, k):.4f}"
+                                                            for k, label in enumerate(m.labels)))
+    return finding(
+        "ap-falls", "Average precision falls as positives get rarer (at every step from one level to the next)",
+        effect="AP at a level − AP at the next rarer level, paired by repetition", direction="greater", tests=tests,
+        evidence=f"Mean AP over {config.n_seeds} seeds, most balanced first: " + "; ".join(parts) + ".",
+        base=_base(config, m))
 
 
-def claim_trapezoid_overstates(levels: list[dict], config: Config) -> Claim:
-    cells = [(level["label"], name, level["models"][name]["trapezoid_minus_ap"]["mean"],
-              level["models"][name]["coarse_trapezoid_minus_ap"]["mean"])
-             for level in levels for name in config.models]
-    gaps = np.array([gap for _, _, gap, _ in cells])
-    coarse = np.array([gap for _, _, _, gap in cells])
-    largest, smallest = cells[int(np.argmax(gaps))], cells[int(np.argmin(gaps))]
-    evidence = (f"Mean (trapezoid − AP) over {config.n_seeds} seeds is positive in {int((gaps > 0).sum())} of "
-                f"{len(cells)} level×model cells; mean {gaps.mean():+.5f}, largest {largest[2]:+.5f} "
-                f"({MODEL_LABELS[largest[1]]} at {largest[0]}), smallest {smallest[2]:+.5f} "
-                f"({MODEL_LABELS[smallest[1]]} at {smallest[0]}). "
-                + "; ".join(f"{label} {MODEL_LABELS[name]} {gap:+.5f}" for label, name, gap, _ in cells)
-                + f". With scores rounded to {COARSE_DECIMALS} decimal (tied scores, few thresholds) the gap is "
-                f"positive in {int((coarse > 0).sum())} of {len(cells)} cells, mean {coarse.mean():+.5f}, "
-                f"largest {coarse.max():+.5f}.")
-    return judge("trapezoid-overstates", "The trapezoidal PR-AUC overstates average precision",
-                 bool(np.all(gaps > 0)), evidence)
+def claim_pr_chance(config: Config, m: Measurements) -> Claim:
+    parts, exact_ok = [], []
+    for i, label in enumerate(m.labels):
+        n, prevalence = int(m.chance_n_test[i]), float(m.chance_prevalence[i])
+        exact = exact_chance_precision(n, int(m.first_y[i].sum()))
+        exact_ok.append(bool(np.all(np.abs(exact - prevalence) <= THEOREM_TOLERANCE)))
+        simulated = m.chance_precision[i].mean(axis=1)
+        parts.append(f"{label}: prevalence {prevalence:.4f}, expected no-skill precision {exact.min():.4f}–"
+                     f"{exact.max():.4f}, simulated {simulated.mean():.4f} ± {scipy.stats.sem(simulated):.4f}, "
+                     f"no-skill ROC-AUC {m.chance_roc_auc[i].mean():.3f}, no-skill AP {m.chance_ap[i].mean():.4f}")
+    return check(
+        "pr-chance-is-prevalence", "The PR chance level equals the positive prevalence",
+        passed=all(exact_ok),
+        evidence=("A theorem: a uniformly random ranking flags a sample without replacement, so the hits among the "
+                  "top k are hypergeometric and the expected precision is P/n, the prevalence, at every k "
+                  "(scipy.stats.hypergeom, flagging the top 10%…90% of the first seed's test set). Simulated with "
+                  f"{config.n_chance_draws} draws of random scores per level (mean ± standard error): " + "; ".join(parts)
+                  + "."),
+        base=_base(config, m))
 
 
-def build_claims(levels: list[dict], config: Config) -> list[Claim]:
-    return [claim_roc_stable(levels, config), claim_ap_falls(levels, config), claim_pr_chance(levels, config),
-            claim_trapezoid_overstates(levels, config)]
+def claim_trapezoid_untied(config: Config, m: Measurements) -> Claim:
+    statement = ("Without ties between a positive and a negative, the trapezoidal PR-AUC never exceeds average "
+                 "precision")
+    untied = ~m.mixed_ties
+    gaps = m.gap[untied]
+    evidence = (f"A theorem: without such ties every step that adds recall adds positives only, and precision can "
+                f"only rise there (h/k ≥ (h−1)/(k−1)), so the trapezoid's average of a step's two ends is at most "
+                f"AP's right end. Verified on the {int(untied.sum())} of {untied.size} measured curves whose scores "
+                f"have no such tie (level × model × seed)")
+    if not gaps.size:
+        return Claim("trapezoid-untied-bound", statement, "inconclusive", evidence + ": there are none.", "check",
+                     base=_base(config, m), reason="every measured curve has a tie between a positive and a negative")
+    worst = np.unravel_index(np.argmax(np.where(untied, m.gap, -np.inf)), m.gap.shape)
+    evidence += (f": trapezoid − AP is at most {gaps.max():+.2e} ({MODEL_LABELS[m.models[worst[0]]]} at "
+                 f"{m.labels[worst[1]]}), mean {gaps.mean():+.5f}.")
+    tied = int(m.mixed_ties.sum())
+    if tied:
+        evidence += f" {tied} curves with such ties are left out (their trapezoid − AP: {_range(m.gap[m.mixed_ties])})."
+    return check("trapezoid-untied-bound", statement, passed=bool(gaps.max() <= THEOREM_TOLERANCE), evidence=evidence,
+                 base=_base(config, m))
+
+
+def _range(values: np.ndarray) -> str:
+    return f"{values.min():+.5f} to {values.max():+.5f}"
+
+
+def claim_trapezoid_overstates(config: Config, m: Measurements) -> Claim:
+    tests, parts = [], []
+    for i, name in enumerate(m.models):
+        for k, label in enumerate(m.labels):
+            tests.append(stats.one_sample(m.coarse_gap[i, k], f"{MODEL_LABELS[name]} at {label}"))
+            parts.append(f"{label} {MODEL_LABELS[name]} {m.coarse_gap[i, k].mean():+.5f}")
+    return finding(
+        "trapezoid-overstates",
+        f"With tied scores the trapezoidal PR-AUC overstates average precision (scores rounded to "
+        f"{COARSE_DECIMALS} decimal, at every level and for every model)",
+        effect=f"trapezoid PR-AUC − AP on scores rounded to {COARSE_DECIMALS} decimal", direction="greater",
+        tests=tests,
+        evidence=(f"Mean (trapezoid − AP) over {config.n_seeds} seeds on the models' scores rounded to "
+                  f"{COARSE_DECIMALS} decimal (at most {10 ** COARSE_DECIMALS + 1} distinct values, so thresholds "
+                  f"span positives and negatives at once): " + "; ".join(parts)
+                  + f". On the unrounded scores: {_range(m.gap.mean(axis=2))}."),
+        base=_base(config, m))
+
+
+def judge(config: Config, m: Measurements) -> list[Claim]:
+    """Three findings (roc-stable, ap-falls, trapezoid-overstates on tied scores) and two theorem checks."""
+    return decide([claim_roc_stable(config, m), claim_ap_falls(config, m), claim_pr_chance(config, m),
+                   claim_trapezoid_untied(config, m), claim_trapezoid_overstates(config, m)])
 
 
 # --- notes --------------------------------------------------------------------------------------------
@@ -513,13 +619,14 @@ def _recolour(display, colour: str) -> None:
     display.line_.set_color(colour)
 
 
-def curves_grid_figure(levels: list[dict], config: Config, first_seed_scores: dict) -> Figure:
-    figure = Figure(figsize=(4.2 * len(levels), 8.4), layout="constrained")
-    axes = figure.subplots(2, len(levels), squeeze=False)
-    for column, level in enumerate(levels):
+def curves_grid_figure(config: Config, m: Measurements) -> Figure:
+    figure = Figure(figsize=(4.2 * len(m.labels), 8.4), layout="constrained")
+    axes = figure.subplots(2, len(m.labels), squeeze=False)
+    for column, label in enumerate(m.labels):
         roc_ax, pr_ax = axes[0, column], axes[1, column]
-        for index, name in enumerate(config.models):
-            y_test, scores = first_seed_scores[(column, name)]
+        y_test = m.first_y[column]
+        for index, name in enumerate(m.models):
+            scores = m.first_scores[index, column]
             colour = COLOURS[index % len(COLOURS)]
             roc = RocCurveDisplay.from_predictions(y_test, scores, name=MODEL_LABELS[name], ax=roc_ax,
                                                    plot_chance_level=index == 0)
@@ -527,8 +634,8 @@ def curves_grid_figure(levels: list[dict], config: Config, first_seed_scores: di
                                                          plot_chance_level=index == 0)
             _recolour(roc, colour)
             _recolour(pr, colour)
-        roc_ax.set_title(f"ROC, {level['label']}")
-        pr_ax.set_title(f"Precision-recall, {level['label']} (prevalence {level['chance']['test_prevalence']:.3f})")
+        roc_ax.set_title(f"ROC, {label}")
+        pr_ax.set_title(f"Precision-recall, {label} (prevalence {m.chance_prevalence[column]:.3f})")
         for ax in (roc_ax, pr_ax):
             ax.legend(loc="lower right" if ax is roc_ax else "best", fontsize="small")
     figure.suptitle("ROC (top) and precision-recall (bottom) curves, first seed; dashed: chance level")
@@ -559,3 +666,28 @@ def metrics_vs_prevalence_figure(levels: list[dict], config: Config) -> Figure:
         ax.grid(True, which="both", alpha=0.3)
     figure.suptitle(f"Mean ± std over {config.n_seeds} seeds against positive prevalence")
     return figure
+
+
+def present(config: Config, m: Measurements) -> Presentation:
+    levels = list(m.to_metrics()["levels"].values())
+    return Presentation(
+        tables=build_tables(levels, config),
+        figures={"curves_grid": curves_grid_figure(config, m),
+                 "metrics_vs_prevalence": metrics_vs_prevalence_figure(levels, config)},
+        notes=build_notes(levels, config),
+        captions={
+            "curves_grid": "ROC and precision-recall curves of each model on the first seed's test set at every "
+                           "class ratio, with each curve's chance level dashed.",
+            "metrics_vs_prevalence": "Mean ROC-AUC and average precision against the test set's positive "
+                                     "prevalence, with the chance level of each and the measured no-skill AP.",
+        })
+
+
+# --- run ----------------------------------------------------------------------------------------------
+
+
+def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
+    """Measure every model at every class ratio, judge the claims, and present curves, tables and notes."""
+    config = config or Config()
+    measurements = measure(config, progress)
+    return compose(config, measurements, judge(config, measurements), present(config, measurements))

@@ -14,7 +14,7 @@ decided by `replab.stats` (paired over seeds), `present` draws Figure 1 and its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -415,6 +415,7 @@ def judge(config: Config, m: Measurements) -> list[Claim]:
     """Three findings, each a paired test over seeds (a seed's baseline and BN network share initial weights and
     batches), decided together by the one rule of `replab.stats`."""
     evidence_base = EvidenceBase(datasets=(m.label,), seeds=m.n_seeds, examples=m.n_test, quick=config.quick)
+    # examples: test images scored per network (the probe images for the drift claim)
     seeds = f"{m.n_seeds} seed{'s' if m.n_seeds != 1 else ''}"
     final = m.final_accuracy
     difference = final[1] - final[0]
@@ -467,7 +468,7 @@ def judge(config: Config, m: Measurements) -> list[Claim]:
                  f"{_values(drift[1, :, 1], 3)} vs without {_values(drift[0, :, 1], 3)} (sigmoid-input units). A "
                  f"finding, not a check: BN pins a unit's training-batch mean and std to β and γ, but β and γ are "
                  f"learned and free to move, and the probe is scored with moving averages on test images.",
-        base=evidence_base)
+        base=replace(evidence_base, examples=m.probe_size))
     return decide([accuracy, faster, stable])
 
 

@@ -209,3 +209,25 @@ def test_config_lists_each_setting_with_default_quick_value_and_meaning(capsys):
     code, out, err = run_cli(capsys, "config", "gates")
     assert code == 0
     assert "grid_resolution" in out and "quick" in out and "Points per axis" in " ".join(out.split())
+
+
+def test_rerun_reproduces_a_saved_gates_run(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = run_cli(capsys, "run", "gates", "--quick", "--seed", "2", "--out", str(tmp_path))
+    assert code == 0, err
+    [first] = complete_runs(tmp_path, "gates")
+    code, out, err = run_cli(capsys, "rerun", str(first), "--out", str(tmp_path))
+    assert code == 0, err
+    assert "reproduced" in out and "not reproduced" not in out
+    assert len(complete_runs(tmp_path, "gates")) == 2
+
+
+def test_replicate_on_a_quick_experiment_records_stability(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = run_cli(capsys, "run", "gates", "--quick", "--replicate", "3", "--out", str(tmp_path))
+    assert code == 0, err
+    [path] = complete_runs(tmp_path, "gates")
+    result = json.loads((path / "result.json").read_text())
+    assert result["metrics"]["replication"]["seeds"] == [0, 1, 2]
+    assert all(len(claim["stability"]["verdicts"]) == 3 for claim in result["claims"])
+    assert "seed sets" in out

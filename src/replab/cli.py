@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="print a run's config, metrics and claims")
     show.add_argument("run_dir", type=Path, metavar="RUN_DIR")
 
+    rerun = commands.add_parser("rerun", help="run a saved run's config.json again and say whether the numbers match")
+    rerun.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    rerun.add_argument("--out", type=out_folder, default=Path("runs"), help="output folder (default: ./runs)")
+
     runs = commands.add_parser("runs", help="list past runs with their verdict counts")
     runs.add_argument("--out", type=out_folder, default=Path("runs"), help="runs folder (default: ./runs)")
 
@@ -376,6 +380,29 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_rerun(args: argparse.Namespace, console: Console) -> int:
+    check_out(args.out)
+    if not args.run_dir.is_dir():
+        raise UserError(f"run folder '{args.run_dir}' does not exist")
+    record = load_run(args.run_dir)
+    quiet_tensorflow_import()
+    module = load(record.name)
+    config = module.Config.from_dict(record.config)
+    ensure_run_folder(args.out, module.NAME)
+    path = run_one(module, config, args.out, console)
+    again = load_run(path).result
+    same_verdicts = [c.get("verdict") for c in again.get("claims", [])] == \
+        [c.get("verdict") for c in record.result.get("claims", [])]
+    same_numbers = again.get("metrics") == record.result.get("metrics")
+    if same_numbers and same_verdicts:
+        console.print("[green]reproduced[/]: the metrics and every verdict match the saved run exactly")
+    else:
+        console.print(f"[bold red]not reproduced[/]: metrics {'match' if same_numbers else 'differ'}, verdicts "
+                      f"{'match' if same_verdicts else 'differ'} (versions then: "
+                      f"{escape(json.dumps(record.result.get('versions', {})))})", highlight=False)
+    return 0 if same_numbers and same_verdicts else 1
+
+
 def cmd_runs(args: argparse.Namespace, console: Console) -> int:
     from replab.runs import complete_runs
 
@@ -426,5 +453,5 @@ def cmd_config(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "show": cmd_show, "runs": cmd_runs,
+COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "show": cmd_show, "rerun": cmd_rerun, "runs": cmd_runs,
             "config": cmd_config}

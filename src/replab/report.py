@@ -165,12 +165,16 @@ def _render_run_facts(record: RunRecord) -> str:
 def _render_claims(record: RunRecord, claims: list[dict[str, Any]]) -> str:
     if not claims:
         return ""
-    items = []
-    for claim in claims:
-        kind = claim.get("kind", "finding")
-        base = claim.get("base_text") or ""
-        items.append(
-            f'<li id="{_claim_anchor(record, claim)}">{_verdict_badge(claim["verdict"], kind)}{_stability_badge(claim)} '
+    items = "".join(render_claim(claim, _claim_anchor(record, claim)) for claim in claims)
+    return f'<ul class="claims">{items}</ul>'
+
+
+def render_claim(claim: dict[str, Any], anchor: str = "") -> str:
+    """One claim as an HTML list item: verdict, statement, numbers, evidence base, stability, evidence."""
+    kind = claim.get("kind", "finding")
+    base = claim.get("base_text") or ""
+    anchor_attr = f' id="{escape(anchor)}"' if anchor else ""
+    return (f'<li{anchor_attr}>{_verdict_badge(claim["verdict"], kind)}{_stability_badge(claim)} '
             f'<strong>{escape(str(claim["statement"]))}</strong> <span class="muted">({escape(str(claim["id"]))})</span>'
             + (f'<div class="muted">effect: {escape(str(claim["effect"]))}</div>' if claim.get("effect") else "")
             + _render_tests(claim)
@@ -178,7 +182,10 @@ def _render_claims(record: RunRecord, claims: list[dict[str, Any]]) -> str:
             + (f'<div class="reason">why inconclusive: {escape(str(claim["reason"]))}</div>' if claim.get("reason") else "")
             + _render_stability(claim)
             + f'<div class="evidence">{escape(str(claim["evidence"]))}</div></li>')
-    return f'<ul class="claims">{"".join(items)}</ul>'
+
+
+def render_table(table: dict[str, Any]) -> str:
+    return _render_table(table)
 
 
 def _render_tests(claim: dict[str, Any]) -> str:

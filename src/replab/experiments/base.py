@@ -45,6 +45,17 @@ class Table:
     def from_dict(cls, data: dict) -> "Table":
         return cls(data["title"], list(data["columns"]), [list(row) for row in data["rows"]], data.get("caption", ""))
 
+    def to_frame(self):
+        """The table as a pandas DataFrame (pandas must be installed)."""
+        import pandas
+
+        return pandas.DataFrame(self.rows, columns=self.columns)
+
+    def _repr_html_(self) -> str:
+        from replab.display import table_html
+
+        return table_html(to_jsonable(self.to_dict()))
+
 
 Scalars = dict[str, dict[str, list[tuple[int, float]]]]
 """TensorBoard series: run name -> tag -> [(step, value), ...]."""
@@ -133,6 +144,11 @@ class Result:
         tally = ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
         return (f"Result({tally}; {checks} checks; {len(self.tables)} tables; figures {list(self.figures)}"
                 f"{'; quick' if self.quick else ''})")
+
+    def _repr_html_(self) -> str:
+        from replab.display import result_html
+
+        return result_html(self)
 
 
 def compose(config: ExperimentConfig, measurements: Measurements, claims: list[Claim],

@@ -29,7 +29,7 @@ def time_study(mode: str) -> float:
             figure.savefig(os.devnull, format="png")
         seconds = time.perf_counter() - started
         total += seconds
-        verdicts = ", ".join(f"{c.id} {c.verdict}" for c in result.claims)
+        verdicts = ", ".join(f"{c.id} {c.headline}" for c in result.claims)
         print(f"{mode:8s} {name:18s} {seconds:7.1f} s   {verdicts}", flush=True)
     budget = BUDGETS[mode]
     print(f"{mode:8s} {'all six':18s} {total:7.1f} s   = {total / budget:.2f} × the {budget:.0f} s budget", flush=True)

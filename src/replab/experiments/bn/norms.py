@@ -4,6 +4,9 @@ Figure 1's sigmoid MLP with each of seven treatments of its hidden layers' pre-a
 Batch Renormalization, LayerNorm, RMSNorm, WeightNorm and GroupNorm (over groups of units). Every (kind, seed)
 is one member of one population per dataset, so all of them see the same mini-batches and seed s of every kind
 starts from the same weights. Time per step is measured apart, by short runs that train one kind at a time.
+
+measure → judge → present: `measure` trains and times, `judge` decides three findings with `replab.stats` (paired
+over seeds, one test per dataset and kind), `present` draws the tables and figures.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from replab import nn
-from replab.claims import Claim, judge
+from replab import nn, stats
+from replab.claims import Claim, EvidenceBase, decide, finding
 from replab.data.mnist import Digits
-from replab.errors import check_positive_int, require
+from replab.errors import check_finite, check_positive_int, require
+from replab.experiments import base
+from replab.experiments.base import Presentation, Progress, Result, Table, compose, no_progress
 from replab.experiments.bn import study
 from replab.experiments.bn.batchnorm import first_step_reaching
-from replab.experiments.base import Progress, Result, Table, no_progress
 from replab.nn.normalized_mlp import NORM_LABELS, NORMS, Member, NormalizedMLP, Options, forward
 
 NAME = "norms"
@@ -47,7 +51,8 @@ class Config(study.StudyConfig):
     target_within: float = 0.02
     """Steps to target: the first record point where a kind's mean accuracy reaches (best final − target_within)."""
     tie_within: float = 0.005
-    """Accuracy differences smaller than this are ties: a gain below it is negligible, a shortfall below it a match."""
+    """Accuracy differences smaller than this are ties: a gain below it is negligible, a shortfall below it a match
+    (the claims' equivalence and non-inferiority margin)."""
     timing_steps: int = 200
     """Steps per timing burst (one kind, n_seeds networks, after compiling)."""
     timing_rounds: int = 5
@@ -55,19 +60,19 @@ class Config(study.StudyConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(self.n_seeds >= 2, f"n_seeds must be at least 2 to judge differences between kinds, got {self.n_seeds}")
         require(len(self.kinds) >= 2 and set(self.kinds) <= set(NORMS) and len(set(self.kinds)) == len(self.kinds)
                 and "none" in self.kinds,
                 f"kinds must list 'none' and at least one of {', '.join(NORMS[1:])}, each once, got {self.kinds}")
-        check_positive_int("groups", self.groups)
+        check_positive_int("groups", self.groups, maximum=study.MAX_WIDTH)
         require("group" not in self.kinds or all(width % self.groups == 0 for width in self.hidden),
                 f"groups ({self.groups}) must divide every hidden width {self.hidden}")
-        require(0 <= self.renorm_ramp_fraction <= 1,
-                f"renorm_ramp_fraction must lie in [0, 1], got {self.renorm_ramp_fraction}")
+        check_finite("renorm_ramp_fraction", self.renorm_ramp_fraction, 0, 1)
+        check_finite("target_within", self.target_within)
         require(0 < self.target_within < 1, f"target_within must lie in (0, 1), got {self.target_within}")
-        require(0 <= self.tie_within < 1, f"tie_within must lie in [0, 1), got {self.tie_within}")
-        check_positive_int("timing_steps", self.timing_steps, minimum=10)
-        check_positive_int("timing_rounds", self.timing_rounds)
+        check_finite("tie_within", self.tie_within)
+        require(0 < self.tie_within < 1, f"tie_within must lie in (0, 1), got {self.tie_within}")
+        check_positive_int("timing_steps", self.timing_steps, minimum=10, maximum=100_000)
+        check_positive_int("timing_rounds", self.timing_rounds, maximum=100)
 
     @classmethod
     def quick(cls) -> "Config":
@@ -85,57 +90,92 @@ def cells(config: Config) -> list[Member]:
     return [Member(kind, weight_std=config.weight_std) for kind in config.kinds]
 
 
-def run(config: Config, progress: Progress = no_progress) -> Result:
-    datasets, skipped = study.load_datasets(config)
-    total = len(datasets) + 1
-    sections = []
-    for i, digits in enumerate(datasets):
-        progress(i, total, f"{digits.dataset}: {len(config.kinds)} normalisations × {config.n_seeds} seeds")
-        trained = study.train_cells(config, digits, cells(config), options=config.options)
-        sections.append(summarize(config, digits, trained))
-    progress(len(datasets), total, "time per step, one normalisation at a time")
-    timing = measure_times(config, datasets[0])
-    progress(total, total, "done")
-    summary = {"datasets": sections, "timing": timing}
-    return Result(
-        metrics=summary,
-        tables=[kinds_table(config, s, timing) for s in sections],
-        figures={"curves": curves_figure(config, sections), "final_accuracy": accuracy_figure(config, sections),
-                 "time_per_step": timing_figure(config, timing)},
-        claims=judge_claims(config, sections),
-        notes=notes(config, sections, timing, skipped),
-        scalars=tensorboard_scalars(config, sections),
-    )
-
-
 # --- measurements ------------------------------------------------------------------------------------------
 
 
-def summarize(config: Config, digits: Digits, trained: study.Trained) -> dict:
+@dataclass(frozen=True)
+class KindResult:
+    """One normalisation on one dataset, over its seeds."""
+
+    final_accuracy: np.ndarray   # (seeds,) whole test set
+    curves: np.ndarray           # (seeds, records) on the first eval_size test images
+    train_accuracy: np.ndarray   # (seeds,)
+    diverged_at: np.ndarray      # (seeds,) step or −1
+    steps_to_target: int | None
+    """The first record step where the seed-mean curve reaches the dataset's target accuracy (None: never)."""
+
+    @property
+    def curve_mean(self) -> np.ndarray:
+        """Per seed: accuracy averaged over the record points (how fast it trains)."""
+        return self.curves.mean(axis=1)
+
+    @property
+    def final_accuracy_mean(self) -> float:
+        return float(self.final_accuracy.mean())
+
+
+@dataclass(frozen=True)
+class Dataset:
+    info: study.DatasetInfo
+    steps: np.ndarray
+    kinds: dict[str, KindResult]
+    best_mean_accuracy: float
+    target_accuracy: float
+
+    @property
+    def dataset(self) -> str:
+        return self.info.dataset
+
+    @property
+    def label(self) -> str:
+        return study.dataset_label(self.info)
+
+
+@dataclass(frozen=True)
+class Timing:
+    dataset: str
+    steps: int
+    rounds: int
+    networks: int
+    ms_per_step: dict[str, float]
+    ratio_to_none: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Measurements(base.Measurements):
+    datasets: tuple[Dataset, ...]
+    timing: Timing
+    skip_notes: tuple[str, ...] = ()
+
+
+def measure(config: Config, progress: Progress = no_progress) -> Measurements:
+    """Train every kind on every available dataset as one population, then time one kind at a time."""
+    datasets, skip_notes = study.load_datasets(config)
+    total = len(datasets) + 1
+    results = []
+    for i, digits in enumerate(datasets):
+        progress(i, total, f"{digits.dataset}: {len(config.kinds)} normalisations × {config.n_seeds} seeds")
+        trained = study.train_cells(config, digits, cells(config), options=config.options)
+        results.append(summarize(config, digits, trained))
+    progress(len(datasets), total, "time per step, one normalisation at a time")
+    timing = measure_times(config, datasets[0])
+    progress(total, total, "done")
+    return Measurements(tuple(results), timing, tuple(skip_notes))
+
+
+def summarize(config: Config, digits: Digits, trained: study.Trained) -> Dataset:
     n = config.n_seeds
-    final = study.per_cell(trained.test_accuracy, n)                         # (kinds, seeds)
-    curves = np.moveaxis(study.per_cell(trained.accuracy, n), 0, -1)          # (kinds, seeds, R)
+    final = study.per_cell(trained.test_accuracy, n).astype(float)                # (kinds, seeds)
+    curves = np.moveaxis(study.per_cell(trained.accuracy, n), 0, -1).astype(float)  # (kinds, seeds, R)
+    train = study.per_cell(trained.train_accuracy, n).astype(float)
     diverged = study.per_cell(trained.diverged_at, n)
-    steps = trained.steps
+    steps = np.asarray(trained.steps)
     best = float(final.mean(axis=1).max())
     target = best - config.target_within
-    section = {
-        **study.dataset_section(config, digits, trained),
-        "steps": steps.tolist(),
-        "best_mean_accuracy": best, "target_accuracy": target, "kinds": {},
-    }
-    for c, kind in enumerate(config.kinds):
-        section["kinds"][kind] = {
-            "final_accuracy": final[c].tolist(),
-            "final_accuracy_mean": float(final[c].mean()),
-            "curve_mean": curves[c].mean(axis=1).tolist(),  # per seed: accuracy averaged over the record points
-            "curves_mean": curves[c].mean(axis=0).tolist(),  # per record point: mean over seeds
-            "curves": curves[c].tolist(),
-            "train_accuracy": study.per_cell(trained.train_accuracy, n)[c].tolist(),
-            "diverged_at": diverged[c].tolist(),
-            "steps_to_target": first_step_reaching(steps, curves[c].mean(axis=0), target),
-        }
-    return section
+    kinds = {kind: KindResult(final[c], curves[c], train[c], diverged[c],
+                              first_step_reaching(steps, curves[c].mean(axis=0), target))
+             for c, kind in enumerate(config.kinds)}
+    return Dataset(study.dataset_info(config, digits, trained), steps, kinds, best, target)
 
 
 def step_loop(config: Config, digits: Digits, kind: str) -> nn.StepLoop:
@@ -153,7 +193,7 @@ def step_loop(config: Config, digits: Digits, kind: str) -> nn.StepLoop:
                        digits.y_train, batch_size=config.batch_size, seed=config.seed)
 
 
-def measure_times(config: Config, digits: Digits) -> dict:
+def measure_times(config: Config, digits: Digits) -> Timing:
     """ms per step for each kind and its ratio to no normalisation; the network's shapes, not the data, set it.
 
     The kinds take turns, burst after burst, so a change in the machine's load falls on all of them alike; each
@@ -165,127 +205,139 @@ def measure_times(config: Config, digits: Digits) -> dict:
         for kind, loop in loops.items():
             seconds[kind].append(loop.run(config.timing_steps))
     ms = {kind: 1000.0 * float(np.median(s)) / config.timing_steps for kind, s in seconds.items()}
-    return {"dataset": digits.dataset, "steps": config.timing_steps, "rounds": config.timing_rounds,
-            "networks": config.n_seeds, "ms_per_step": ms,
-            "ratio_to_none": {kind: ms[kind] / ms["none"] for kind in config.kinds}}
+    return Timing(digits.dataset, config.timing_steps, config.timing_rounds, config.n_seeds, ms,
+                  {kind: ms[kind] / ms["none"] for kind in config.kinds})
 
 
 # --- claims --------------------------------------------------------------------------------------------------
 
 
-def differences(section: dict, kind: str, other: str, measure: str = "final_accuracy") -> np.ndarray:
-    """Per-seed `measure` of `kind` minus that of `other` (paired: the same seed's weights and batches)."""
-    return np.asarray(section["kinds"][kind][measure]) - np.asarray(section["kinds"][other][measure])
+def differences(d: Dataset, kind: str, other: str, measure_name: str = "final_accuracy") -> np.ndarray:
+    """Per-seed `measure_name` of `kind` minus that of `other` (paired: the same seed's weights and batches)."""
+    return getattr(d.kinds[kind], measure_name) - getattr(d.kinds[other], measure_name)
 
 
-def fmt_difference(d: np.ndarray) -> str:
-    return f"{d.mean():+.4f} (SE {study.standard_error(d):.4f})"
+def fmt_difference(values: np.ndarray) -> str:
+    return f"{values.mean():+.4f} (std {values.std(ddof=1):.4f})" if values.size > 1 else f"{values.mean():+.4f}"
 
 
-VERDICT_WORDS = {True: "yes", False: "no", None: "unclear"}
+def evidence_base(config: Config, m: Measurements) -> EvidenceBase:
+    return study.evidence_base(config, m.datasets)
 
 
-def gains(d: np.ndarray, tie: float) -> bool | None:
-    """Is the per-seed gain d above 0 (True), below the tie tolerance, i.e. at most negligible (False), or neither?
-
-    Both by more than t standard errors; a gain that is both above 0 and below the tolerance counts as a gain.
-    """
-    if study.better(d) is True:
-        return True
-    return False if study.better(d, tie) is False else None
-
-
-def negate(verdict: bool | None) -> bool | None:
-    return None if verdict is None else not verdict
-
-
-def judge_claims(config: Config, sections: list[dict]) -> list[Claim]:
-    claims = [train_faster_claim(config, sections)]
+def judge(config: Config, m: Measurements) -> list[Claim]:
+    """Up to three findings, one test per dataset and kind, paired over seeds, decided together."""
+    claims = [train_faster_claim(config, m)]
     if "batch" in config.kinds:
-        claims.append(bn_best_claim(config, sections))
+        claims.append(bn_best_claim(config, m))
         batch_free = [k for k in BATCH_FREE if k in config.kinds]
         if batch_free:
-            claims.append(batch_free_claim(config, sections, batch_free))
-    return claims
+            claims.append(batch_free_claim(config, m, batch_free))
+    return decide(claims)
 
 
-def train_faster_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
-    for s in sections:
-        per_kind = {k: gains(differences(s, k, "none", "curve_mean"), config.tie_within)
-                    for k in config.kinds if k != "none"}
-        verdicts.append(study.combine(list(per_kind.values())))
-        evidence.append(f"{study.dataset_label(s)}: " + "; ".join(
-            f"{NORM_LABELS[k]} {fmt_difference(differences(s, k, 'none', 'curve_mean'))} → {VERDICT_WORDS[v]}"
-            for k, v in per_kind.items()))
-    return judge(
+def train_faster_claim(config: Config, m: Measurements) -> Claim:
+    tie = config.tie_within
+    tests, evidence = [], []
+    others = [k for k in config.kinds if k != "none"]
+    for d in m.datasets:
+        for k in others:
+            tests.append(stats.paired(d.kinds[k].curve_mean, d.kinds["none"].curve_mean,
+                                      f"{d.label}: {NORM_LABELS[k]}", margin=tie))
+        evidence.append(f"{d.label}: " + "; ".join(
+            f"{NORM_LABELS[k]} {fmt_difference(differences(d, k, 'none', 'curve_mean'))}" for k in others))
+    records = len(m.datasets[0].steps) if m.datasets else 0
+    return finding(
         "norms-train-faster",
         "Every normalisation trains faster than none: its test accuracy averaged over the training curve is higher",
-        study.combine(verdicts),
-        f"Per seed, accuracy on the first {config.eval_size:,} test images (all, if fewer) averaged over the "
-        f"{len(sections[0]['steps'])} record points (every {config.record_every} steps of {config.steps:,}), kind minus "
-        f"no normalisation, mean (standard error) over {config.n_seeds} seeds; faster = above 0 by more than t standard "
-        f"errors, no = below {config.tie_within:g} (a negligible gain at most) by more than t standard errors. "
-        + " | ".join(evidence) + ". Holds if every kind is faster on every dataset; fails if some kind is not.")
+        effect="accuracy averaged over the training curve, kind − no normalisation, per seed",
+        direction="greater", tests=tests, base=evidence_base(config, m),
+        evidence=f"Per seed, accuracy on the first {config.eval_size:,} test images (all, if fewer) averaged over the "
+        f"{records} record points (every {config.record_every} steps of {config.steps:,}), kind minus no "
+        f"normalisation, mean (std) over {config.n_seeds} paired seeds: " + " | ".join(evidence) + ". One test per "
+        f"kind and dataset; a gain within ±{tie:g} is negligible (the equivalence margin), so a kind shown to be "
+        "that close to no normalisation counts against the claim.")
 
 
-def bn_best_claim(config: Config, sections: list[dict]) -> Claim:
-    verdicts, evidence = [], []
-    for s in sections:
-        rivals = [k for k in config.kinds if k != "batch"]
-        above_bn = {k: study.better(differences(s, k, "batch"), config.tie_within) for k in rivals}
-        verdicts.append(study.combine([negate(v) for v in above_bn.values()]))
-        order = sorted(config.kinds, key=lambda k: -s["kinds"][k]["final_accuracy_mean"])
-        evidence.append(f"{study.dataset_label(s)}: BatchNorm ranks {order.index('batch') + 1} of "
-                        f"{len(order)} by mean final accuracy; "
-                        + "; ".join(f"{NORM_LABELS[k]} − BN {fmt_difference(differences(s, k, 'batch'))}"
-                                    for k in rivals)
-                        + f"; more than {config.tie_within:g} above BN: "
-                        + (", ".join(NORM_LABELS[k] for k, v in above_bn.items() if v is True) or "none")
-                        + "; cannot tell: "
-                        + (", ".join(NORM_LABELS[k] for k, v in above_bn.items() if v is None) or "none"))
-    return judge(
+def bn_best_claim(config: Config, m: Measurements) -> Claim:
+    tie = config.tie_within
+    rivals = [k for k in config.kinds if k != "batch"]
+    tests, evidence = [], []
+    for d in m.datasets:
+        for k in rivals:
+            tests.append(stats.one_sample(differences(d, "batch", k), f"{d.label}: BN − {NORM_LABELS[k]}", null=-tie))
+        order = sorted(config.kinds, key=lambda k: -d.kinds[k].final_accuracy_mean)
+        evidence.append(f"{d.label}: BatchNorm ranks {order.index('batch') + 1} of {len(order)} by mean final "
+                        f"accuracy; " + "; ".join(f"BN − {NORM_LABELS[k]} {fmt_difference(differences(d, 'batch', k))}"
+                                                   for k in rivals))
+    return finding(
         "bn-best-or-tied",
         f"BatchNorm reaches the best final test accuracy of the {len(config.kinds)} normalisations compared, or ties "
-        "with the best: no other kind is more accurate by more than the tie tolerance",
-        study.combine(verdicts),
-        " | ".join(evidence) + f". Paired over {config.n_seeds} seeds, by more than t standard errors of the per-seed "
-        f"differences. Holds if every kind is below BN + {config.tie_within:g} on every dataset, fails if one is above "
-        "it; a kind that is neither leaves the claim inconclusive.")
+        f"with the best: no other kind is more accurate by more than the tie tolerance {tie:g}",
+        effect=f"final test accuracy of BatchNorm − of each other kind, per seed, against −{tie:g} (non-inferiority)",
+        direction="greater", tests=tests, base=evidence_base(config, m),
+        evidence=" | ".join(evidence) + f". Paired over {config.n_seeds} seeds; one test per rival and dataset: holds "
+        f"if BN is shown above every rival − {tie:g}, fails if some rival is shown more than {tie:g} above BN.")
 
 
-def batch_free_claim(config: Config, sections: list[dict], batch_free: list[str]) -> Claim:
-    verdicts, evidence = [], []
-    for s in sections:
-        per_kind = {k: study.better(differences(s, k, "batch"), margin=-config.tie_within) for k in batch_free}
-        verdicts.append(study.combine(list(per_kind.values())))
-        evidence.append(f"{study.dataset_label(s)}: " + "; ".join(
-            f"{NORM_LABELS[k]} − BN {fmt_difference(differences(s, k, 'batch'))} → {VERDICT_WORDS[v]}"
-            for k, v in per_kind.items()))
-    return judge(
+def batch_free_claim(config: Config, m: Measurements, batch_free: list[str]) -> Claim:
+    tie = config.tie_within
+    tests, evidence = [], []
+    for d in m.datasets:
+        for k in batch_free:
+            tests.append(stats.one_sample(differences(d, k, "batch"), f"{d.label}: {NORM_LABELS[k]} − BN", null=-tie))
+        evidence.append(f"{d.label}: " + "; ".join(
+            f"{NORM_LABELS[k]} − BN {fmt_difference(differences(d, k, 'batch'))}" for k in batch_free))
+    return finding(
         "batch-free-match-bn",
         f"The normalisations that do not depend on the mini-batch ({', '.join(NORM_LABELS[k] for k in batch_free)}) "
-        "match BatchNorm's final test accuracy",
-        study.combine(verdicts),
-        f"Match = final accuracy minus BN's above −{config.tie_within:g} by more than t standard errors "
-        f"({config.n_seeds} paired seeds). " + " | ".join(evidence) + ". Holds if every batch-free kind matches BN on "
-        f"every dataset; fails if one falls more than {config.tie_within:g} below BN by more than t standard errors.")
+        f"match BatchNorm's final test accuracy: none falls more than the tie tolerance {tie:g} below it",
+        effect=f"final test accuracy of each batch-free kind − of BatchNorm, per seed, against −{tie:g} "
+               "(non-inferiority)",
+        direction="greater", tests=tests, base=evidence_base(config, m),
+        evidence=" | ".join(evidence) + f". Paired over {config.n_seeds} seeds; one test per kind and dataset: holds "
+        f"if every batch-free kind is shown above BN − {tie:g}, fails if one is shown below it.")
 
 
-# --- notes, tables and figures -------------------------------------------------------------------------------
+# --- presentation ----------------------------------------------------------------------------------------------
 
 
-def benchmark_note(config: Config, sections: list[dict]) -> list[str]:
-    fashion = [s for s in sections if s["dataset"] == "fashion-mnist"]
+def present(config: Config, m: Measurements) -> Presentation:
+    return Presentation(
+        tables=[kinds_table(config, d, m.timing) for d in m.datasets],
+        figures={"curves": curves_figure(config, m.datasets), "final_accuracy": accuracy_figure(config, m.datasets),
+                 "time_per_step": timing_figure(config, m.timing)},
+        notes=notes(config, m),
+        scalars=tensorboard_scalars(config, m.datasets),
+        captions={
+            "curves": "Test accuracy over training for each normalisation (mean and min–max band over seeds), with "
+                      "the target accuracy.",
+            "final_accuracy": "Final test accuracy of each normalisation, mean ± std with one dot per seed.",
+            "time_per_step": "Milliseconds per training step of each normalisation, and its ratio to no "
+                             "normalisation's.",
+        },
+    )
+
+
+def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
+    """Train and time every normalisation, judge the comparisons over seeds, present."""
+    config = config or Config()
+    measurements = measure(config, progress)
+    return compose(config, measurements, judge(config, measurements), present(config, measurements))
+
+
+def benchmark_note(config: Config, datasets: tuple[Dataset, ...]) -> list[str]:
+    fashion = [d for d in datasets if d.dataset == "fashion-mnist"]
     if not fashion:
         return []
-    s = fashion[0]
-    above = [NORM_LABELS[k] for k, m in s["kinds"].items() if m["final_accuracy_mean"] > study.FASHION_MLP_BENCHMARK]
-    best = max(s["kinds"], key=lambda k: s["kinds"][k]["final_accuracy_mean"])
+    d = fashion[0]
+    above = [NORM_LABELS[k] for k, r in d.kinds.items() if r.final_accuracy_mean > study.FASHION_MLP_BENCHMARK]
+    best = max(d.kinds, key=lambda k: d.kinds[k].final_accuracy_mean)
+    last = int(d.steps[-1])
     return [f"Fashion-MNIST's official benchmark scores scikit-learn's MLPClassifier (ReLU, one hidden layer of 100) at "
             f"{study.FASHION_MLP_BENCHMARK:.3f} test accuracy. Here the best kind, "
-            f"{NORM_LABELS[best]}, reaches {s['kinds'][best]['final_accuracy_mean']:.4f} after {s['steps'][-1]:,} "
-            f"steps of {config.batch_size} ({s['steps'][-1] * config.batch_size / s['n_train']:.1f} epochs) with a "
+            f"{NORM_LABELS[best]}, reaches {d.kinds[best].final_accuracy_mean:.4f} after {last:,} "
+            f"steps of {config.batch_size} ({last * config.batch_size / d.info.n_train:.1f} epochs) with a "
             f"sigmoid network; above the benchmark: {', '.join(above) or 'none'}."]
 
 
@@ -306,38 +358,39 @@ def settings_notes(config: Config) -> list[str]:
     return out
 
 
-def notes(config: Config, sections: list[dict], timing: dict, skipped: list[str]) -> list[str]:
-    out = [study.data_note(s) for s in sections] + skipped + [study.significance_note(config.n_seeds)]
+def notes(config: Config, m: Measurements) -> list[str]:
+    timing = m.timing
+    out = [study.data_note(d.info) for d in m.datasets] + list(m.skip_notes)
     out.append(f"Figure 1's network {'-'.join(map(str, config.layer_sizes))} (sigmoid, Gaussian initial weights std "
                f"{config.weight_std:g}, batch {config.batch_size}, plain SGD at learning rate {config.learning_rate:g}, "
                f"{config.steps:,} steps) with {', '.join(NORM_LABELS[k] for k in config.kinds)}; {config.n_seeds} "
                f"seeds; all {len(config.kinds) * config.n_seeds} networks of a dataset trained as one population. One "
                "learning rate for every kind: a kind that prefers another rate is at a disadvantage here.")
     out.append(" ".join(settings_notes(config)))
-    out.append(f"Time per step: training's own compiled step loop for {timing['networks']} networks of one kind "
-               f"(compiling excluded) on {study.dataset_label(timing)}; the kinds take turns for "
-               f"{timing['rounds']} bursts of {timing['steps']} steps and each keeps its median burst. On a shared "
+    out.append(f"Time per step: training's own compiled step loop for {timing.networks} networks of one kind "
+               f"(compiling excluded) on {study.dataset_label(timing.dataset)}; the kinds take turns for "
+               f"{timing.rounds} bursts of {timing.steps} steps and each keeps its median burst. On a shared "
                "machine differences of ±10% are within timing noise.")
-    return out + benchmark_note(config, sections)
+    return out + benchmark_note(config, m.datasets)
 
 
-def kinds_table(config: Config, section: dict, timing: dict) -> Table:
+def kinds_table(config: Config, d: Dataset, timing: Timing) -> Table:
     rows = []
     for kind in config.kinds:
-        m = section["kinds"][kind]
-        rows.append([NORM_LABELS[kind], study.pm(m["final_accuracy"]), study.pm(m["curve_mean"]),
-                     study.pm(m["train_accuracy"]), fmt_steps(m["steps_to_target"]),
-                     sum(d >= 0 for d in m["diverged_at"]), round(timing["ms_per_step"][kind], 3),
-                     round(timing["ratio_to_none"][kind], 2)])
-    if section["dataset"] == "fashion-mnist":
+        r = d.kinds[kind]
+        rows.append([NORM_LABELS[kind], study.pm(r.final_accuracy), study.pm(r.curve_mean),
+                     study.pm(r.train_accuracy), fmt_steps(r.steps_to_target),
+                     int((r.diverged_at >= 0).sum()), round(timing.ms_per_step[kind], 3),
+                     round(timing.ratio_to_none[kind], 2)])
+    if d.dataset == "fashion-mnist":
         rows.append([BENCHMARK_ROW, f"{study.FASHION_MLP_BENCHMARK:.3f}"] + [""] * 6)
     columns = ["normalisation", "final test accuracy", "accuracy averaged over training", "training accuracy",
                "steps to target", "diverged seeds", "ms per step", "time ÷ none"]
-    return Table(f"Normalisations on {study.dataset_label(section)}", columns, rows,
-                 caption=f"Mean ± std over {config.n_seeds} seeds; final accuracy on the {section['n_test']:,} test "
-                         f"images, the curve on the first {section['eval_images']:,}; training accuracy on the first "
-                         f"{min(config.train_eval_size, section['n_train']):,} training images; target "
-                         f"{section['target_accuracy']:.4f} (best mean final − {config.target_within:g}). Time per step "
+    return Table(f"Normalisations on {d.label}", columns, rows,
+                 caption=f"Mean ± std over {config.n_seeds} seeds; final accuracy on the {d.info.n_test:,} test "
+                         f"images, the curve on the first {d.info.eval_images:,}; training accuracy on the first "
+                         f"{min(config.train_eval_size, d.info.n_train):,} training images; target "
+                         f"{d.target_accuracy:.4f} (best mean final − {config.target_within:g}). Time per step "
                          "measured once for all datasets.")
 
 
@@ -345,63 +398,64 @@ def fmt_steps(steps) -> str:
     return "never" if steps is None else f"{steps:,}"
 
 
-def curves_figure(config: Config, sections: list[dict]) -> Figure:
-    figure, axes = study.dataset_axes(len(sections), sharey=True)
-    for ax, s in zip(axes, sections):
-        curves = {NORM_LABELS[k]: np.asarray(s["kinds"][k]["curves"]) for k in config.kinds}
+def curves_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
+    figure, axes = study.dataset_axes(len(datasets), sharey=True)
+    for ax, d in zip(axes, datasets):
+        curves = {NORM_LABELS[k]: d.kinds[k].curves for k in config.kinds}
         colours = {NORM_LABELS[k]: COLOURS[k] for k in config.kinds}
-        study.curves_figure(s["steps"], curves, f"{study.dataset_label(s)}",
-                            ylabel=f"test accuracy ({s['eval_images']:,} images)", ax=ax, colours=colours)
-        ax.axhline(s["target_accuracy"], color="grey", lw=0.8, ls="--")
-        if s["dataset"] == "fashion-mnist":
+        study.curves_figure(d.steps, curves, d.label, ylabel=f"test accuracy ({d.info.eval_images:,} images)", ax=ax,
+                            colours=colours)
+        ax.axhline(d.target_accuracy, color="grey", lw=0.8, ls="--")
+        if d.dataset == "fashion-mnist":
             ax.axhline(study.FASHION_MLP_BENCHMARK, color="k", lw=0.8, ls=":")
     figure.suptitle(f"Mean over {config.n_seeds} seeds (band: min–max); dashed = target"
                     + ("; dotted = Fashion-MNIST's MLPClassifier benchmark" if any(
-                        s["dataset"] == "fashion-mnist" for s in sections) else ""), fontsize=10)
+                        d.dataset == "fashion-mnist" for d in datasets) else ""), fontsize=10)
     figure.tight_layout()
     return figure
 
 
-def accuracy_figure(config: Config, sections: list[dict]) -> Figure:
-    figure, axes = study.dataset_axes(len(sections))
+def accuracy_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
+    figure, axes = study.dataset_axes(len(datasets))
     x = np.arange(len(config.kinds))
-    for ax, s in zip(axes, sections):
-        finals = [np.asarray(s["kinds"][k]["final_accuracy"]) for k in config.kinds]
+    for ax, d in zip(axes, datasets):
+        finals = [d.kinds[k].final_accuracy for k in config.kinds]
         ax.bar(x, [f.mean() for f in finals], yerr=[f.std(ddof=1) if f.size > 1 else 0 for f in finals], capsize=3,
                color=[COLOURS[k] for k in config.kinds])
         for i, f in enumerate(finals):
             ax.plot(np.full(f.size, x[i]), f, "k.", ms=4)
-        if s["dataset"] == "fashion-mnist":
+        if d.dataset == "fashion-mnist":
             ax.axhline(study.FASHION_MLP_BENCHMARK, color="k", lw=0.8, ls=":", label="MLPClassifier benchmark")
             ax.legend(fontsize=8, loc="lower right")
         shown = [f.min() for f in finals] + [f.max() for f in finals]
-        if s["dataset"] == "fashion-mnist":
+        if d.dataset == "fashion-mnist":
             shown.append(study.FASHION_MLP_BENCHMARK)
         ax.set_ylim(max(0.0, min(shown) - 0.05), min(1.0, max(shown) + 0.02))
         ax.set_xticks(x, [NORM_LABELS[k] for k in config.kinds], rotation=30, ha="right", fontsize=8)
         ax.set_ylabel("final test accuracy")
-        ax.set_title(study.dataset_label(s), fontsize=10)
+        ax.set_title(d.label, fontsize=10)
     figure.suptitle(f"After {config.steps:,} steps: mean ± std (dots: seeds)", fontsize=10)
     figure.tight_layout()
     return figure
 
 
-def timing_figure(config: Config, timing: dict) -> Figure:
+def timing_figure(config: Config, timing: Timing) -> Figure:
     figure = Figure(figsize=(6, 3.5))
     ax = figure.subplots()
     x = np.arange(len(config.kinds))
-    ax.bar(x, [timing["ms_per_step"][k] for k in config.kinds], color=[COLOURS[k] for k in config.kinds])
+    ax.bar(x, [timing.ms_per_step[k] for k in config.kinds], color=[COLOURS[k] for k in config.kinds])
     for i, k in enumerate(config.kinds):
-        ax.text(x[i], timing["ms_per_step"][k], f"{timing['ratio_to_none'][k]:.2f}×", ha="center", va="bottom", fontsize=8)
+        ax.text(x[i], timing.ms_per_step[k], f"{timing.ratio_to_none[k]:.2f}×", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, [NORM_LABELS[k] for k in config.kinds], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("ms per training step")
     ax.margins(y=0.12)
-    ax.set_title(f"{timing['networks']} networks of one kind, median of {timing['rounds']} bursts of "
-                 f"{timing['steps']} steps\n(label: time ÷ no normalisation's)", fontsize=9)
+    ax.set_title(f"{timing.networks} networks of one kind, median of {timing.rounds} bursts of "
+                 f"{timing.steps} steps\n(label: time ÷ no normalisation's)", fontsize=9)
     figure.tight_layout()
     return figure
 
 
-def tensorboard_scalars(config: Config, sections: list[dict]) -> dict:
-    return {f"{s['dataset']}/{kind}": {"accuracy/test_mean": list(zip(s["steps"], s["kinds"][kind]["curves_mean"]))}
-            for s in sections for kind in config.kinds}
+def tensorboard_scalars(config: Config, datasets: tuple[Dataset, ...]) -> dict:
+    return {f"{d.dataset}/{kind}": {"accuracy/test_mean": list(zip([int(s) for s in d.steps],
+                                                                   d.kinds[kind].curves.mean(axis=0).tolist()))}
+            for d in datasets for kind in config.kinds}

@@ -150,3 +150,16 @@ def test_present_draws_every_figure_with_a_caption():
     shown = spiral.present(CONFIG, m)
     assert set(shown.figures) == set(shown.captions) == {"decision_regions", "pareto", "loss_curves"}
     assert [t.title for t in shown.tables][1].startswith("Finalists retrained on fresh seeds")
+
+
+def test_a_finalist_smaller_than_the_search_answer_is_flagged_in_the_evidence():
+    from replab.experiments.spiral.judge import pruning_missed
+
+    (only,) = pruning_missed(CONFIG, build(SINE_WINS, {SEED: 3}))  # the seed's 15 > the X1, X2 answer's 9
+    assert only.startswith("X1, X2 rival (X1, X2, 3 parameters)") and "(9)" in only
+    unsolved = every("x+y", {(): "failed", (1,): "pruned", (2,): "pruned"}) + every("sinX+sinY", {(): "solved"})
+    m = build(unsolved, {SEED: 12})
+    (note, rival) = pruning_missed(CONFIG, m)
+    assert note.startswith("seed's 2 × 2") and "12/20" in note and "(none)" in note
+    assert rival.startswith("X1, X2 rival")
+    assert "Caveat: seed's 2 × 2" in claim(m, "smallest-solution").evidence

@@ -15,13 +15,13 @@ import numpy as np
 
 from replab import stats
 from replab.claims import Claim, EvidenceBase, check, decide, finding
-from replab.data.playground import N_POINTS as PLAYGROUND_POINTS
-from replab.experiments.spiral.config import TRAIN_RATIO, Config, feature_label, has_sine, layers_text
+from replab.experiments.spiral.config import N_POINTS, TRAIN_RATIO, Config, feature_label, has_sine, layers_text
 from replab.experiments.spiral.measure import (RIVAL_ROLE, SEED_ROLE, Measurements, Smaller, smaller_evidence,
                                                smallest_role)
 from replab.experiments.spiral.search import seed_choice
 
-TEST_POINTS = PLAYGROUND_POINTS - math.floor(PLAYGROUND_POINTS * TRAIN_RATIO)
+TEST_POINTS = N_POINTS - math.floor(N_POINTS * TRAIN_RATIO)
+"""Test points per replicate (the Playground's 500 points, half of them for training)."""
 SUCCESS_EFFECT = ("success rate on fresh seeds: the fraction of replicates whose final test loss (after the full "
                   "budget) is ≤ the target; tested against the null rate")
 
@@ -156,19 +156,22 @@ def smaller_text(smaller: Smaller) -> str:
 
 
 def pruning_missed(config: Config, m: Measurements) -> list[str]:
-    """Finalists smaller than the search's answer for their features that succeeded on some fresh seeds.
+    """Finalists with fewer parameters than the search's smallest solver for their features, and how they fared.
 
-    Such a network lies in (or beside) the search space but was pruned, failed the search's training-loss rule or
-    was never reached: the search's answer for that feature set is then only an upper bound.
+    Such a network lies in (or beside) the search space but was pruned, missed the search's training-loss rule or
+    was never reached; if it solves on fresh seeds, the search's answer for that feature set is only an upper bound.
     """
     missed = []
     for i, c in enumerate(m.finalists):
+        if c.feature_set not in config.feature_sets:
+            continue
         best = m.smallest_solver((c.feature_set,))
         n_best = None if best is None else m.candidates[best].parameters
-        if m.successes(i) > 0 and (n_best is None or c.parameters < n_best) and c.feature_set in config.feature_sets:
-            missed.append(f"{m.label(i)} ({feature_label(c.feature_set)}, {c.parameters} parameters) succeeds in "
-                          f"{m.successes(i)}/{m.replicates} fresh seeds, yet the search's smallest solver for these "
-                          f"features has {n_best if n_best is not None else 'none'} parameters: the search pruned it "
-                          f"or it missed the training-loss rule (hopeless thresholds "
-                          f"{config.early_hopeless_loss:g}/{config.hopeless_loss:g}); that answer is an upper bound.")
+        if n_best is None or c.parameters < n_best:
+            missed.append(f"{m.label(i)} ({feature_label(c.feature_set)}, {c.parameters} parameters) has fewer "
+                          f"parameters than the search's smallest solver for these features "
+                          f"({n_best if n_best is not None else 'none'}) and succeeds in {m.successes(i)}/"
+                          f"{m.replicates} fresh seeds; if it solves, the search pruned it or its training-loss rule "
+                          f"missed it (hopeless thresholds {config.early_hopeless_loss:g}/{config.hopeless_loss:g}), "
+                          f"and that answer is an upper bound.")
     return missed

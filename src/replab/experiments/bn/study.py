@@ -1,10 +1,11 @@
-"""What the six studies of the Batch Normalization study share: settings, data, population training, statistics.
+"""What the six studies of the Batch Normalization study share: settings, data, population training, evidence bases.
 
 Every study trains *cells* (one setting: a normalisation, a learning rate, an initial scale, a dropout rate…)
 over `n_seeds` seeds. All cells × seeds of a study are members of one ``NormalizedMLP`` population trained by one
 ``nn.fit`` call: the mini-batch is drawn once per step and shared, and the members of seed s of every cell start
 from the same unit-Gaussian draw (scaled by the cell's weight std), so cells are compared pairwise.
-Member index = cell · n_seeds + seed.
+Member index = cell · n_seeds + seed (replab.nn.population.Grid). Claims are decided by replab.stats; every study
+builds its claims' EvidenceBase with `evidence_base`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import scipy.stats
 import tensorflow as tf
 from matplotlib.figure import Figure
 
@@ -289,7 +289,7 @@ def train_cells(config: StudyConfig, digits: Digits, cells: list[Member], *, lea
                    history.wall_time - history.compile_time, history.compile_time, extra, net)
 
 
-# --- statistics over seeds ------------------------------------------------------------------------------------
+# --- per-cell values over seeds ------------------------------------------------------------------------------------
 
 
 def per_cell(values: np.ndarray, n_seeds: int) -> np.ndarray:
@@ -309,56 +309,6 @@ def pm(values, digits: int = 4) -> str:
     """'mean ± std' over seeds."""
     mean, std = mean_std(values)
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
-
-
-def standard_error(values) -> float:
-    """Standard error of the mean over seeds (0 for a single value)."""
-    values = np.asarray(values, float)
-    return float(values.std(ddof=1) / np.sqrt(values.size)) if values.size > 1 else 0.0
-
-
-def paired_t(differences) -> float | None:
-    """Paired t statistic of per-seed differences (None if they do not vary)."""
-    d = np.asarray(differences, float)
-    if d.size < 2 or d.std(ddof=1) == 0:
-        return None
-    return float(d.mean() / standard_error(d))
-
-
-def critical_t(n: int) -> float:
-    """Student's t critical value for a two-sided 95% test of a mean over n seeds (4.30 for 3, 2.78 for 5)."""
-    return float(scipy.stats.t.ppf(0.975, n - 1))
-
-
-def better(differences, margin: float = 0.0) -> bool | None:
-    """A paired t-test at 95%: is the mean of per-seed differences above `margin` by more than t standard errors
-    (True), below it by as much (False), or neither (None)? t = critical_t(number of seeds)."""
-    d = np.asarray(differences, float) - margin
-    if d.size < 2:
-        return None
-    error = standard_error(d)
-    if error == 0:
-        return bool(d.mean() > 0) if d.mean() != 0 else None
-    t = critical_t(d.size)
-    if d.mean() > t * error:
-        return True
-    if d.mean() < -t * error:
-        return False
-    return None
-
-
-def significance_note(n_seeds: int) -> str:
-    return (f"'By more than t standard errors' is a paired t-test at 95% over the {n_seeds} seeds: t = "
-            f"{critical_t(n_seeds):.2f} for {n_seeds - 1} degrees of freedom.")
-
-
-def combine(verdicts: list[bool | None]) -> bool | None:
-    """One verdict from one per dataset: holds if all hold, fails if any fails, else inconclusive."""
-    if any(v is False for v in verdicts):
-        return False
-    if verdicts and all(v is True for v in verdicts):
-        return True
-    return None
 
 
 # --- figures --------------------------------------------------------------------------------------------------

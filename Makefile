@@ -15,6 +15,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	@$(BIN)/replab data fetch fashion-mnist || echo "replab: Fashion-MNIST could not be fetched; the BN runs will say so"
 	$(BIN)/replab run all
 	$(BIN)/replab report
 	@echo "Report: $(abspath runs/report.html)"

@@ -231,3 +231,11 @@ def test_replicate_on_a_quick_experiment_records_stability(capsys, tmp_path, mon
     assert result["metrics"]["replication"]["seeds"] == [0, 1, 2]
     assert all(len(claim["stability"]["verdicts"]) == 3 for claim in result["claims"])
     assert "seed sets" in out
+
+
+def test_data_lists_every_dataset_and_fetch_refuses_what_it_cannot_fetch(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = run_cli(capsys, "data")
+    assert code == 0 and "mnist" in out and "fashion-mnist" in out and "playground" in out
+    code, out, err = run_cli(capsys, "data", "fetch", "mnist")
+    assert_one_sentence_error(code, err, "MNIST is not fetched")

@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     rerun.add_argument("--out", type=out_folder, default=Path("runs"), help="output folder (default: ./runs)")
 
+    data = commands.add_parser("data", help="list every dataset: where it was found, its size and checksum")
+    data_commands = data.add_subparsers(dest="data_command", parser_class=_Parser)
+    fetch = data_commands.add_parser("fetch", help="get a dataset (fashion-mnist: Debian's dataset-fashion-mnist)")
+    fetch.add_argument("dataset", metavar="NAME", help="fashion-mnist")
+
     runs = commands.add_parser("runs", help="list past runs with their verdict counts")
     runs.add_argument("--out", type=out_folder, default=Path("runs"), help="runs folder (default: ./runs)")
 
@@ -403,6 +408,24 @@ def cmd_rerun(args: argparse.Namespace, console: Console) -> int:
     return 0 if same_numbers and same_verdicts else 1
 
 
+def cmd_data(args: argparse.Namespace, console: Console) -> int:
+    from replab.data import sources
+
+    if args.data_command == "fetch":
+        source = sources.fetch(args.dataset, say=lambda line: console.print(escape(line), highlight=False))
+        console.print(f"{escape(args.dataset)}: {escape(source.description)}", highlight=False)
+        return 0
+    table = RichTable("dataset", "where", "size", "sha256", title="datasets", box=None)
+    for row in sources.inventory():
+        size = f"{row.size_bytes / 2**20:,.1f} MiB" if row.size_bytes else ""
+        where = escape(row.where) + (f"\n[yellow]get it: {escape(row.fetch_command)}[/]" if row.fetch_command else "")
+        if row.note:
+            where += f"\n[dim]{escape(row.note)}[/]"
+        table.add_row(escape(row.name), where, size, escape((row.sha256 or "")[:16]))
+    console.print(table)
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace, console: Console) -> int:
     from replab.runs import complete_runs
 
@@ -453,5 +476,5 @@ def cmd_config(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "show": cmd_show, "rerun": cmd_rerun, "runs": cmd_runs,
+COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "show": cmd_show, "rerun": cmd_rerun, "runs": cmd_runs, "data": cmd_data,
             "config": cmd_config}

@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -37,6 +38,8 @@ def test_quick_run_yields_every_figure_table_claim_and_scalar(quick):
     assert load("bn-gradients") is bn_gradients
     assert set(result.figures) == {"gradient_norms", "singular_values", "spectrum_over_training"}
     assert set(result.captions) == set(result.figures)
+    json.dumps(result.metrics, allow_nan=False)  # result.json can hold the metrics and the claims
+    json.dumps([c.to_dict() for c in result.claims])
     assert all(isinstance(figure, Figure) for figure in result.figures.values())
     assert [c.id for c in result.claims] == CLAIMS
     assert all(c.kind == "finding" and c.verdict in ("holds", "fails", "inconclusive") for c in result.claims)

@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -37,6 +38,8 @@ def test_quick_run_yields_every_figure_table_claim_and_scalar(quick):
     config, m, result = quick
     assert set(result.figures) == {"gap", "noise", "batch_size", "curves"} == set(result.captions)
     assert [c.id for c in result.claims] == CLAIMS
+    json.dumps(result.metrics, allow_nan=False)  # result.json can hold the metrics and the claims
+    json.dumps([c.to_dict() for c in result.claims])
     assert [c.kind for c in result.claims] == ["finding", "finding", "finding", "check", "finding"]
     assert [t.title for t in result.tables] == ["Train/test gap on MNIST", "Batch noise of the BN network on MNIST",
                                                 "Mini-batch size on MNIST"]

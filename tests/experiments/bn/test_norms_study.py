@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -36,6 +37,8 @@ def test_quick_run_yields_every_table_figure_claim_and_scalar(quick):
     assert set(result.figures) == {"curves", "final_accuracy", "time_per_step"} == set(result.captions)
     assert [c.id for c in result.claims] == CLAIMS and all(c.kind == "finding" for c in result.claims)
     assert [t.title for t in result.tables] == ["Normalisations on MNIST"]
+    json.dumps(result.metrics, allow_nan=False)  # result.json can hold the metrics and the claims
+    json.dumps([c.to_dict() for c in result.claims])
     assert [row[0] for row in result.tables[0].rows] == ["no normalisation", "BatchNorm", "LayerNorm"]
     assert set(result.scalars) == {f"mnist/{kind}" for kind in config.kinds}
     (d,) = m.datasets

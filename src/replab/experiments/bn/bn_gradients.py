@@ -141,9 +141,8 @@ class Dataset:
 @dataclass(frozen=True)
 class Measurements(base.Measurements):
     datasets: tuple[Dataset, ...]
-    skipped: tuple[str, ...] = ()
-    """Requested datasets that are not installed."""
     skip_notes: tuple[str, ...] = ()
+    """Why a requested dataset was skipped (not installed)."""
     histogram_edges_log10: np.ndarray = field(default_factory=HISTOGRAM_EDGES.copy)
 
 
@@ -191,7 +190,6 @@ def split_layers(values: np.ndarray, widths: list[int]) -> list[np.ndarray]:
 def measure(config: Config, progress: Progress = no_progress) -> Measurements:
     """Train both networks on every available dataset and probe their Jacobians and gradients."""
     datasets, skip_notes = study.load_datasets(config)
-    loaded = {digits.dataset for digits in datasets}
     results = []
     for i, digits in enumerate(datasets):
         require(config.probe_size <= digits.n_train,
@@ -199,7 +197,7 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
         progress(i, len(datasets), f"{digits.dataset}: {len(MODELS)} cells × {config.n_seeds} seeds")
         results.append(summarize(config, digits, measure_dataset(config, digits)))
     progress(len(datasets), len(datasets), "done")
-    return Measurements(tuple(results), tuple(d for d in config.datasets if d not in loaded), tuple(skip_notes))
+    return Measurements(tuple(results), tuple(skip_notes), HISTOGRAM_EDGES.copy())
 
 
 def measure_dataset(config: Config, digits: Digits) -> Measured:

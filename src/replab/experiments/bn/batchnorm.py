@@ -15,7 +15,6 @@ decided by `replab.stats` (paired over seeds), `present` draws Figure 1 and its 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -24,7 +23,7 @@ from matplotlib.figure import Figure
 
 from replab import nn, stats
 from replab.claims import Claim, EvidenceBase, decide, finding
-from replab.data.mnist import Digits, load_digits
+from replab.data.mnist import Digits, check_data_dir, load_digits
 from replab.errors import check_at_most, check_finite, check_positive_int, require
 from replab.experiments import base
 from replab.experiments.base import ExperimentConfig, Presentation, Progress, Result, Table, compose, no_progress
@@ -112,8 +111,8 @@ class Config(ExperimentConfig):
         check_finite("bn_epsilon", self.bn_epsilon)
         require(0 < self.bn_epsilon < 1, f"bn_epsilon must lie in (0, 1), got {self.bn_epsilon}")
         check_positive_int("population_batches", self.population_batches, minimum=0, maximum=100_000)
-        require(not self.data_dir or Path(self.data_dir).expanduser().exists(),
-                f"data_dir {self.data_dir} does not exist; pass a folder holding the four IDX files or mnist.npz")
+        if self.data_dir:
+            check_data_dir(self.data_dir)
 
     @classmethod
     def quick(cls) -> "Config":

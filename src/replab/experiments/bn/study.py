@@ -11,7 +11,6 @@ builds its claims' EvidenceBase with `evidence_base`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -20,7 +19,7 @@ from matplotlib.figure import Figure
 
 from replab import nn
 from replab.claims import EvidenceBase
-from replab.data.mnist import Digits, load_digits
+from replab.data.mnist import Digits, check_data_dir, load_digits
 from replab.errors import UserError, check_finite, check_positive_int, require
 from replab.experiments.base import ExperimentConfig
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
@@ -79,8 +78,8 @@ class StudyConfig(ExperimentConfig):
         check_positive_int("n_seeds", self.n_seeds, minimum=3, maximum=100)  # claims are judged over seeds
         check_positive_int("eval_size", self.eval_size, minimum=10, maximum=70_000)
         check_positive_int("train_eval_size", self.train_eval_size, minimum=10, maximum=70_000)
-        require(not self.data_dir or Path(self.data_dir).expanduser().exists(),
-                f"data_dir {self.data_dir} does not exist; pass a folder holding MNIST's four IDX files or mnist.npz")
+        if self.data_dir:
+            check_data_dir(self.data_dir)
 
     @property
     def layer_sizes(self) -> list[int]:

@@ -40,23 +40,6 @@ def tiny_result(text: str = "plain") -> Result:
     )
 
 
-def paired_t_verdict(differences, margin: float = 0.0):
-    """The BN study's significance rule, re-derived with scipy's one-sample t-test: True if the per-seed differences'
-    mean is above `margin` at p < 0.05 (two-sided), False if below it, None if neither; no spread: the sign decides."""
-    import numpy as np
-    import scipy.stats
-
-    d = np.asarray(differences, float) - margin
-    if d.std(ddof=1) == 0:
-        return None if d.mean() == 0 else bool(d.mean() > 0)
-    if scipy.stats.ttest_1samp(d, 0.0).pvalue >= 0.05:
-        return None
-    return bool(d.mean() > 0)
-
-
-VERDICT_WORDS = {True: "holds", False: "fails", None: "inconclusive"}
-
-
 class TinyExperiment:
     """A stand-in experiment module: NAME, TITLE, QUESTION, Config and run, as the registry's modules have."""
 

@@ -199,8 +199,3 @@ def count_dicts(claims: list[dict[str, Any]], kind: Kind = "finding") -> dict[st
     return {verdict: sum(c.get("kind", "finding") == kind and c.get("verdict") == verdict for c in claims)
             for verdict in VERDICTS}
 
-
-def judge(claim_id: str, statement: str, holds: bool | None, evidence: str) -> Claim:
-    """TRANSITIONAL (removed once every experiment uses finding/check): a verdict from a boolean."""
-    verdict: Verdict = "inconclusive" if holds is None else ("holds" if holds else "fails")
-    return Claim(claim_id, statement, verdict, evidence, "check")

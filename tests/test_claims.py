@@ -70,3 +70,10 @@ def test_a_claim_rejects_an_unknown_verdict_kind_or_a_finding_without_tests():
         Claim("c", "s", "holds", "e", kind="hunch")
     with pytest.raises(ValueError, match="needs at least one test"):
         finding("c", "s", effect="", direction="greater", tests=[])
+
+
+def test_an_untestable_comparison_does_not_enter_benjamini_hochberg():
+    weak = np.array([0.02, -0.01, 0.03, 0.0, 0.025, -0.005, 0.03, 0.01])
+    alone = decide([faster(stats.one_sample(weak, "x"))])[0]
+    beside = decide([faster(stats.one_sample(weak, "x")), faster(stats.unavailable("y", "no data"))])[0]
+    assert beside.tests[0].p_adjusted == pytest.approx(alone.tests[0].p_adjusted)

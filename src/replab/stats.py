@@ -255,13 +255,18 @@ def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
 
 
 def decision_p_values(test: Test, direction: Direction) -> list[float]:
-    """The p-values a test's verdict uses, in the order `adjusted` gives them back."""
+    """The p-values a test's verdict uses, in the order `adjusted` gives them back (none for a test the data could
+    not support: it is not a hypothesis tested, so it does not enter Benjamini–Hochberg)."""
+    if not test.available:
+        return []
     if direction == "equal":
         return [_p(test.p_equivalent), _p(test.p_beyond)]
     return [test.p_two_sided] + ([_p(test.p_equivalent)] if test.margin is not None else [])
 
 
 def adjusted(test: Test, direction: Direction, p_values: Sequence[float]) -> Test:
+    if not test.available:
+        return test
     if direction == "equal":
         return replace(test, p_equivalent_adjusted=float(p_values[0]), p_beyond_adjusted=float(p_values[1]))
     return replace(test, p_adjusted=float(p_values[0]),

@@ -239,3 +239,33 @@ def test_data_lists_every_dataset_and_fetch_refuses_what_it_cannot_fetch(capsys,
     assert code == 0 and "mnist" in out and "fashion-mnist" in out and "playground" in out
     code, out, err = run_cli(capsys, "data", "fetch", "mnist")
     assert_one_sentence_error(code, err, "MNIST is not fetched")
+
+
+def test_an_unusable_experiment_folder_is_refused_before_the_experiment_runs(capsys, tmp_path):
+    (tmp_path / "gates").write_text("a file where the runs folder should be")
+    code, out, err = run_cli(capsys, "run", "gates", "--quick", "--out", str(tmp_path))
+    assert_one_sentence_error(code, err, "cannot write to output folder")
+    assert "claims" not in out  # nothing ran
+
+
+def test_sigterm_stops_a_run_like_ctrl_c_and_leaves_nothing_complete(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "runs"
+    process = subprocess.Popen([sys.executable, "-m", "replab", "run", "spiral", "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "MPLBACKEND": "Agg"})
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / "spiral").is_dir() and time.monotonic() < deadline:  # the run folder is checked first
+            time.sleep(0.2)
+        time.sleep(1.0)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert complete_runs(out, "spiral") == []

@@ -78,3 +78,35 @@ def test_ensure_writable_rejects_a_folder_that_cannot_be_created(tmp_path):
     blocker.write_text("x")
     with pytest.raises(UserError, match="cannot write to output folder"):
         runs.ensure_writable(blocker / "sub")
+
+
+def test_a_full_disk_while_saving_is_one_sentence_and_leaves_earlier_runs_intact(tmp_path, monkeypatch):
+    import errno
+
+    earlier = save_tiny(tmp_path)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runs, "_write_figures", full)
+    with pytest.raises(UserError, match="the disk is full; earlier runs are untouched"):
+        save_tiny(tmp_path, TinyConfig(seed=9))
+    assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == [earlier.name]
+
+
+def test_stale_staging_folders_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
+    import os
+
+    parent = tmp_path / "tiny"
+    dead = parent / ".incomplete-20260101T000000000000Z-abcd1234-999999999"
+    alive = parent / f".incomplete-20260101T000000000000Z-abcd1234-{os.getpid()}"
+    dead.mkdir(parents=True)
+    alive.mkdir()
+    save_tiny(tmp_path)
+    assert not dead.exists() and alive.exists()
+
+
+def test_an_experiment_folder_that_is_a_file_is_refused_before_any_work(tmp_path):
+    (tmp_path / "tiny").write_text("not a folder")
+    with pytest.raises(UserError, match="cannot write to output folder"):
+        runs.ensure_run_folder(tmp_path, "tiny")

@@ -17,7 +17,7 @@ def save_tiny(out, config=TinyConfig()):
 def test_a_saved_run_reads_back_with_all_its_parts(tmp_path):
     path = save_tiny(tmp_path)
     record = load_run(path)
-    assert record.config == {"seed": 0, "quick": False, "label": "plain"}
+    assert record.config == {"seed": 0, "quick": False, "profile": "default", "label": "plain"}
     assert record.result["claims"][0]["verdict"] == "holds"
     assert record.result["metrics"] == {"accuracy": 0.75, "label": "plain"}
     assert record.result["tables"][0]["rows"][1] == ["b", None]

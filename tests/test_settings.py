@@ -48,3 +48,21 @@ def test_assignments_need_an_equals_sign():
     assert parse_assignments(["a=1", " b = x=y "]) == {"a": "1", "b": "x=y"}
     with pytest.raises(ConfigError, match="key=value"):
         parse_assignments(["oops"])
+
+
+def test_profiles_are_named_configs_recorded_in_the_config():
+    import dataclasses
+    from typing import ClassVar
+
+    from replab.experiments.base import ExperimentConfig
+
+    @dataclasses.dataclass(frozen=True)
+    class Grid(ExperimentConfig):
+        PROFILES: ClassVar[dict] = {"paper": {"n_seeds": 10}}
+        n_seeds: int = 3
+
+    paper = Grid.from_profile("paper")
+    assert paper.n_seeds == 10 and paper.profile == "paper" and Grid.from_profile("default") == Grid()
+    with pytest.raises(ConfigError, match="profile 'huge' is not defined"):
+        Grid.from_profile("huge")
+    assert Grid.from_dict(dataclasses.asdict(paper)) == paper

@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="settings", action="append", default=[], metavar="[NAME.]KEY=VALUE",
                      help="override a configuration value (repeatable; tuples are comma-separated; "
                           "NAME.KEY=VALUE sets it for experiment NAME only)")
+    run.add_argument("--profile", default="default", metavar="NAME",
+                     help="start from a named larger configuration, e.g. 'paper' (see `replab config NAME`)")
     run.add_argument("--replicate", type=int, default=1, metavar="N",
                      help=f"also run N−1 further independent seed sets and record each claim's stability "
                           f"(1–{MAX_REPLICATES}; default 1)")
@@ -191,7 +193,12 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     if not 1 <= args.replicate <= MAX_REPLICATES:
         raise UserError(f"--replicate must be an integer from 1 to {MAX_REPLICATES}, got {args.replicate}")
     quiet_tensorflow_import()
-    plans = [(load(name), make_config(load(name), args.quick, settings_for(name, names, overrides))) for name in names]
+    plans = [(load(name), make_config(load(name), args.quick, settings_for(name, names, overrides), args.profile))
+             for name in names]
+    known_profiles = {p for module, _ in plans for p in getattr(module.Config, "PROFILES", {})}
+    if args.profile != "default" and args.profile not in known_profiles:
+        raise UserError(f"no experiment run here has a profile '{args.profile}'"
+                        + (f"; profiles: {', '.join(sorted(known_profiles))}" if known_profiles else ""))
     for module, _ in plans:
         ensure_run_folder(args.out, module.NAME)
     started = time.perf_counter()
@@ -253,8 +260,15 @@ def settings_for(name: str, names: list[str], overrides: dict[str, str]) -> dict
     return {**plain, **own}
 
 
-def make_config(module: ModuleType, quick: bool, overrides: dict[str, str]) -> Any:
-    config = module.Config.quick() if quick else module.Config()
+def make_config(module: ModuleType, quick: bool, overrides: dict[str, str], profile: str = "default") -> Any:
+    if quick and profile != "default":
+        raise UserError("--quick and --profile cannot be combined: --quick is the smallest configuration")
+    if quick:
+        config = module.Config.quick()
+    elif profile == "default" or profile in getattr(module.Config, "PROFILES", {}):
+        config = module.Config.from_profile(profile)
+    else:
+        config = module.Config()  # an experiment without this profile runs its defaults (a group's other members)
     return apply_overrides(config, overrides, experiment=module.NAME)
 
 

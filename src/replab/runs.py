@@ -93,6 +93,7 @@ def save_run(out: Path, name: str, title: str, question: str, config: Any, resul
             "question": question,
             "seed": config_dict.get("seed"),
             "quick": bool(result.quick),
+            "profile": config_dict.get("profile", "default"),
             "wall_time_s": wall_time_s,
             "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "command": list(command) if command is not None else None,

@@ -73,10 +73,27 @@ class ExperimentConfig:
     """Picks the seed set: every random choice of the run derives from it (`replab.seeds.derived_seed`)."""
     quick: bool = False
     """Set by Config.quick(): a smoke test, marked as such in its results; its verdicts never stand for a full run."""
+    profile: str = "default"
+    """The named settings this config started from: 'default', or a larger documented one such as 'paper'."""
+
+    PROFILES: typing.ClassVar[dict[str, dict[str, Any]]] = {}
+    """Named profiles beyond the default, name -> settings (e.g. 'paper': the grids that do not fit `make run`)."""
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
         require(isinstance(self.quick, bool), f"quick must be true or false, got {self.quick!r}")
+        require(self.profile == "default" or self.profile in self.PROFILES,
+                f"profile must be one of {', '.join(['default', *self.PROFILES])}, got {self.profile!r}")
+
+    @classmethod
+    def from_profile(cls, name: str) -> "ExperimentConfig":
+        """The config of profile `name` ('default' is the class's defaults)."""
+        if name == "default":
+            return cls()
+        if name not in cls.PROFILES:
+            raise ConfigError(f"profile '{name}' is not defined for {cls.__module__.rpartition('.')[2]}; "
+                              f"profiles: {', '.join(['default', *cls.PROFILES])}")
+        return cls(**cls.PROFILES[name], profile=name)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":

@@ -1,0 +1,52 @@
+"""Memory budgets: a run estimates what it will allocate and refuses, in one sentence, what cannot fit.
+
+Size settings are bounded one by one in each Config; their products (members × parameters × examples) are checked
+here, before the allocation, against the memory this machine has available.
+"""
+
+from __future__ import annotations
+
+import os
+
+from replab.errors import UserError
+
+USABLE_FRACTION = 0.8
+"""Of the memory available when the check runs, the share a run may plan to use."""
+FLOAT32 = 4
+
+
+def available_bytes() -> int:
+    """MemAvailable from /proc/meminfo where there is one, else physical memory."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 2**63 - 1
+
+
+def require_memory(what: str, needed_bytes: int, hint: str = "", available: int | None = None) -> None:
+    """Raise UserError unless `needed_bytes` fits in USABLE_FRACTION of the available memory."""
+    available = available_bytes() if available is None else available
+    limit = int(available * USABLE_FRACTION)
+    if needed_bytes > limit:
+        raise UserError(f"{what} would need about {gib(needed_bytes)} of memory, more than the {gib(limit)} this "
+                        f"machine can spare ({USABLE_FRACTION:.0%} of {gib(available)} available)"
+                        + (f"; {hint}" if hint else ""))
+
+
+def mlp_population_bytes(layer_sizes: list[int], members: int, batch_rows: int) -> int:
+    """A stacked MLP population training on `batch_rows` rows at a time: weights, gradients and optimizer state
+    (×4 the parameters) plus activations kept for the backward pass (×3 per layer)."""
+    parameters = sum((a + 1) * b for a, b in zip(layer_sizes, layer_sizes[1:]))
+    activations = batch_rows * sum(layer_sizes[1:])
+    return members * FLOAT32 * (4 * parameters + 3 * activations)
+
+
+def gib(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.0f} MiB"

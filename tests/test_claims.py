@@ -77,3 +77,13 @@ def test_an_untestable_comparison_does_not_enter_benjamini_hochberg():
     alone = decide([faster(stats.one_sample(weak, "x"))])[0]
     beside = decide([faster(stats.one_sample(weak, "x")), faster(stats.unavailable("y", "no data"))])[0]
     assert beside.tests[0].p_adjusted == pytest.approx(alone.tests[0].p_adjusted)
+
+
+def test_a_verdict_next_to_its_threshold_is_marked_a_close_call():
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        values = rng.normal(0.3, 1.0, 20)
+        claim = decide([faster(stats.one_sample(values, "x"))])[0]
+        p = claim.tests[0].p_adjusted
+        assert claim.close_call == (0.025 <= p < 0.1)
+        assert claim.to_dict()["close_call"] == claim.close_call

@@ -134,13 +134,21 @@ class Claim:
                   if p is not None and math.isfinite(p)]
         return min(values) if values else None
 
+    @property
+    def close_call(self) -> bool:
+        """A verdict next to its threshold: the deciding adjusted p-value lies within a factor of 2 of α
+        (α/2 ≤ p < 2α), so another seed set may well decide it the other way."""
+        p = self.closest_p
+        return self.kind == "finding" and p is not None and stats.ALPHA / 2 <= p < 2 * stats.ALPHA
+
     def to_dict(self) -> dict:
         if self.verdict is None:
             raise ValueError(f"finding '{self.id}' was never decided; pass the claims through claims.decide")
         return {"id": self.id, "statement": self.statement, "verdict": self.verdict, "evidence": self.evidence,
                 "kind": self.kind, "effect": self.effect, "direction": self.direction,
                 "tests": [t.to_dict() for t in self.tests], "base": self.base.to_dict(),
-                "base_text": self.base.describe(), "reason": self.reason,
+                "base_text": self.base.describe(), "reason": self.reason, "close_call": self.close_call,
+                "deciding_p": self.closest_p,
                 "stability": self.stability.to_dict() if self.stability else None}
 
     @classmethod

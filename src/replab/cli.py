@@ -328,6 +328,8 @@ def print_claims(console: Console, title: str, claims: list[dict[str, Any]], evi
                      f"{len(stable.get('verdicts', []))} seed sets: {escape(verdicts)}")
         if claim.get("reason"):
             base += f"\n{escape(str(claim['reason']))}"
+        if claim.get("close_call"):
+            base += f"\n[yellow]close call[/]: deciding p {fmt_p(claim.get('deciding_p'))} vs {stats.ALPHA:g}"
         row = [f"{escape(str(claim.get('statement')))} [dim]({escape(str(claim.get('id')))})[/]", verdict,
                escape(numbers_text(claim)), base]
         table.add_row(*row, *([escape(str(claim.get("evidence", "")))] if evidence else []))

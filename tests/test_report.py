@@ -96,3 +96,47 @@ def test_a_result_json_that_is_a_directory_is_skipped(tmp_path):
     (bad / "config.json").write_text("{}")
     warnings = []
     assert "statement good" in build_report(tmp_path, warn=warnings.append).read_text()
+
+
+def test_figures_are_compressed_lazily_decoded_and_linked_to_their_svg_relative_to_the_report(tmp_path):
+    from replab.report import compress_png, png_size
+
+    run = save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(), tiny_result(), wall_time_s=1.0)
+    html = build_report(tmp_path).read_text()
+    original = (run / "figures" / "line.png").read_bytes()
+    assert len(compress_png(original)) < len(original) and png_size(compress_png(original)) == png_size(original)
+    width, height = png_size(original)
+    assert f'width="{width}" height="{height}" loading="lazy" decoding="async"' in html
+    assert f'href="tiny/{run.name}/figures/line.svg"' in html
+    assert compress_png(b"not a png") == b"not a png" and png_size(b"not a png") is None
+
+
+def test_run_details_name_the_command_and_link_the_tensorboard_logs(tmp_path):
+    run = save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(), tiny_result(), wall_time_s=1.0,
+                   command=["replab", "run", "tiny"])
+    html = build_report(tmp_path).read_text()
+    assert "TensorBoard" not in html and "replab run tiny</code>" in html and f"replab rerun {run}" in html
+    (run / "tensorboard").mkdir()
+    html = build_report(tmp_path).read_text()
+    assert f'<a class="logs" href="tiny/{run.name}/tensorboard">TensorBoard logs</a>' in html
+    assert f"tensorboard --logdir {run / 'tensorboard'}" in html
+
+
+def test_a_newer_quick_run_than_the_full_one_shown_is_named(tmp_path):
+    from tests.helpers import TinyExperiment
+
+    save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(label="full"), tiny_result("full"), wall_time_s=1.0)
+    later = save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(quick=True, label="later"),
+                     TinyExperiment.run(TinyConfig(quick=True, label="later")), 1.0)
+    html = build_report(tmp_path).read_text()
+    assert "statement full" in html and "1 newer smoke-test run is not shown" in html and later.name in html
+
+
+def test_each_section_reads_question_claims_figures_then_folded_notes(tmp_path):
+    save_run(tmp_path, "tiny", "Tiny", "Is it tiny?", TinyConfig(), tiny_result(), wall_time_s=1.0)
+    html = build_report(tmp_path).read_text()
+    section = html[html.index('<section id="exp-tiny">'):]
+    order = [section.index(marker) for marker in
+             ("Is it tiny?", "<h3>Findings</h3>", "<h3>Checks</h3>", "<figure>", "<summary>Notes (1)</summary>",
+              "<summary>Run details", "<summary>Configuration</summary>")]
+    assert order == sorted(order)

@@ -3,13 +3,17 @@
 The newest *full* run of each experiment is shown; a quick run (a smoke test) only when no full run exists, and
 then under a smoke-test badge. Findings and checks are listed apart; each claim shows its numbers (effect, 95% CI,
 p raw and adjusted, n, test, margin), its evidence base and, after `--replicate`, its stability.
-Figures are embedded as base64 PNG; every string that comes from a config or a result is escaped; a run folder
-that is not a valid run is skipped with a warning naming it.
+Each experiment's section reads: the question, the claims with their numbers, the figures with sentence
+captions (each linked to its SVG), the tables, then the notes, run details (with the TensorBoard logs folder) and
+configuration folded. Figures are embedded as PNG, recompressed to a 256-colour palette (about 4x smaller, no
+visible change on plots) and decoded lazily; the page fits a 400 px screen. Every string that comes from a config
+or a result is escaped; a run folder that is not a valid run is skipped with a warning naming it.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import math
 import os
@@ -34,8 +38,9 @@ def build_report(out: Path, warn: Callable[[str], None] = lambda message: None) 
         raise UserError(f"no complete runs in '{out}'; run `replab run all --out {out}` first")
     target = out / REPORT_NAME
     staging = out / f".{REPORT_NAME}.{os.getpid()}.tmp"
+    hidden = newer_quick_runs(out, records)
     try:
-        staging.write_text(render_report(records), encoding="utf-8")
+        staging.write_text(render_report(records, base=out, hidden=hidden), encoding="utf-8")
         os.replace(staging, target)
     except OSError as error:
         staging.unlink(missing_ok=True)
@@ -63,17 +68,33 @@ def newest_runs(out: Path, warn: Callable[[str], None] = lambda message: None) -
     return chosen
 
 
+def newer_quick_runs(out: Path, records: list[RunRecord]) -> dict[str, list[Path]]:
+    """Per experiment shown from a full run, the quick runs made after it (named on the page, never shown)."""
+    hidden: dict[str, list[Path]] = {}
+    for record in records:
+        if record.result.get("quick"):
+            continue
+        later = [path for path in complete_runs(out, record.name) if path.name > record.path.name]
+        if later:
+            hidden[record.name] = later
+    return hidden
+
+
 # --- rendering -------------------------------------------------------------------------------------
 
 
-def render_report(records: list[RunRecord]) -> str:
+def render_report(records: list[RunRecord], base: Path | None = None,
+                  hidden: dict[str, list[Path]] | None = None) -> str:
+    """The page for `records`; links to run files are relative to `base` (the report's folder) when given."""
+    base = Path(base).resolve() if base is not None else None
+    hidden = hidden or {}
     body = "\n".join([
         "<header><h1>replab report</h1>",
         "<p>Every verdict below was decided by the run that produced it, from its own measurements.</p>",
         f'<p class="muted rule">{escape(stats.rule_sentence())}</p></header>',
         _render_navigation(records),
         _render_claim_summary(records),
-        *(_render_experiment(record) for record in records),
+        *(_render_experiment(record, hidden.get(record.name, []), base) for record in records),
     ])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -124,7 +145,7 @@ def _count_verdicts(records: list[RunRecord], kind: str = "finding") -> dict[str
     return counts
 
 
-def _render_experiment(record: RunRecord) -> str:
+def _render_experiment(record: RunRecord, hidden: list[Path] = (), base: Path | None = None) -> str:
     result = record.result
     captions = result.get("captions") or {}
     notes = result.get("notes", [])
@@ -135,14 +156,18 @@ def _render_experiment(record: RunRecord) -> str:
         *([f'<p class="smoke">This is a smoke test (--quick): a tiny configuration whose verdicts do not stand for '
            f"a full run. Run <code>replab run {escape(record.name)}</code> for the real answer.</p>"]
           if result.get("quick") else []),
+        *([f'<p class="muted">Shown: the newest full run. {len(hidden)} newer smoke-test run'
+           f'{"s are" if len(hidden) > 1 else " is"} not shown (newest: <code>{escape(hidden[-1].name)}</code>).</p>']
+          if hidden else []),
         "<h3>Findings</h3>" if _claims_of(record, "finding") else "",
         _render_claims(record, _claims_of(record, "finding")),
         "<h3>Checks</h3>" if _claims_of(record, "check") else "",
         _render_claims(record, _claims_of(record, "check")),
-        *(_render_figure(record, name, captions.get(name)) for name in result.get("figures", [])),
+        *(_render_figure(record, name, captions.get(name), base) for name in result.get("figures", [])),
         *(_render_table(table) for table in result.get("tables", [])),
         (f"<details><summary>Notes ({len(notes)})</summary>"
          + "".join(f"<p>{escape(str(note))}</p>" for note in notes) + "</details>") if notes else "",
+        _render_run_details(record, base),
         "<details><summary>Configuration</summary>",
         _render_mapping(record.config),
         "</details></section>",
@@ -152,14 +177,46 @@ def _render_experiment(record: RunRecord) -> str:
 
 def _render_run_facts(record: RunRecord) -> str:
     result = record.result
-    versions = result.get("versions") if isinstance(result.get("versions"), dict) else {}
-    versions_text = ", ".join(f"{escape(str(k))} {escape(str(v))}" for k, v in versions.items() if v)
     wall = result.get("wall_time_s")
     wall_text = f"{wall:.1f} s" if isinstance(wall, (int, float)) else "?"
+    profile = result.get("profile")
+    return (f'<p class="muted">seed {escape(str(result.get("seed")))} · {escape(wall_text)}'
+            + (f" · profile {escape(str(profile))}" if profile and profile != "default" else "")
+            + f" · finished {escape(str(result.get('finished_at', '?')))}</p>")
+
+
+def _render_run_details(record: RunRecord, base: Path | None = None) -> str:
+    """Where the run lives, how it was started, its software, and its TensorBoard logs."""
+    result = record.result
+    versions = result.get("versions") if isinstance(result.get("versions"), dict) else {}
+    versions_text = ", ".join(f"{escape(str(k))} {escape(str(v))}" for k, v in versions.items() if v)
+    command = result.get("command")
     revision = result.get("git_revision")
-    return (f'<p class="muted">run <code>{escape(str(record.path))}</code> · seed {escape(str(result.get("seed")))}'
-            f" · {escape(wall_text)} · finished {escape(str(result.get('finished_at', '?')))}"
-            + (f" · git {escape(str(revision)[:12])}" if revision else "") + f" · {versions_text}</p>")
+    logs = record.path / "tensorboard"
+    rows = [f"<li>folder: <code>{escape(str(record.path))}</code></li>"]
+    if isinstance(command, list) and command:
+        rows.append(f"<li>command: <code>{escape(' '.join(map(str, command)))}</code></li>")
+    if revision:
+        rows.append(f"<li>git revision: <code>{escape(str(revision))}</code></li>")
+    if versions_text:
+        rows.append(f"<li>software: {versions_text}</li>")
+    rows.append(f'<li>rerun: <code>replab rerun {escape(str(record.path))}</code></li>')
+    if logs.is_dir():
+        rows.append(f'<li><a class="logs" href="{escape(_href(logs, base))}">TensorBoard logs</a>: '
+                    f"<code>tensorboard --logdir {escape(str(logs))}</code></li>")
+    summary = "Run details" + (" and TensorBoard logs" if logs.is_dir() else "")
+    return f'<details><summary>{summary}</summary><ul class="facts">{"".join(rows)}</ul></details>'
+
+
+def _href(path: Path, base: Path | None = None) -> str:
+    """A link to a file of a run: relative to the report's folder `base` (so the folder can be moved or served),
+    else a file URI."""
+    if base is not None:
+        try:
+            return Path(os.path.relpath(path.resolve(), base)).as_posix()
+        except ValueError:  # another drive on Windows
+            pass
+    return path.resolve().as_uri()
 
 
 def _render_claims(record: RunRecord, claims: list[dict[str, Any]]) -> str:
@@ -251,16 +308,47 @@ def _p(value: Any) -> str:
     return f"{value:.2g}" if value >= 1e-4 else "<1e-4"
 
 
-def _render_figure(record: RunRecord, name: str, caption: str | None = None) -> str:
+def _render_figure(record: RunRecord, name: str, caption: str | None = None, base: Path | None = None) -> str:
     path = record.figure_path(name)
     if not path.is_file():
         return f'<p class="muted">figure {escape(name)} is missing from the run directory</p>'
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    png = compress_png(path.read_bytes())
+    data = base64.b64encode(png).decode("ascii")
     label = escape(str(caption) if caption else name.replace("_", " "))
+    size = png_size(png)
+    size_attrs = f' width="{size[0]}" height="{size[1]}"' if size else ""
     svg = record.figure_path(name, "svg")
-    svg_link = f' <a href="{escape(svg.resolve().as_uri())}">SVG</a>' if svg.is_file() else ""
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{label}" loading="lazy">'
-            f"<figcaption>{label}{svg_link}</figcaption></figure>")
+    svg_link = f' <a class="svg" href="{escape(_href(svg, base))}">SVG</a>' if svg.is_file() else ""
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{label}"{size_attrs} loading="lazy" '
+            f'decoding="async"><figcaption>{label}{svg_link}</figcaption></figure>')
+
+
+def compress_png(data: bytes) -> bytes:
+    """A plot's PNG as a 256-colour palette PNG (about 4x smaller, no visible change on line and area plots);
+    the original when Pillow cannot read it or the palette would not be smaller."""
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            rgba = image.convert("RGBA")
+        flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flat.alpha_composite(rgba)
+        palette = flat.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                               dither=Image.Dither.NONE)
+        buffer = io.BytesIO()
+        palette.save(buffer, format="PNG", optimize=True)
+    except Exception:  # noqa: BLE001 - an unreadable PNG is embedded as it is
+        return data
+    smaller = buffer.getvalue()
+    return smaller if len(smaller) < len(data) else data
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's header, or None if it is not a PNG."""
+    if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def _render_table(table: dict[str, Any]) -> str:
@@ -333,19 +421,34 @@ ul.claims li { margin: 0.6rem 0; }
            font-weight: 700; font-size: 0.85rem; color: #fff; }
 .verdict.holds { background: #1f8a4c; } .verdict.fails { background: #c0392b; }
 .verdict.inconclusive { background: #b7871f; } .verdict.unknown { background: #777; }
-code { font-size: 0.85rem; word-break: break-all; }
+code { font-size: 0.85rem; overflow-wrap: anywhere; }
+section, [id^="claim-"] { scroll-margin-top: 3rem; }
 .verdict.check { opacity: 0.85; border: 2px dashed rgba(255,255,255,0.6); }
 .badge { display: inline-block; border-radius: 4px; padding: 0 0.4rem; font-size: 0.8rem; font-weight: 700; }
 .badge.smoke { background: #fde8b0; color: #6b4b00; }
 .badge.stable { background: #dff3e6; color: #145c33; }
 .badge.unstable { background: #fbdcd8; color: #8a1f14; }
-.smoke { background: #fff5d6; border-left: 4px solid #e0a800; padding: 0.4rem 0.8rem; }
+p.smoke { background: #fff5d6; border-left: 4px solid #e0a800; padding: 0.4rem 0.8rem; }
 .rule { max-width: 70rem; }
 table.tests { font-size: 0.82rem; margin: 0.3rem 0; }
+table.tests td { white-space: nowrap; }
 .base, .reason, .stability, .evidence { font-size: 0.88rem; margin-top: 0.2rem; }
 .evidence { color: #3b4453; }
 .stability { font-weight: 600; }
 details { margin: 0.8rem 0; }
-@media (max-width: 600px) { main { padding: 0.8rem; } section { padding: 0.6rem 0.7rem; }
-  .verdict { min-width: 0; } th, td { padding: 0.2rem 0.35rem; } }
+summary { cursor: pointer; color: #2454a6; font-weight: 600; }
+ul.facts { font-size: 0.88rem; padding-left: 1.2rem; overflow-wrap: anywhere; }
+h2, h3, li, p { overflow-wrap: break-word; }
+@media (max-width: 600px) { main { padding: 0.5rem; } section { padding: 0.6rem 0.7rem; margin: 1rem 0; }
+  h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; }
+  .verdict { min-width: 0; } th, td { padding: 0.2rem 0.35rem; }
+  nav { display: flex; flex-wrap: wrap; gap: 0 0.8rem; } nav a { margin-right: 0; }
+  table.summary thead { display: none; }
+  table.summary, table.summary tbody { display: block; }
+  table.summary tr { display: grid; grid-template-columns: 1fr auto; column-gap: 0.5rem;
+                     border-bottom: 1px solid #e5e8ed; padding: 0.35rem 0; }
+  table.summary td { border: 0; padding: 0; }
+  table.summary td:nth-child(1) { grid-row: 1; grid-column: 1; font-size: 0.85rem; }
+  table.summary td:nth-child(3) { grid-row: 1; grid-column: 2; text-align: right; }
+  table.summary td:nth-child(2) { grid-row: 2; grid-column: 1 / -1; } }
 """

@@ -87,3 +87,10 @@ def test_a_verdict_next_to_its_threshold_is_marked_a_close_call():
         p = claim.tests[0].p_adjusted
         assert claim.close_call == (0.025 <= p < 0.1)
         assert claim.to_dict()["close_call"] == claim.close_call
+
+
+def test_too_few_seeds_for_a_unanimous_sign_test_is_given_as_the_reason():
+    claim = decide([faster(stats.paired([2.0, 2.0, 2.0], [1.0, 1.0, 1.0], "MNIST"))])[0]
+    assert claim.verdict == "inconclusive"
+    assert "with 3 seeds even unanimous agreement has p = 0.25" in claim.reason and "at least 6 seeds" in claim.reason
+    assert decide([faster(stats.paired([2.0] * 6, [1.0] * 6, "MNIST"))])[0].verdict == "holds"

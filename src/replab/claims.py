@@ -192,6 +192,10 @@ def decide(claims: list[Claim], alpha: float = stats.ALPHA) -> list[Claim]:
             tests.append(replace(test, verdict=stats.test_verdict(test, claim.direction, alpha)))
         verdict = stats.combined_verdict([t.verdict for t in tests])
         reasons = [f"{t.label}: {t.note}" for t in tests if t.note]
+        reasons += [f"{t.label}: every seed gave the same value, and with {t.n} seeds even unanimous agreement has "
+                    f"p = {2 * 0.5 ** t.n:.3g} ≥ {alpha:g} (an exact sign test needs at least "
+                    f"{stats.seeds_for_sign_test(alpha)} seeds)"
+                    for t in tests if "sign test" in t.method and 2 * 0.5 ** t.n >= alpha]
         decided[i] = replace(claim, verdict=verdict, tests=tuple(tests),
                              reason="; ".join(reasons) if verdict == "inconclusive" else "")
     return decided

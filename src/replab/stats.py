@@ -223,6 +223,11 @@ def _degenerate(centred: np.ndarray, label: str, null: float, margin: float | No
                    p_beyond=min(1.0, 2 * sign_p) if not inside else 1.0)
 
 
+def seeds_for_sign_test(alpha: float = ALPHA) -> int:
+    """The fewest values for which unanimous agreement is significant in a two-sided exact sign test."""
+    return next(n for n in range(1, 64) if 2 * 0.5 ** n < alpha)
+
+
 def _wilcoxon(differences: np.ndarray, label: str, margin: float | None) -> Test:
     if (test := _degenerate(differences, label, 0.0, margin, "Wilcoxon signed-rank")) is not None:
         return test

@@ -21,9 +21,11 @@ from replab.experiments import curves
 from replab.experiments.base import apply_overrides
 
 QUICK = curves.Config.quick()
-CLAIM_IDS = {"roc-stable", "ap-falls", "pr-chance-is-prevalence", "trapezoid-untied-bound", "trapezoid-overstates"}
+CLAIM_IDS = {"roc-stable", "ap-falls", "pr-chance-is-prevalence", "trapezoid-untied-bound", "trapezoid-overstates",
+             "roc-stable-fixed-model", "ap-falls-fixed-model", "imbalance-hurts-model"}
 KINDS = {"roc-stable": "finding", "ap-falls": "finding", "pr-chance-is-prevalence": "check",
-         "trapezoid-untied-bound": "check", "trapezoid-overstates": "finding"}
+         "trapezoid-untied-bound": "check", "trapezoid-overstates": "finding", "roc-stable-fixed-model": "finding",
+         "ap-falls-fixed-model": "finding", "imbalance-hurts-model": "finding"}
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +123,8 @@ def test_test_prevalence_is_the_nominal_minority_share(quick, independent):
 
 def test_flip_y_moves_the_prevalence_as_expected():
     flip_y, n_samples = 0.05, 4000
-    config = dataclasses.replace(QUICK, n_samples=n_samples, flip_y=flip_y, models=("logistic",), n_seeds=3)
+    config = dataclasses.replace(QUICK, n_samples=n_samples, flip_y=flip_y, models=("logistic",), n_seeds=3,
+                                 pool_size=10000)
     result = curves.run(config)
     for share in config.negative_shares:
         level = result.metrics["levels"][level_label(share)]
@@ -291,7 +294,8 @@ def test_quick_run_yields_every_figure_claim_table_and_note(quick):
         assert found.verdict in VERDICTS and found.kind == KINDS[found.id]
         assert re.search(r"\d\.\d{3}", found.evidence)
     assert len(quick.tables[0].rows) == n_levels * len(QUICK.models)
-    assert len(quick.tables[1].rows) == n_levels
+    assert len(quick.tables[1].rows) == n_levels * len(QUICK.models)  # fixed model vs retrained
+    assert len(quick.tables[2].rows) == n_levels
     assert len(quick.notes) >= 2 and any("fraud" in note for note in quick.notes)
     assert any("spam" in note for note in quick.notes)
     json.dumps(quick.metrics)
@@ -304,10 +308,63 @@ def test_quick_run_is_marked_quick_end_to_end(quick):
 
 def test_progress_is_reported_per_fit(quick_run):
     _, calls = quick_run
-    total = len(QUICK.negative_shares) * (QUICK.n_seeds * len(QUICK.models) + 1)
+    total = len(QUICK.negative_shares) * (QUICK.n_seeds * len(QUICK.models) + 1) + QUICK.n_seeds
     assert [done for done, _, _ in calls] == list(range(1, total + 1))
     assert all(t == total for _, t, _ in calls)
     assert any(description.startswith("level 99/1, seed 2/2") for _, _, description in calls)
+
+
+# --- the fixed-model arm ------------------------------------------------------------------------------
+
+
+def test_fixed_model_arm_fits_once_and_keeps_every_pool_points_score_across_levels(monkeypatch):
+    fits = []
+    original = curves.make_model
+
+    def counting(name, random_state):
+        fits.append(name)
+        return original(name, random_state)
+
+    monkeypatch.setattr(curves, "make_model", counting)
+    arm = curves.fixed_model_arm(QUICK, 7)
+    # an independent fit on the same balanced training split predicts the same scores for the resampled points
+    x, y = make_classification(n_samples=QUICK.n_train + QUICK.pool_size, weights=[0.5], flip_y=QUICK.flip_y,
+                               random_state=7)
+    x_train, x_pool, y_train, y_pool = train_test_split(x, y, train_size=QUICK.n_train, stratify=y, random_state=7)
+    assert np.array_equal(y_pool, arm.pool_y)
+    reference = LogisticRegression().fit(x_train, y_train)
+    for level, chosen in enumerate(arm.indices):
+        assert arm.scores[0][level] == pytest.approx(reference.predict_proba(x_pool[chosen])[:, 1], rel=1e-9)
+    assert fits == list(QUICK.models) and arm.fits == len(QUICK.models)
+    assert arm.train_prevalence == pytest.approx(0.5, abs=0.01)
+    for m in range(len(QUICK.models)):
+        score_of = {}
+        shared = 0
+        for level, chosen in enumerate(arm.indices):
+            for index, score in zip(chosen, arm.scores[m][level]):
+                if index in score_of:
+                    shared += 1
+                    assert score == score_of[index]  # the same model: the same prediction for the same pool point
+                score_of[index] = score
+        assert shared > 0
+
+
+def test_fixed_model_arm_changes_only_the_test_prevalence():
+    arm = curves.fixed_model_arm(QUICK, 7)
+    for share, chosen in zip(QUICK.negative_shares, arm.indices):
+        assert len(chosen) == QUICK.n_test and len(set(chosen)) == len(chosen)
+        assert arm.pool_y[chosen].sum() == curves.positives_at(QUICK.n_test, share)
+    # each seed its own pool and resample
+    other = curves.fixed_model_arm(QUICK, 8)
+    assert not np.array_equal(other.indices[-1], arm.indices[-1])
+
+
+def test_fixed_model_measurements_come_from_the_arm(quick):
+    seed = quick.metrics["data_seeds"][0]
+    arm = curves.fixed_model_arm(QUICK, seed)
+    y = arm.pool_y[arm.indices[-1]]
+    fixed = quick.metrics["fixed_model"]["levels"][level_label(QUICK.negative_shares[-1])]["models"]["logistic"]
+    assert fixed["ap"]["values"][0] == pytest.approx(average_precision_score(y, arm.scores[0][-1]))
 
 
 def test_same_config_gives_the_same_numbers():
@@ -321,6 +378,7 @@ def test_same_config_gives_the_same_numbers():
 def test_default_config_is_the_full_experiment():
     config = curves.Config()
     assert config.n_samples == 5000 and config.n_seeds == 10 and config.n_chance_draws == 200
+    assert config.pool_size == 20000 and config.n_test == 1250 and config.n_train == 3750
     assert config.negative_shares == (0.5, 0.75, 0.9, 0.99)
     assert config.roc_tolerance == 0.05 and config.seed == 0 and not config.quick
     assert curves.Config.quick().quick
@@ -347,6 +405,8 @@ def test_default_config_is_the_full_experiment():
     ({"n_samples": 10**9}, "n_samples"),
     ({"n_seeds": 10**6}, "n_seeds"),
     ({"n_chance_draws": 10**9}, "n_chance_draws"),
+    ({"pool_size": 2000}, "pool_size=2000 is too small"),
+    ({"pool_size": 10**9}, "pool_size"),
 ])
 def test_bad_settings_raise_one_clear_sentence(changes, message):
     with pytest.raises(ConfigError, match=message) as raised:

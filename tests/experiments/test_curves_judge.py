@@ -13,7 +13,8 @@ LABELS = ("50/50", "75/25", "90/10", "99/1")
 S, T = 10, 1250
 
 
-def hand_built(roc=None, ap=None, coarse_gap=None, trapezoid_gap=None, mixed_ties=None, test_positives=12):
+def hand_built(roc=None, ap=None, coarse_gap=None, trapezoid_gap=None, mixed_ties=None, test_positives=12,
+               fixed_roc=None, fixed_ap=None, fixed_positives=12):
     """Two models × four levels × ten seeds. Defaults: ROC-AUC flat at 0.9, AP falling by 0.1 a level, the
     trapezoid just under AP, and a clear positive gap on rounded scores."""
     rng = np.random.default_rng(1)
@@ -23,6 +24,9 @@ def hand_built(roc=None, ap=None, coarse_gap=None, trapezoid_gap=None, mixed_tie
     gap = trapezoid_gap if trapezoid_gap is not None else -0.001 - 0.001 * rng.random(shape)
     coarse = coarse_gap if coarse_gap is not None else 0.02 + 0.002 * rng.standard_normal(shape)
     positives = np.array([[625] * S, [312] * S, [125] * S, [test_positives] * S])
+    fixed_rng = np.random.default_rng(5)
+    fixed_roc = fixed_roc if fixed_roc is not None else 0.9 + 0.003 * fixed_rng.standard_normal(shape)
+    fixed_ap = fixed_ap if fixed_ap is not None else ap + 0.005 * fixed_rng.standard_normal(shape)
     first_y = np.zeros((4, T), int)
     for level in range(4):
         first_y[level, :positives[level, 0]] = 1
@@ -34,7 +38,8 @@ def hand_built(roc=None, ap=None, coarse_gap=None, trapezoid_gap=None, mixed_tie
         mixed_ties=mixed_ties if mixed_ties is not None else np.zeros(shape, bool), coarse_gap=coarse,
         chance_precision=np.full((4, 20, 9), 0.3), chance_roc_auc=np.full((4, 20), 0.5), chance_ap=np.full((4, 20), 0.3),
         chance_prevalence=first_y.mean(axis=1), chance_n_test=np.full(4, T), first_y=first_y,
-        first_scores=np.zeros((2, 4, T)))
+        first_scores=np.zeros((2, 4, T)), fixed_roc_auc=fixed_roc, fixed_ap=fixed_ap, fixed_trapezoid=fixed_ap - 0.001,
+        fixed_n_test_positive=np.array([625, 312, 125, fixed_positives]), fixed_train_prevalence=np.full(S, 0.5))
 
 
 def claims_of(measurements, config=CONFIG):
@@ -46,7 +51,8 @@ def test_the_expected_outcome_holds_everywhere():
     assert [(c.id, c.kind, c.verdict) for c in claims] == [
         ("roc-stable", "finding", "holds"), ("ap-falls", "finding", "holds"),
         ("pr-chance-is-prevalence", "check", "holds"), ("trapezoid-untied-bound", "check", "holds"),
-        ("trapezoid-overstates", "finding", "holds")]
+        ("trapezoid-overstates", "finding", "holds"), ("roc-stable-fixed-model", "finding", "holds"),
+        ("ap-falls-fixed-model", "finding", "holds"), ("imbalance-hurts-model", "finding", "inconclusive")]
 
 
 def _roc(rarest_shift, noise=0.003):
@@ -89,6 +95,25 @@ def test_ap_falls(ap, expected):
 def test_ap_falls_cannot_hold_on_a_level_with_too_few_positives():
     found = claims_of(hand_built(test_positives=3))["ap-falls"]
     assert found.verdict == "inconclusive" and "99/1" in found.reason
+
+
+@pytest.mark.parametrize("shift, positives, expected", [
+    (0.0, 12, "holds"), (-0.2, 12, "fails"), (0.0, 3, "inconclusive")])
+def test_roc_stable_fixed_model(shift, positives, expected):
+    found = claims_of(hand_built(fixed_roc=_roc(shift), fixed_positives=positives))["roc-stable-fixed-model"]
+    assert found.verdict == expected
+
+
+@pytest.mark.parametrize("ap, expected", [(_ap(0.0), "holds"), (_ap(0.2), "fails")])
+def test_ap_falls_fixed_model(ap, expected):
+    assert claims_of(hand_built(fixed_ap=ap))["ap-falls-fixed-model"].verdict == expected
+
+
+@pytest.mark.parametrize("retrained_shift, expected", [(-0.1, "holds"), (0.1, "fails"), (0.0, "inconclusive")])
+def test_imbalance_hurts_model_compares_the_two_arms(retrained_shift, expected):
+    found = claims_of(hand_built(roc=_roc(retrained_shift)))["imbalance-hurts-model"]
+    assert found.verdict == expected
+    assert all(t.method.startswith("bootstrap") for t in found.tests)
 
 
 def _coarse(cell_mean, noise=0.002):
@@ -141,12 +166,14 @@ def test_metrics_keep_their_names():
                                                 "coarse_trapezoid_minus_ap"}
     assert level["chance"]["test_prevalence"] == pytest.approx(12 / T)
     assert set(metrics["change_most_balanced_to_rarest"]["logistic"]) == {"roc_auc", "ap"}
+    assert set(metrics["fixed_model"]["levels"]["99/1"]["models"]["logistic"]) == {"roc_auc", "ap", "trapezoid_pr_auc"}
 
 
 def test_presentation_comes_from_the_measurements_alone():
     m = dataclasses.replace(hand_built(), first_scores=np.random.default_rng(0).random((2, 4, T)))
     presentation = curves.present(CONFIG, m)
-    assert [t.title for t in presentation.tables] == ["Curve metrics per imbalance level", "No-skill scorer"]
+    assert [t.title for t in presentation.tables] == ["Curve metrics per imbalance level",
+                                                      "Fixed model vs retrained model", "No-skill scorer"]
     assert len(presentation.tables[0].rows) == 8
     assert set(presentation.captions) == set(presentation.figures) == {"curves_grid", "metrics_vs_prevalence"}
     assert any("fraud" in note for note in presentation.notes)

@@ -5,6 +5,14 @@ with the positive class as the minority. Two scorers are fitted on a stratified 
 judged on the test split by ROC-AUC, average precision (the step-wise area under the PR curve) and
 the trapezoidal PR-AUC, over several seeds. A no-skill scorer (uniformly random scores) measures
 where each curve's chance level really lies.
+
+Two arms separate what imbalance does to the metric from what it does to the model:
+
+- **retrained**: at each class ratio the models are fitted on a training set with that ratio and judged on a
+  test set with the same ratio, so the model and the metric both see the imbalance;
+- **fixed model**: per seed each model is fitted once, on a balanced (50/50) training set, and then judged on
+  test sets resampled from a large held-out balanced pool at every class ratio, so only the test prevalence
+  changes. Whatever moves here is the metric; what the retrained arm adds on top is the model.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ from matplotlib.figure import Figure
 from sklearn.base import ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.datasets import make_classification
+from sklearn.model_selection import train_test_split
 from sklearn.metrics import (PrecisionRecallDisplay, RocCurveDisplay, auc, average_precision_score,
                              precision_recall_curve, roc_auc_score)
 from threadpoolctl import threadpool_limits
@@ -90,6 +100,9 @@ class Config(ExperimentConfig):
     """Repetitions; each draws a new dataset and split (shared by all levels of that repetition)."""
     n_chance_draws: int = 200
     """Draws of uniformly random scores per level for the no-skill measurement."""
+    pool_size: int = 20000
+    """The fixed-model arm's held-out pool per seed (balanced): each class ratio's test set is resampled from it,
+    with as many points as the retrained arm's test set."""
     roc_tolerance: float = 0.05
     """roc-stable's equivalence margin: ROC-AUC 'barely moves' if its change from the most balanced to the rarest
     level lies within ±roc_tolerance (tested by TOST over seeds)."""
@@ -112,6 +125,23 @@ class Config(ExperimentConfig):
             require(model in MODEL_LABELS, f"unknown model {model!r}; choose from {', '.join(MODEL_LABELS)}")
         require(len(set(self.models)) == len(self.models), f"models lists a model twice: {', '.join(self.models)}")
         self._check_enough_positives()
+        check_positive_int("pool_size", self.pool_size, minimum=MINIMUM_SAMPLES, maximum=MAXIMUM_SAMPLES)
+        n_test = self.n_test
+        largest = max(n_test - positives_at(n_test, share) for share in self.negative_shares)
+        needed = math.ceil(1.1 * largest)  # 10% slack: with flip_y > 0 the pool's classes are balanced only roughly
+        require(self.pool_size // 2 >= needed,
+                f"pool_size={self.pool_size} is too small: the fixed-model arm resamples test sets of {n_test} points "
+                f"from a balanced pool, so the pool needs about {needed} points of each class "
+                f"(pool_size ≥ {2 * needed})")
+
+    @property
+    def n_test(self) -> int:
+        """Test points per level: train_test_split rounds the test share up."""
+        return math.ceil(self.n_samples * self.test_share)
+
+    @property
+    def n_train(self) -> int:
+        return self.n_samples - self.n_test
 
     def _check_shares(self) -> None:
         shares = self.negative_shares
@@ -137,7 +167,7 @@ class Config(ExperimentConfig):
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(n_samples=1000, n_seeds=2, n_chance_draws=50, quick=True)
+        return cls(n_samples=1000, n_seeds=2, n_chance_draws=50, pool_size=2000, quick=True)
 
 
 # --- data and models ------------------------------------------------------------------------------
@@ -146,6 +176,11 @@ class Config(ExperimentConfig):
 def data_seeds(seed: int, n_seeds: int) -> list[int]:
     """One seed per repetition, derived from the config seed (each below 2**32, as scikit-learn requires)."""
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(n_seeds)]
+
+
+def positives_at(n: int, negative_share: float) -> int:
+    """Positives in a fixed-model test set of n points at this class ratio (at least one)."""
+    return max(1, int(round(n * (1 - negative_share))))
 
 
 def make_split(config: Config, negative_share: float, data_seed: int) -> Split:
@@ -195,6 +230,49 @@ def has_mixed_tie(y_true: np.ndarray, scores: np.ndarray) -> bool:
     """
     y_true = np.asarray(y_true).astype(bool)
     return bool(np.intersect1d(scores[y_true], scores[~y_true]).size)
+
+
+# --- the fixed-model arm ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FixedArm:
+    """One seed of the fixed-model arm: per model (M) and level (L), the resampled pool points and their scores."""
+
+    train_prevalence: float
+    pool_y: np.ndarray                 # (P,) the held-out pool's labels
+    indices: list[np.ndarray]          # per level, the pool points of its test set
+    scores: list[list[np.ndarray]]     # [model][level] the fixed model's scores on those points
+    fits: int                          # how many models were fitted (one per model)
+
+
+def fixed_model_arm(config: Config, data_seed: int) -> FixedArm:
+    """Fit each model once on a balanced training set; score test sets resampled from a held-out pool per level.
+
+    One make_classification draw (balanced, n_train + pool_size points) is split stratified into the training
+    set (as large as the retrained arm's) and the pool. Each level's test set draws, without replacement, the
+    level's numbers of positives and negatives from the pool with its own generator, so only the test prevalence
+    changes from level to level; the model, and so every pool point's score, stays the same.
+    """
+    x, y = make_classification(n_samples=config.n_train + config.pool_size, weights=[0.5], flip_y=config.flip_y,
+                               random_state=data_seed)
+    x_train, x_pool, y_train, y_pool = train_test_split(x, y, train_size=config.n_train, stratify=y,
+                                                        random_state=data_seed)
+    positives, negatives = np.flatnonzero(y_pool == 1), np.flatnonzero(y_pool == 0)
+    indices = []
+    for level, share in enumerate(config.negative_shares):
+        rng = np.random.default_rng([data_seed, level, 1])
+        n_positive = positives_at(config.n_test, share)
+        chosen = np.concatenate([rng.choice(positives, n_positive, replace=False),
+                                 rng.choice(negatives, config.n_test - n_positive, replace=False)])
+        indices.append(np.sort(chosen))
+    scores = []
+    with threadpool_limits(limits=1, user_api="openmp"):
+        for name in config.models:
+            model = make_model(name, data_seed).fit(x_train, y_train)
+            pool_scores = model.predict_proba(x_pool)[:, 1]  # scored once: every level reads the same numbers
+            scores.append([pool_scores[chosen] for chosen in indices])
+    return FixedArm(float(y_train.mean()), y_pool, indices, scores, len(config.models))
 
 
 # --- the no-skill scorer ----------------------------------------------------------------------------
@@ -264,6 +342,11 @@ class Measurements(base.Measurements):
     chance_n_test: np.ndarray          # (L,)
     first_y: np.ndarray                # (L, T) the first repetition's test labels (for the figures)
     first_scores: np.ndarray           # (M, L, T) and each model's scores on them
+    fixed_roc_auc: np.ndarray          # (M, L, S) the fixed-model arm: fitted once on balanced data per seed
+    fixed_ap: np.ndarray               # (M, L, S)
+    fixed_trapezoid: np.ndarray        # (M, L, S)
+    fixed_n_test_positive: np.ndarray  # (L,) positives of each level's resampled test set (of n_test points)
+    fixed_train_prevalence: np.ndarray  # (S,) the fixed models' training prevalence
 
     @property
     def test_prevalence(self) -> np.ndarray:
@@ -276,6 +359,11 @@ class Measurements(base.Measurements):
 
     def mean(self, metric: str, model: int, level: int) -> float:
         return float(getattr(self, metric)[model, level].mean())
+
+    def change(self, metric: str) -> np.ndarray:
+        """(M, S) metric at the rarest level − at the most balanced, per seed ('fixed_roc_auc' etc. for that arm)."""
+        values = getattr(self, metric)
+        return values[:, -1] - values[:, 0]
 
     def to_metrics(self) -> dict:
         """result.json's metrics: per level, each model's metrics over repetitions and the no-skill scorer."""
@@ -311,9 +399,18 @@ class Measurements(base.Measurements):
                            "flagged_fractions": list(CHANCE_FLAGGED_FRACTIONS),
                            "roc_auc": mean_se(self.chance_roc_auc[i]), "ap": mean_se(self.chance_ap[i])},
             }
+        fixed = {label: {"n_test_positive": int(self.fixed_n_test_positive[i]),
+                         "models": {name: {"roc_auc": summary(self.fixed_roc_auc[m, i]), "ap": summary(self.fixed_ap[m, i]),
+                                           "trapezoid_pr_auc": summary(self.fixed_trapezoid[m, i])}
+                                    for m, name in enumerate(self.models)}}
+                 for i, label in enumerate(self.labels)}
         return base.to_jsonable({
             "data_seeds": self.data_seeds, "models": list(self.models), "level_order": list(self.labels),
             "levels": levels,
+            "fixed_model": {"train_prevalence": list(self.fixed_train_prevalence), "levels": fixed,
+                            "change_most_balanced_to_rarest": {
+                                name: {metric: float(self.change(f"fixed_{metric}")[m].mean())
+                                       for metric in ("roc_auc", "ap")} for m, name in enumerate(self.models)}},
             "change_most_balanced_to_rarest": {
                 name: {metric: self.mean(metric, m, -1) - self.mean(metric, m, 0) for metric in ("roc_auc", "ap")}
                 for m, name in enumerate(self.models)},
@@ -324,7 +421,7 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
     """Fit every model on every repetition at every imbalance level, and rank each level's first test set at random."""
     seeds = data_seeds(config.seed, config.n_seeds)
     L, M, S = len(config.negative_shares), len(config.models), config.n_seeds
-    total = L * (S * M + 1)
+    total = L * (S * M + 1) + S
     done = 0
     counts = {key: np.zeros((L, S), int) for key in ("n_train", "n_train_positive", "n_test", "n_test_positive")}
     metrics = {key: np.zeros((M, L, S)) for key in ("roc_auc", "ap", "trapezoid", "coarse_gap")}
@@ -360,6 +457,19 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
         chance_ap.append(draws["ap"])
         done += 1
         progress(done, total, f"level {label}, no-skill scorer ({config.n_chance_draws} draws)")
+    fixed = {key: np.zeros((M, L, S)) for key in ("roc_auc", "ap", "trapezoid")}
+    fixed_train_prevalence = np.zeros(S)
+    for repetition, data_seed in enumerate(seeds):
+        arm = fixed_model_arm(config, data_seed)
+        fixed_train_prevalence[repetition] = arm.train_prevalence
+        for m in range(M):
+            for level, chosen in enumerate(arm.indices):
+                values = curve_metrics(arm.pool_y[chosen], arm.scores[m][level])
+                fixed["roc_auc"][m, level, repetition] = values["roc_auc"]
+                fixed["ap"][m, level, repetition] = values["ap"]
+                fixed["trapezoid"][m, level, repetition] = values["trapezoid_pr_auc"]
+        done += 1
+        progress(done, total, f"fixed model, seed {repetition + 1}/{S}: fitted once, scored at every level")
     shares = np.asarray(config.negative_shares, float)
     return Measurements(
         labels=tuple(level_label(share) for share in shares), models=tuple(config.models), negative_shares=shares,
@@ -370,7 +480,10 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
         chance_roc_auc=np.array(chance_roc), chance_ap=np.array(chance_ap),
         chance_prevalence=np.array([np.mean(y) for y in first_y]),
         chance_n_test=np.array([len(y) for y in first_y]),
-        first_y=np.array(first_y), first_scores=np.array(first_scores, dtype=float))
+        first_y=np.array(first_y), first_scores=np.array(first_scores, dtype=float),
+        fixed_roc_auc=fixed["roc_auc"], fixed_ap=fixed["ap"], fixed_trapezoid=fixed["trapezoid"],
+        fixed_n_test_positive=np.array([positives_at(config.n_test, share) for share in shares]),
+        fixed_train_prevalence=fixed_train_prevalence)
 
 
 # --- claims -------------------------------------------------------------------------------------------
@@ -449,6 +562,79 @@ def claim_pr_chance(config: Config, m: Measurements) -> Claim:
         base=_base(config, m))
 
 
+def _fixed_too_few(m: Measurements, level: int) -> str:
+    positives = int(m.fixed_n_test_positive[level])
+    if positives >= MINIMUM_TEST_POSITIVES:
+        return ""
+    return (f"the fixed-model {m.labels[level]} test sets hold {positives} positives, fewer than "
+            f"{MINIMUM_TEST_POSITIVES}")
+
+
+def claim_fixed_roc_stable(config: Config, m: Measurements) -> Claim:
+    first, last = m.labels[0], m.labels[-1]
+    reason = _fixed_too_few(m, 0) or _fixed_too_few(m, -1)
+    tests, parts = [], []
+    for i, name in enumerate(m.models):
+        label = MODEL_LABELS[name]
+        tests.append(stats.unavailable(label, reason, n=config.n_seeds) if reason else
+                     stats.paired(m.fixed_roc_auc[i, -1], m.fixed_roc_auc[i, 0], label, margin=config.roc_tolerance))
+        parts.append(f"{label}: ROC-AUC {m.mean('fixed_roc_auc', i, 0):.4f} → {m.mean('fixed_roc_auc', i, -1):.4f}")
+    return finding(
+        "roc-stable-fixed-model",
+        f"For a fixed model, ROC-AUC does not depend on the test prevalence (within ±{config.roc_tolerance:g} from "
+        f"{first} to {last})",
+        effect=f"fixed model's ROC-AUC at {last} − at {first}, paired by seed", direction="equal", tests=tests,
+        evidence=(f"Each model fitted once per seed on a balanced training set ({config.n_train} points), then scored on "
+                  f"{config.n_test}-point test sets resampled from a held-out pool of {config.pool_size} at every ratio; "
+                  f"mean over {config.n_seeds} seeds: " + "; ".join(parts)
+                  + f". Margin ±{config.roc_tolerance:g} (roc_tolerance), TOST per model; the {last} test sets hold "
+                    f"{int(m.fixed_n_test_positive[-1])} positives."),
+        base=_base(config, m))
+
+
+def claim_fixed_ap_falls(config: Config, m: Measurements) -> Claim:
+    tests, parts = [], []
+    for i, name in enumerate(m.models):
+        for k in range(len(m.labels) - 1):
+            label = f"{MODEL_LABELS[name]}, {m.labels[k]} → {m.labels[k + 1]}"
+            reason = _fixed_too_few(m, k) or _fixed_too_few(m, k + 1)
+            tests.append(stats.unavailable(label, reason, n=config.n_seeds) if reason else
+                         stats.paired(m.fixed_ap[i, k], m.fixed_ap[i, k + 1], label))
+        parts.append(f"{MODEL_LABELS[name]}: " + ", ".join(f"{label} {m.mean('fixed_ap', i, k):.4f}"
+                                                            for k, label in enumerate(m.labels)))
+    return finding(
+        "ap-falls-fixed-model",
+        "For a fixed model, average precision falls as the test set's positives get rarer (the metric's own effect)",
+        effect="fixed model's AP at a level − at the next rarer level, paired by seed", direction="greater",
+        tests=tests,
+        evidence=f"Same fitted models at every level; mean AP over {config.n_seeds} seeds: " + "; ".join(parts) + ".",
+        base=_base(config, m))
+
+
+def claim_imbalance_hurts_model(config: Config, m: Measurements) -> Claim:
+    first, last = m.labels[0], m.labels[-1]
+    reason = _too_few_positives(m, 0) or _too_few_positives(m, -1) or _fixed_too_few(m, 0) or _fixed_too_few(m, -1)
+    tests, parts = [], []
+    for i, name in enumerate(m.models):
+        label = MODEL_LABELS[name]
+        fixed, retrained = m.change("fixed_roc_auc")[i], m.change("roc_auc")[i]
+        tests.append(stats.unavailable(label, reason, n=config.n_seeds) if reason else
+                     stats.bootstrap([fixed, retrained], lambda a, b: float(np.mean(a) - np.mean(b)), label,
+                                     seed=config.seed, paired_samples=False))
+        parts.append(f"{label}: Δ ROC-AUC fixed {fixed.mean():+.4f}, retrained {retrained.mean():+.4f}")
+    return finding(
+        "imbalance-hurts-model",
+        f"Training on imbalanced data costs ranking quality itself: from {first} to {last} the retrained model's "
+        f"ROC-AUC falls further than the fixed model's",
+        effect=f"(fixed-model Δ ROC-AUC) − (retrained Δ ROC-AUC), {last} − {first}; the two arms draw their own "
+               f"problems, so the seeds are not paired across arms (bootstrap of independent samples)",
+        direction="greater", tests=tests,
+        evidence=(f"Mean over {config.n_seeds} seeds: " + "; ".join(parts) + ". ROC-AUC of a fixed scorer does not "
+                  "depend on the prevalence, so what the retrained arm loses beyond the fixed arm is the model "
+                  "learning less from fewer positives."),
+        base=_base(config, m))
+
+
 def claim_trapezoid_untied(config: Config, m: Measurements) -> Claim:
     statement = ("Without ties between a positive and a negative, the trapezoidal PR-AUC never exceeds average "
                  "precision")
@@ -495,9 +681,12 @@ def claim_trapezoid_overstates(config: Config, m: Measurements) -> Claim:
 
 
 def judge(config: Config, m: Measurements) -> list[Claim]:
-    """Three findings (roc-stable, ap-falls, trapezoid-overstates on tied scores) and two theorem checks."""
+    """Six findings (per arm roc-stable and ap-falls, the model's own loss, trapezoid-overstates on tied scores) and
+    two theorem checks."""
     return decide([claim_roc_stable(config, m), claim_ap_falls(config, m), claim_pr_chance(config, m),
-                   claim_trapezoid_untied(config, m), claim_trapezoid_overstates(config, m)])
+                   claim_trapezoid_untied(config, m), claim_trapezoid_overstates(config, m),
+                   claim_fixed_roc_stable(config, m), claim_fixed_ap_falls(config, m),
+                   claim_imbalance_hurts_model(config, m)])
 
 
 # --- notes --------------------------------------------------------------------------------------------
@@ -575,8 +764,24 @@ def flip_note(config: Config, m: Measurements) -> str:
             f"well as AP at that level.")
 
 
+def arms_note(config: Config, m: Measurements) -> str:
+    first, last = m.labels[0], m.labels[-1]
+    parts = []
+    for i, name in enumerate(m.models):
+        parts.append(f"{MODEL_LABELS[name]}: ROC-AUC {m.change('fixed_roc_auc')[i].mean():+.4f} fixed vs "
+                     f"{m.change('roc_auc')[i].mean():+.4f} retrained, AP {m.change('fixed_ap')[i].mean():+.4f} fixed "
+                     f"vs {m.change('ap')[i].mean():+.4f} retrained")
+    return (f"What imbalance does to the metric versus to the model, from {first} to {last}. The fixed-model arm fits "
+            f"each model once per seed on a balanced training set (prevalence {m.fixed_train_prevalence.mean():.3f}, "
+            f"{config.n_train} points) and scores {config.n_test}-point test sets resampled from a held-out pool of "
+            f"{config.pool_size} at every ratio, so only the test prevalence changes: its change is the metric's own. "
+            f"The retrained arm refits at every ratio, so its change adds what the model loses from seeing fewer "
+            f"positives. Mean change over {config.n_seeds} seeds — " + "; ".join(parts) + ".")
+
+
 def build_notes(config: Config, m: Measurements) -> list[str]:
-    return [balanced_note(m), imbalanced_note(m), chance_ap_note(m), trapezoid_note(m), flip_note(config, m)]
+    return [balanced_note(m), imbalanced_note(m), arms_note(config, m), chance_ap_note(m), trapezoid_note(m),
+            flip_note(config, m)]
 
 
 # --- tables -------------------------------------------------------------------------------------------
@@ -610,7 +815,21 @@ def build_tables(config: Config, m: Measurements) -> list[Table]:
         chance_rows,
         f"Uniformly random scores on the first seed's test set, {config.n_chance_draws} draws per level, mean ± "
         f"standard error; precision averaged over flagging the top 10%, 20%, …, 90% of the test set.")
-    return [metrics_table, chance_table]
+    arm_rows = []
+    for k, label in enumerate(m.labels):
+        for i, name in enumerate(m.models):
+            arm_rows.append([label, MODEL_LABELS[name], int(m.fixed_n_test_positive[k]),
+                             _pm(m.fixed_roc_auc[i, k]), _pm(m.roc_auc[i, k]), _pm(m.fixed_ap[i, k]), _pm(m.ap[i, k])])
+    arms_table = Table(
+        "Fixed model vs retrained model",
+        ["level (neg/pos)", "model", "fixed-model test positives", "ROC-AUC, fixed model", "ROC-AUC, retrained",
+         "AP, fixed model", "AP, retrained"],
+        arm_rows,
+        f"Fixed model: fitted once per seed on a balanced training set of {config.n_train} points, scored on "
+        f"{config.n_test}-point test sets resampled (per seed and level) from a held-out balanced pool of "
+        f"{config.pool_size}; only the test prevalence changes. Retrained: fitted at every ratio on that ratio's "
+        f"training split. Mean ± standard deviation over {config.n_seeds} seeds.")
+    return [metrics_table, arms_table, chance_table]
 
 
 # --- figures ------------------------------------------------------------------------------------------
@@ -651,7 +870,11 @@ def metrics_vs_prevalence_figure(config: Config, m: Measurements) -> Figure:
         colour = COLOURS[index % len(COLOURS)]
         for ax, values in ((roc_ax, m.roc_auc[index]), (ap_ax, m.ap[index])):
             ax.errorbar(prevalence, values.mean(axis=1), yerr=values.std(axis=1, ddof=1), marker="o", capsize=3,
-                        color=colour, label=MODEL_LABELS[name])
+                        color=colour, label=f"{MODEL_LABELS[name]}, retrained")
+        fixed_prevalence = m.fixed_n_test_positive / m.n_test[:, 0]
+        for ax, values in ((roc_ax, m.fixed_roc_auc[index]), (ap_ax, m.fixed_ap[index])):
+            ax.errorbar(fixed_prevalence, values.mean(axis=1), yerr=values.std(axis=1, ddof=1), marker="s",
+                        capsize=3, color=colour, linestyle=":", label=f"{MODEL_LABELS[name]}, fixed model")
     span = np.geomspace(prevalence.min() * 0.8, max(prevalence.max() * 1.2, 0.6), 50)
     roc_ax.axhline(0.5, color="k", linestyle="--", label="chance (ROC-AUC = 0.5)")
     ap_ax.plot(span, span, color="k", linestyle="--", label="chance (AP = prevalence)")
@@ -677,7 +900,9 @@ def present(config: Config, m: Measurements) -> Presentation:
             "curves_grid": "ROC and precision-recall curves of each model on the first seed's test set at every "
                            "class ratio, with each curve's chance level dashed.",
             "metrics_vs_prevalence": "Mean ROC-AUC and average precision against the test set's positive "
-                                     "prevalence, with the chance level of each and the measured no-skill AP.",
+                                     "prevalence, retrained at every ratio (solid) and for a model fitted once on "
+                                     "balanced data (dotted), with the chance level of each and the measured "
+                                     "no-skill AP.",
         })
 
 

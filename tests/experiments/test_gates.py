@@ -139,7 +139,8 @@ def test_quick_run_has_every_figure_table_and_claim(quick):
     assert claims_by_id(quick).keys() == CLAIM_IDS
     assert all(claim.kind == "check" for claim in quick.claims)
     assert [table.title for table in quick.tables] == [
-        "Predictions", "Accuracy", "Logistic regression coefficients", "Linear separability (LP)"]
+        "Predictions", "Accuracy", "Logistic regression coefficients", "Linear separability (LP)",
+        "The seed's numbers: scikit-learn's default tol beside a tight tol"]
     assert quick.notes
 
 
@@ -257,6 +258,8 @@ def test_same_config_gives_same_metrics(quick):
     {"lr_max_iter": 10**9},
     {"grid_resolution": 1},
     {"grid_resolution": 100_000},
+    {"tight_tol": 0.0},
+    {"tight_tol": 0.1},
     {"quick": "yes"},
 ])
 def test_bad_config_raises_one_sentence(changes):
@@ -288,3 +291,30 @@ def test_settings_parse_from_the_command_line():
     assert config.gates == ("AND", "XOR") and config.lr_C == 10.0 and config.seed == 3
     with pytest.raises(ConfigError):
         apply_overrides(gates.Config(), {"gates": "AND,NOPE"})
+
+
+def test_seed_numbers_are_computed_at_the_default_and_at_a_tight_tol(quick):
+    """The table's numbers come from fits at scikit-learn's default tol and at tight_tol, nothing else."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC
+
+    config = gates.Config.quick()
+    seed_numbers = quick.metrics["seed_numbers"]
+    assert seed_numbers["default_tol"]["tol_logistic"] == LogisticRegression().tol
+    assert seed_numbers["tight_tol"]["tol_logistic"] == config.tight_tol == 1e-10
+    for gate in config.gates:
+        X, y = gates.truth_table(gate)
+        for key, tol in (("default_tol", LogisticRegression().tol), ("tight_tol", config.tight_tol)):
+            lr = LogisticRegression(C=config.lr_C, max_iter=config.lr_max_iter, tol=tol).fit(X, y)
+            svc = SVC(C=config.svc_C, tol=tol if key == "tight_tol" else SVC().tol).fit(X, y)
+            numbers = seed_numbers[key]["gates"][gate]
+            assert numbers["weights"] == pytest.approx(lr.coef_[0].tolist(), abs=1e-12)
+            assert numbers["intercept"] == pytest.approx(lr.intercept_[0], abs=1e-12)
+            assert numbers["svc_support_rows"] == sorted(svc.support_.tolist())
+    # the tight optimum is reached: tightening further moves nothing
+    X, y = gates.truth_table("OR")
+    tighter = LogisticRegression(C=config.lr_C, max_iter=config.lr_max_iter, tol=1e-14).fit(X, y)
+    assert seed_numbers["tight_tol"]["gates"]["OR"]["weights"] == pytest.approx(tighter.coef_[0].tolist(), abs=1e-5)
+    table = quick.tables[-1]
+    assert len(table.rows) == 9 * len(config.gates)
+    assert any("MEAN loss" in note and "version-independent" in note for note in quick.notes)

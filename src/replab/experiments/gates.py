@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import sklearn
 from matplotlib.figure import Figure
 from scipy.optimize import linprog
 from sklearn.base import ClassifierMixin, clone
@@ -80,6 +81,9 @@ class Config(ExperimentConfig):
     """scikit-learn's default C, for the second logistic regression."""
     default_lr_max_iter: int = 100
     svc_C: float = 1000.0
+    tight_tol: float = 1e-10
+    """The stopping tolerance of the refits beside the seed's (scikit-learn's default tol): tight enough that lbfgs
+    and libsvm stop at the optimum itself, so the numbers no longer depend on the scikit-learn version."""
     grid_resolution: int = 200
     """Points per axis of the grid the decision-region figure is evaluated on."""
 
@@ -93,6 +97,8 @@ class Config(ExperimentConfig):
         _check_positive_number("lr_C", self.lr_C)
         _check_positive_number("default_lr_C", self.default_lr_C)
         _check_positive_number("svc_C", self.svc_C)
+        _check_positive_number("tight_tol", self.tight_tol)
+        require(self.tight_tol < 1e-3, f"tight_tol must lie below 1e-3 (tighter than the defaults), got {self.tight_tol!r}")
         check_positive_int("lr_max_iter", self.lr_max_iter, maximum=MAX_ITER_LIMIT)
         check_positive_int("default_lr_max_iter", self.default_lr_max_iter, maximum=MAX_ITER_LIMIT)
         check_positive_int("grid_resolution", self.grid_resolution, minimum=2, maximum=MAX_GRID_RESOLUTION)
@@ -116,6 +122,55 @@ def build_models(config: Config) -> dict[str, ClassifierMixin]:
                                                random_state=seed),
         "svc_rbf": SVC(kernel="rbf", gamma="scale", C=config.svc_C, random_state=seed),
     }
+
+
+def seed_models(config: Config, tol: float | None) -> dict[str, ClassifierMixin]:
+    """The seed's two fits (C=lr_C lbfgs logistic regression, RBF SVC) at scikit-learn's default tol (None) or `tol`."""
+    models = build_models(config)
+    picked = {name: models[name] for name in ("logistic_seed", "svc_rbf")}
+    if tol is not None:
+        picked = {name: clone(model).set_params(tol=tol) for name, model in picked.items()}
+    return picked
+
+
+@dataclass(frozen=True)
+class SeedFit:
+    """The seed's fits at one tolerance, per gate (G)."""
+
+    tol_logistic: float
+    tol_svc: float
+    coefficients: np.ndarray       # (G, 2)
+    intercepts: np.ndarray         # (G,)
+    lr_accuracy: np.ndarray        # (G,)
+    lr_iterations: np.ndarray      # (G,)
+    svc_accuracy: np.ndarray       # (G,)
+    support: np.ndarray            # (G, 4) bool: which rows are support vectors
+    dual: np.ndarray               # (G, 4) dual coefficient y_i·α_i of each row (0 off the support)
+    svc_intercepts: np.ndarray     # (G,)
+
+
+def seed_fit(config: Config, tol: float | None) -> SeedFit:
+    """Fit the seed's logistic regression and SVC on every gate at one tolerance."""
+    G = len(config.gates)
+    coefficients, intercepts = np.zeros((G, 2)), np.zeros(G)
+    lr_accuracy, lr_iterations, svc_accuracy = np.zeros(G), np.zeros(G, int), np.zeros(G)
+    support, dual, svc_intercepts = np.zeros((G, 4), bool), np.zeros((G, 4)), np.zeros(G)
+    models = seed_models(config, tol)
+    for g, gate in enumerate(config.gates):
+        X, y = truth_table(gate)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            lr = clone(models["logistic_seed"]).fit(X, y)
+            svc = clone(models["svc_rbf"]).fit(X, y)
+        coefficients[g], intercepts[g] = lr.coef_[0], lr.intercept_[0]
+        lr_accuracy[g] = accuracy_score(y, lr.predict(X))
+        lr_iterations[g] = int(np.max(lr.n_iter_))
+        svc_accuracy[g] = accuracy_score(y, svc.predict(X))
+        support[g, svc.support_] = True
+        dual[g, svc.support_] = svc.dual_coef_[0]
+        svc_intercepts[g] = svc.intercept_[0]
+    return SeedFit(float(models["logistic_seed"].tol), float(models["svc_rbf"].tol), coefficients, intercepts,
+                   lr_accuracy, lr_iterations, svc_accuracy, support, dual, svc_intercepts)
 
 
 def model_labels(config: Config) -> dict[str, str]:
@@ -225,6 +280,9 @@ class Measurements(base.Measurements):
     grid_x2: np.ndarray            # (R, R)
     regions: np.ndarray            # (M, G, R, R) each model's prediction on the grid
     kernel_min_eigenvalue: float   # smallest eigenvalue of the RBF kernel matrix on the four inputs
+    seed_default: SeedFit | None = None  # the seed's fits at scikit-learn's default tol
+    seed_tight: SeedFit | None = None    # and at config.tight_tol
+    sklearn_version: str = ""
 
     def index(self, gate: str) -> int:
         return self.gates.index(gate)
@@ -247,7 +305,22 @@ class Measurements(base.Measurements):
             "converged": {model: {g: bool(self.converged[m, i]) for i, g in enumerate(gates)}
                           for m, model in enumerate(MODELS)},
             "kernel_min_eigenvalue": self.kernel_min_eigenvalue,
+            "seed_numbers": {"sklearn_version": self.sklearn_version,
+                             "default_tol": _seed_fit_metrics(self.seed_default, gates),
+                             "tight_tol": _seed_fit_metrics(self.seed_tight, gates)},
         })
+
+
+def _seed_fit_metrics(fit: SeedFit | None, gates) -> dict | None:
+    if fit is None:
+        return None
+    return {"tol_logistic": fit.tol_logistic, "tol_svc": fit.tol_svc,
+            "gates": {gate: {"weights": fit.coefficients[g], "intercept": fit.intercepts[g],
+                             "lr_accuracy": fit.lr_accuracy[g], "lr_iterations": fit.lr_iterations[g],
+                             "svc_accuracy": fit.svc_accuracy[g],
+                             "svc_support_rows": [int(i) for i in np.flatnonzero(fit.support[g])],
+                             "svc_dual_coef": fit.dual[g], "svc_intercept": fit.svc_intercepts[g]}
+                      for g, gate in enumerate(gates)}}
 
 
 def rbf_kernel_min_eigenvalue(X: np.ndarray) -> float:
@@ -303,7 +376,8 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
     progress(total, total, "done")
     return Measurements(tuple(config.gates), targets, separable, line_weights, line_bias, certificates, accuracy,
                         predictions, converged, coefficients, intercepts, probabilities, xx1, xx2, regions,
-                        rbf_kernel_min_eigenvalue(INPUTS))
+                        rbf_kernel_min_eigenvalue(INPUTS), seed_fit(config, None), seed_fit(config, config.tight_tol),
+                        sklearn.__version__)
 
 
 # --- claims -------------------------------------------------------------------------------------------
@@ -476,7 +550,8 @@ def default_c_note(config: Config, m: Measurements) -> str | None:
 
 def build_notes(config: Config, m: Measurements) -> list[str]:
     notes = [certificate_note(m, gate) for gate in m.gates if not m.separable[m.index(gate)]]
-    notes += [note for note in (logistic_note(config, m), default_c_note(config, m)) if note]
+    notes += [note for note in (logistic_note(config, m), default_c_note(config, m), seed_numbers_note(config, m))
+              if note]
     notes.append(svc_note(config, m))
     unconverged = [f"{gate} ({name})" for g, gate in enumerate(m.gates) for i, name in enumerate(MODELS)
                    if not m.converged[i, g]]
@@ -520,7 +595,70 @@ def build_tables(config: Config, m: Measurements) -> list[Table]:
         "Linear separability (LP)", ["gate", "separable", "w1", "w2", "b", "certificate λ"], lp_rows,
         "A line with s_i (w·x_i + b) ≥ 1 on every row (smallest |w|₁), or a λ ≥ 0 with Σλ = 1, "
         "Σ λ_i s_i x_i = 0 and Σ λ_i s_i = 0 (rows in the order (0,0), (0,1), (1,0), (1,1)) proving none exists.")
-    return [predictions, accuracy, coefficients, lp_table]
+    tables = [predictions, accuracy, coefficients, lp_table]
+    if m.seed_default is not None and m.seed_tight is not None:
+        tables.append(seed_numbers_table(config, m))
+    return tables
+
+
+def _rows_text(support: np.ndarray) -> str:
+    return " ".join(f"({a},{b})" for (a, b), chosen in zip(INPUTS, support) if chosen) or "none"
+
+
+def seed_numbers_table(config: Config, m: Measurements) -> Table:
+    """Every number the seed printed (its settings: LR C=lr_C lbfgs max_iter=lr_max_iter, SVC rbf C=svc_C), at
+    scikit-learn's default tol and at tight_tol, with the difference."""
+    d, t = m.seed_default, m.seed_tight
+    rows = []
+    for g, gate in enumerate(m.gates):
+        quantities = [
+            ("LR w1", d.coefficients[g, 0], t.coefficients[g, 0]),
+            ("LR w2", d.coefficients[g, 1], t.coefficients[g, 1]),
+            ("LR intercept", d.intercepts[g], t.intercepts[g]),
+            ("LR accuracy", d.lr_accuracy[g], t.lr_accuracy[g]),
+            ("LR lbfgs iterations", d.lr_iterations[g], t.lr_iterations[g]),
+            ("SVC accuracy", d.svc_accuracy[g], t.svc_accuracy[g]),
+            ("SVC support vectors", int(d.support[g].sum()), int(t.support[g].sum())),
+            ("SVC intercept", d.svc_intercepts[g], t.svc_intercepts[g]),
+        ]
+        for name, default, tight in quantities:
+            if isinstance(default, (int, np.integer)) or name.endswith("iterations"):
+                rows.append([gate, name, int(default), int(tight), int(tight) - int(default)])
+            else:
+                rows.append([gate, name, f"{default:.6g}", f"{tight:.6g}", f"{tight - default:+.3g}"])
+        rows.append([gate, "SVC support rows", _rows_text(d.support[g]), _rows_text(t.support[g]),
+                     "same" if np.array_equal(d.support[g], t.support[g]) else "differ"])
+    return Table(
+        "The seed's numbers: scikit-learn's default tol beside a tight tol",
+        ["gate", "quantity", f"default tol (LR {d.tol_logistic:g}, SVC {d.tol_svc:g})", f"tol = {t.tol_logistic:g}",
+         "tight − default"],
+        rows,
+        f"The seed's settings (LogisticRegression C={config.lr_C:g}, lbfgs, max_iter={config.lr_max_iter}; SVC rbf "
+        f"C={config.svc_C:g}), computed with scikit-learn {m.sklearn_version}. The default-tol column is what the seed "
+        f"prints on this version; the tight column is the optimum itself.")
+
+
+def seed_numbers_note(config: Config, m: Measurements) -> str | None:
+    d, t = m.seed_default, m.seed_tight
+    if d is None or t is None:
+        return None
+    separable = [g for g, ok in enumerate(m.separable) if ok]
+    gaps = [float(np.max(np.abs(np.r_[d.coefficients[g] - t.coefficients[g], d.intercepts[g] - t.intercepts[g]])))
+            for g in separable]
+    worst = max(gaps) if gaps else 0.0
+    same_accuracy = np.array_equal(d.lr_accuracy, t.lr_accuracy) and np.array_equal(d.svc_accuracy, t.svc_accuracy)
+    same_support = np.array_equal(d.support, t.support)
+    return (f"Why the seed's coefficients may not match a rerun: on separable gates with C={config.lr_C:g} the "
+            f"penalised log-loss is nearly flat near its optimum, and lbfgs stops as soon as the projected gradient "
+            f"falls below tol. scikit-learn 1.4 changed LogisticRegression to minimise the MEAN loss (the sum divided "
+            f"by the number of samples) instead of the sum, which shrinks the gradient by that factor, so the default "
+            f"tol={d.tol_logistic:g} stops at a different iterate than on older versions. Here (scikit-learn "
+            f"{m.sklearn_version}) the default tol stops after {int(d.lr_iterations.max())} iterations at most, and "
+            f"tol={t.tol_logistic:g} after {int(t.lr_iterations.max())}; the weights and intercepts of the separable "
+            f"gates move by up to {worst:.3g} between the two. At tol={t.tol_logistic:g} the iterate is the optimum "
+            f"itself, which does not depend on how the loss is scaled, so those numbers are version-independent. "
+            f"The accuracies {'are the same at both tolerances' if same_accuracy else 'differ between the tolerances'}"
+            f" and the SVC's support vectors {'are the same rows' if same_support else 'differ'}.")
 
 
 # --- figures ------------------------------------------------------------------------------------------

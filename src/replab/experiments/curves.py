@@ -85,6 +85,13 @@ def level_label(negative_share: float) -> str:
 
 @dataclass(frozen=True)
 class Config(ExperimentConfig):
+    """Settings of the ROC-vs-PR experiment: the synthetic data (samples, negative shares, label noise, test share),
+    the models, the seeds, the no-skill chance draws and the tolerance that defines 'ROC-AUC barely moves'.
+
+    The defaults reproduce the full experiment; `Config.quick()` is a smoke test (marked quick in its results),
+    `Config.from_dict(json)` replays a saved config.json, and `replab config curves` lists every field with its
+    type, default, quick value and meaning.
+    """
     n_samples: int = 5000
     negative_shares: tuple[float, ...] = (0.5, 0.75, 0.9, 0.99)
     """Share of the negative (majority) class at each level; make_classification(weights=[share])."""
@@ -891,6 +898,9 @@ def metrics_vs_prevalence_figure(config: Config, m: Measurements) -> Figure:
 
 
 def present(config: Config, m: Measurements) -> Presentation:
+    """Tables (ROC-AUC, AP and chance levels per share and model), the metrics-against-prevalence and curve-grid
+    figures with their captions, and the notes.
+    """
     return Presentation(
         tables=build_tables(config, m),
         figures={"curves_grid": curves_grid_figure(config, m),

@@ -73,6 +73,14 @@ def _check_positive_number(name: str, value: float) -> None:
 
 @dataclass(frozen=True)
 class Config(ExperimentConfig):
+    """Settings of the logic-gates experiment: which gates, the two logistic regressions (the seed's C and
+    scikit-learn's default), the RBF SVC, the tight solver tolerance and the resolution of the decision-region
+    grid.
+
+    The defaults reproduce the full experiment; `Config.quick()` is a smoke test (marked quick in its results),
+    `Config.from_dict(json)` replays a saved config.json, and `replab config gates` lists every field with its
+    type, default, quick value and meaning.
+    """
     gates: tuple[str, ...] = tuple(GATES)
     lr_C: float = 1000.0
     """Inverse regularisation strength of the seed's logistic regression."""
@@ -720,6 +728,9 @@ def _draw_level_line(ax, w1: float, w2: float, offset: float, style: str) -> Non
 
 
 def present(config: Config, m: Measurements) -> Presentation:
+    """Tables (accuracy per gate and model, the LP's verdicts), the decision-region and separating-line figures with
+    their captions, and the notes (certificates, why C=1 fails).
+    """
     return Presentation(
         tables=build_tables(config, m),
         figures={"decision_regions": decision_regions_figure(config, m), "separating_lines": separating_lines_figure(m)},

@@ -48,6 +48,14 @@ OPTIMIZERS = ("adam", "sgd")
 
 @dataclass(frozen=True)
 class Config(ExperimentConfig):
+    """Settings of the regression experiment: the target functions, noise levels, the two architectures, data sizes,
+    the optimizer, epochs, weight initialisation and seeds, and the bounds behind 'close to the noise floor' and
+    'converged'.
+
+    The defaults reproduce the full experiment; `Config.quick()` is a smoke test (marked quick in its results),
+    `Config.from_dict(json)` replays a saved config.json, and `replab config regression` lists every field with
+    its type, default, quick value and meaning.
+    """
     targets: tuple[str, ...] = ("line", "sine")
     """Any of line (y = 3x, the seed's) and sine (y = sin 3x)."""
     noise_stds: tuple[float, ...] = (0.1, 0.3, 0.5)
@@ -532,6 +540,9 @@ def tensorboard_scalars(config: Config, m: Measurements) -> dict:
 
 
 def present(config: Config, m: Measurements) -> Presentation:
+    """Tables (the networks' variables, the fit per noise level), the loss-curve, fitted-function and architecture
+    figures with their captions, the notes and the TensorBoard loss curves.
+    """
     return Presentation(
         tables=[architecture_table(config), results_table(config, m)],
         figures={"architectures": architecture_figure(config), "loss_curves": loss_curves_figure(config, m),

@@ -54,6 +54,12 @@ MOST = 0.5
 
 @dataclass(frozen=True)
 class Config(study.StudyConfig):
+    """Settings of BN study 3: the probe batch on which layer Jacobians and backpropagated gradients are measured,
+    and what 'close to 1' and 'nearly all singular values' mean. Shared study settings (datasets, network, steps,
+    seeds) come from `study.StudyConfig`. The defaults reproduce the full experiment; `Config.quick()` is a smoke
+    test (marked quick in its results), `Config.from_dict(json)` replays a saved config.json, and `replab config
+    bn-gradients` lists every field with its type, default, quick value and meaning.
+    """
     steps: int = 3000
     record_every: int = 300
     probe_size: int = 60
@@ -430,6 +436,9 @@ def fmt_values(values, spec: str) -> str:
 
 
 def present(config: Config, m: Measurements) -> Presentation:
+    """Tables (Jacobian spectra per dataset, gradient norms per layer), the figures with their captions, the notes
+    and the TensorBoard gradient series.
+    """
     return Presentation(
         tables=[spectrum_table(config, d) for d in m.datasets] + [gradient_table(config, m.datasets)],
         figures={"gradient_norms": gradient_figure(config, m.datasets),

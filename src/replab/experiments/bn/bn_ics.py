@@ -41,6 +41,12 @@ NOISE_STEP_OFFSET = 1_000_000_000
 
 @dataclass(frozen=True)
 class Config(study.StudyConfig):
+    """Settings of BN study 6: the injected per-unit shift and scale (redrawn every step) after each BN layer, the
+    probe on which the shift is measured, and the fraction of BN's gain noisy BN must keep. Shared study settings
+    (datasets, network, steps, seeds) come from `study.StudyConfig`. The defaults reproduce the full experiment;
+    `Config.quick()` is a smoke test (marked quick in its results), `Config.from_dict(json)` replays a saved
+    config.json, and `replab config bn-ics` lists every field with its type, default, quick value and meaning.
+    """
     learning_rate: float = 0.1
     """A rate where BN clearly speeds training up on both datasets (a probe at 2,000 steps: MNIST ~0.81 without,
     ~0.88 with BN; Fashion-MNIST ~0.71 against ~0.84); at 0.5 the two end up close on this MNIST."""
@@ -167,6 +173,9 @@ class IcsMeasurements(Measurements):
 
 
 def measure(config: Config, progress: Progress = no_progress) -> IcsMeasurements:
+    """Train the baseline, BN and noisy BN on every available dataset (one population per dataset) and measure how
+    much each layer's input distribution moves; computes, never writes files.
+    """
     datasets, skipped = study.load_datasets(config)
     measured = []
     for i, digits in enumerate(datasets):
@@ -207,6 +216,9 @@ def steps_to_target(config: Config, d: DatasetMeasurements) -> list[int | None]:
 
 
 def judge(config: Config, m: IcsMeasurements) -> list[Claim]:
+    """Injected shift is a manipulation check; BN's reduced shift (in inference mode) and its gain surviving the
+    shift are findings paired over seeds, decided together (`claims.decide`).
+    """
     base = study.evidence_base(config, m.datasets)
     return decide([survives_claim(config, m, base), more_shift_claim(config, m, base),
                    bn_less_shift_claim(config, m, base)])
@@ -290,6 +302,9 @@ def bn_less_shift_claim(config: Config, m: IcsMeasurements, base) -> Claim:
 
 
 def present(config: Config, m: IcsMeasurements) -> Presentation:
+    """A table per dataset (accuracy and measured shift per model), the figures with their captions, the notes and
+    the TensorBoard series.
+    """
     return Presentation(
         tables=[cells_table(config, d) for d in m.datasets],
         figures={"curves": curves_figure(config, m), "layer_input": layer_input_figure(config, m),

@@ -36,6 +36,12 @@ EPSILON_FACTOR = 100.0
 
 @dataclass(frozen=True)
 class Config(study.StudyConfig):
+    """Settings of BN study 2: the multipliers of the initial weights' std, and the probe batch and tolerance for
+    §3.3's scale identity. Shared study settings (datasets, network, steps, seeds) come from `study.StudyConfig`.
+    The defaults reproduce the full experiment; `Config.quick()` is a smoke test (marked quick in its results),
+    `Config.from_dict(json)` replays a saved config.json, and `replab config bn-init` lists every field with its
+    type, default, quick value and meaning.
+    """
     scales: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)
     """Multipliers of weight_std (the default std 0.1, so stds 0.001 … 1)."""
     steps: int = 2000
@@ -96,6 +102,9 @@ class InitMeasurements(Measurements):
 
 
 def measure(config: Config, progress: Progress = no_progress) -> InitMeasurements:
+    """Train the baseline and the BN network from every initial scale on every available dataset (one population per
+    dataset), and check §3.3's scale identity at initialisation; never writes files.
+    """
     datasets, skipped = study.load_datasets(config)
     for digits in datasets:
         require(config.probe_size <= digits.n_train,
@@ -181,6 +190,9 @@ def identity_errors(config: Config, d: DatasetMeasurements) -> tuple[np.ndarray,
 
 
 def judge(config: Config, m: InitMeasurements) -> list[Claim]:
+    """Resilience to the initial scale (a finding, one test per dataset paired over seeds) and §3.3's identity (a
+    check), decided together (`claims.decide`).
+    """
     base = study.evidence_base(config, m.datasets)
     tests, evidence = [], []
     for d in m.datasets:
@@ -229,6 +241,9 @@ def judge(config: Config, m: InitMeasurements) -> list[Claim]:
 
 
 def present(config: Config, m: InitMeasurements) -> Presentation:
+    """A table per dataset (final accuracy per scale and model), the final-accuracy and training-curve figures with
+    their captions, and the notes.
+    """
     return Presentation(
         tables=[scale_table(config, d) for d in m.datasets],
         figures={"final_accuracy": accuracy_figure(config, m), "curves": curves_figure(config, m)},

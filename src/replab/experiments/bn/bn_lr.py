@@ -31,6 +31,12 @@ MODELS, LABELS, COLOURS = study.MODELS, study.LABELS, study.COLOURS
 
 @dataclass(frozen=True)
 class Config(study.StudyConfig):
+    """Settings of BN study 1: the learning-rate grid, what counts as training well (final accuracy within
+    `good_within` of the seed's best rate) and the target behind steps-to-target. Shared study settings
+    (datasets, network, steps, seeds) come from `study.StudyConfig`. The defaults reproduce the full experiment;
+    `Config.quick()` is a smoke test (marked quick in its results), `Config.from_dict(json)` replays a saved
+    config.json, and `replab config bn-lr` lists every field with its type, default, quick value and meaning.
+    """
     learning_rates: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
     steps: int = 2000
     record_every: int = 100
@@ -89,6 +95,9 @@ class LrMeasurements(Measurements):
 
 
 def measure(config: Config, progress: Progress = no_progress) -> LrMeasurements:
+    """Train the baseline and the BN network at every learning rate on every available dataset, as one population
+    per dataset; computes, never writes files.
+    """
     datasets, skipped = study.load_datasets(config)
     measured = []
     for i, digits in enumerate(datasets):
@@ -180,6 +189,7 @@ def ratio_text(config: Config, d: DatasetMeasurements) -> str:
 
 
 def judge(config: Config, m: LrMeasurements) -> list[Claim]:
+    """The study's findings, one test per dataset paired over seeds, decided together (`claims.decide`)."""
     base = study.evidence_base(config, m.datasets)
     tests, evidence = [], []
     for d in m.datasets:
@@ -245,6 +255,9 @@ def fmt_steps(steps) -> str:
 
 
 def present(config: Config, m: LrMeasurements) -> Presentation:
+    """A table per dataset (final accuracy per rate and model), the final-accuracy and training-curve figures with
+    their captions, and the notes.
+    """
     return Presentation(
         tables=[grid_table(config, d) for d in m.datasets],
         figures={"final_accuracy": accuracy_figure(config, m), "curves": curves_figure(config, m)},

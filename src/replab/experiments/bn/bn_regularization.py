@@ -55,6 +55,13 @@ MAX_SIZE = 60_000
 
 @dataclass(frozen=True)
 class Config(study.StudyConfig):
+    """Settings of BN study 4: the Dropout rates, the training batch sizes (with their learning-rate scaling) and
+    the mini-batch sizes, pool and draws with which a fixed example's output noise is measured. Shared study
+    settings (datasets, network, steps, seeds) come from `study.StudyConfig`. The defaults reproduce the full
+    experiment; `Config.quick()` is a smoke test (marked quick in its results), `Config.from_dict(json)` replays
+    a saved config.json, and `replab config bn-regularization` lists every field with its type, default, quick
+    value and meaning.
+    """
     steps: int = 3000
     record_every: int = 100
     n_seeds: int = 5
@@ -562,6 +569,7 @@ def fmt_list(values, sign: str = "+") -> str:
 
 
 def present(config: Config, m: Measurements) -> Presentation:
+    """Tables (train/test gap, Dropout grid, batch noise), the figures with their captions and the notes."""
     return Presentation(
         tables=[t for d in m.datasets for t in (gap_table(config, d), noise_table(config, d), batch_table(config, d))],
         figures={"gap": gap_figure(config, m.datasets), "noise": noise_figure(config, m.datasets),

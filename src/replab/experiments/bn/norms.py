@@ -40,6 +40,13 @@ BENCHMARK_ROW = "MLPClassifier (Fashion-MNIST's official benchmark)"
 
 @dataclass(frozen=True)
 class Config(study.StudyConfig):
+    """Settings of BN study 5: the normalisation kinds compared (none, BatchNorm, Batch Renorm, LayerNorm, RMSNorm,
+    WeightNorm, GroupNorm), GroupNorm's groups, Batch Renorm's ramp, what counts as a tie and the step-time
+    measurement. Shared study settings (datasets, network, steps, seeds) come from `study.StudyConfig`. The
+    defaults reproduce the full experiment; `Config.quick()` is a smoke test (marked quick in its results),
+    `Config.from_dict(json)` replays a saved config.json, and `replab config norms` lists every field with its
+    type, default, quick value and meaning.
+    """
     kinds: tuple[str, ...] = NORMS
     steps: int = 3000
     record_every: int = 150
@@ -303,6 +310,7 @@ def batch_free_claim(config: Config, m: Measurements, batch_free: list[str]) -> 
 
 
 def present(config: Config, m: Measurements) -> Presentation:
+    """A table per dataset (accuracy and time per step of each kind), the figures with their captions and the notes."""
     return Presentation(
         tables=[kinds_table(config, d, m.timing) for d in m.datasets],
         figures={"curves": curves_figure(config, m.datasets), "final_accuracy": accuracy_figure(config, m.datasets),

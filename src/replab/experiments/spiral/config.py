@@ -24,6 +24,15 @@ REPLICATE_SEED_OFFSET = 500
 
 @dataclass(frozen=True)
 class Config(ExperimentConfig):
+    """Settings of the spiral search: the Playground dataset and noise, what 'solved' means (target loss, epoch
+    budget, seeds required), the search space (feature sets, layers, widths, activations, learning rates,
+    regularisations) and successive halving (rungs, hopeless loss), and the the seed's own network, and the
+    replicates that confirm each finalist.
+
+    The defaults reproduce the full experiment; `Config.quick()` is a smoke test (marked quick in its results),
+    `Config.from_dict(json)` replays a saved config.json, and `replab config spiral` lists every field with its
+    type, default, quick value and meaning.
+    """
     dataset: Literal["spiral", "circle", "xor", "gauss"] = "spiral"
     noise: float = 0.0
     """The Playground's noise fraction in [0, 0.5] (slider value / 100)."""

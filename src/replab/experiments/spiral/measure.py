@@ -207,6 +207,9 @@ def rival_index(config: Config, candidates, status, sc, smallest) -> int | None:
 
 
 def measure(config: Config, progress: Progress = no_progress) -> Measurements:
+    """Run the search (every architecture and setting as one masked population, pruned by successive halving), then
+    replicate the finalists on fresh seeds; computes, never writes files.
+    """
     found = search(config, make_seed_data(config), progress)
     order = sorted(found.outcomes)
     candidates = [found.candidates[i] for i in order]

@@ -19,6 +19,9 @@ PLAYGROUND_CMAP = LinearSegmentedColormap.from_list("playground", ["#f59322", "#
 
 
 def present(config: Config, m: Measurements) -> Presentation:
+    """Tables (search space, replication, smaller candidates, what was pruned), the decision-region, loss-curve and
+    parameters-against-loss figures with their captions, and the notes.
+    """
     return Presentation(
         tables=[search_space_table(config, m), replication_table(config, m), smaller_table(config, m),
                 pruning_table(m)],

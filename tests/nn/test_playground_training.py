@@ -147,3 +147,33 @@ def test_parameter_count_and_mask_validation():
         nn.network_masks([[0, 1]], [(9,)], 8, 1)
     with pytest.raises(ValueError):
         nn.playground_optimizer(nn.init_playground_network(3, 1, [0]), [0.1], ["L3"], [0.1])
+
+
+def test_a_network_trains_the_same_whatever_population_it_sits_in():
+    """One network (tanh 8 × 8 on x, y) alone, first of 3, and in the middle of 40 varied members (other shapes,
+    depths, activations, features, rates, L1): the same weights after 100 steps, up to float32 rounding (XLA picks
+    its reduction order by shape, so the last bit may differ; nothing else may)."""
+    width, depth = 8, 3
+    data = make_dataset("spiral", n_points=100, seed=5)
+    x_all = nn.pad_features(features(data.x_train, FEATURES), width)
+
+    def train(size, position):
+        others = [(list(range(1 + k % 7)), ((2, 4, 6, 8)[k % 4],) * (1 + k % 3), ("relu", "tanh")[k % 2])
+                  for k in range(1, size)]
+        members = others[:position] + [([0, 1], (8, 8), "tanh")] + others[position:]
+        masks = nn.mask_tensors(nn.network_masks([m[0] for m in members], [m[1] for m in members], width, depth),
+                                [m[2] for m in members])
+        seeds = [100 + k for k in range(1, size)]
+        params = nn.stack_members([nn.initial_weights(width, depth, s) for s in seeds[:position] + [7] + seeds[position:]])
+        rates = [0.1] * (size - 1)
+        optimizer = nn.playground_optimizer(params, rates[:position] + [0.03] + rates[position:],
+                                            ["L1"] * position + ["L2"] + ["L1"] * (size - 1 - position), [0.001] * size)
+        nn.fit(nn.playground_training_loss(masks), params, optimizer, np.stack([x_all] * size),
+               np.stack([data.y_train] * size), steps=100, batch_size=BATCH, batch_order="sequential",
+               record_every=100, per_member_data=True)
+        return [v.numpy()[position] for pair in params for v in pair]
+
+    alone = train(1, 0)
+    for size, position in ((3, 0), (40, 17)):
+        for a, b in zip(alone, train(size, position)):
+            np.testing.assert_allclose(b, a, rtol=0, atol=1e-6)

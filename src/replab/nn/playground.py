@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from replab.nn.layers import ACTIVATIONS, dense
+from replab.nn.layers import ACTIVATIONS
 from replab.nn.losses import playground_loss
 from replab.nn.optim import Optimizer, per_member
 
@@ -124,15 +124,26 @@ def mixed_activation(z, choice, used: Sequence[str]):
     return tf.add_n([choice[:, i, None, None] * ACTIVATIONS[name](z) for i, name in enumerate(used)])
 
 
+def small_dense(h, w, b):
+    """h (K, B, in) or (B, in) times w (K, in, out) plus b (K, 1, out), as one broadcast product summed over `in`.
+
+    For the Playground's tiny layers (at most 8 × 8) this is several times faster than a batched matmul on CPU:
+    XLA fuses it, and its gradients, into a few loops instead of K small GEMM calls.
+    """
+    if h.shape.rank == 2:
+        h = h[None]
+    return tf.reduce_sum(h[..., :, None] * w[:, None], axis=-2) + b
+
+
 def masked_forward(params, x, masks: "MaskTensors"):
     """tanh outputs (K, B) of masked Playground networks for inputs x (K, B, width) or (B, width)."""
     h = x * masks.input_mask[:, None, :]
     for layer, (w, b) in enumerate(params[:-1]):
-        a = mixed_activation(dense(h, w, b), masks.activation, masks.activations_used)
+        a = mixed_activation(small_dense(h, w, b), masks.activation, masks.activations_used)
         a = a * masks.unit_mask[:, layer, None, :]
         h = tf.where(masks.layer_on[:, layer, None, None], a, h)
     w, b = params[-1]
-    return tf.tanh(dense(h, w, b))[..., 0]
+    return tf.tanh(small_dense(h, w, b))[..., 0]
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ def save_run(out: Path, name: str, title: str, question: str, config: Any, resul
         _write_json(staging / "config.json", config_dict)
         figure_names = _write_figures(staging / "figures", result.figures)
         if result.scalars:
-            write_tensorboard(staging / "tensorboard", result.scalars)
+            write_tensorboard(staging / "tensorboard", result.scalars, settings=config_dict, hparams=result.hparams)
         _write_json(staging / "result.json", {
             "name": name,
             "title": title,
@@ -146,9 +146,21 @@ def _write_figures(folder: Path, figures: dict[str, Any]) -> list[str]:
     for figure_name, figure in figures.items():
         if not FIGURE_NAME.match(figure_name):
             raise ValueError(f"figure name {figure_name!r} is not a plain file name")
+        # The tight bounding box is found once and reused: letting each savefig find it draws the figure twice.
+        bbox = _tight_bbox(figure)
         for suffix in ("png", "svg"):
-            figure.savefig(folder / f"{figure_name}.{suffix}", dpi=110, bbox_inches="tight")
+            figure.savefig(folder / f"{figure_name}.{suffix}", dpi=110, bbox_inches=bbox)
     return list(figures)
+
+
+def _tight_bbox(figure: Any) -> Any:
+    """The figure's tight bounding box in inches, padded as savefig(bbox_inches="tight") pads it."""
+    get_renderer = getattr(figure.canvas, "get_renderer", None)
+    if get_renderer is None:
+        return "tight"
+    import matplotlib  # imported here: only runs with figures need it
+
+    return figure.get_tightbbox(get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
 
 
 def write_tensorboard(folder: Path, scalars: Scalars, settings: dict[str, Any] | None = None,

@@ -2,9 +2,10 @@
 
 Workload: MLP 784-100-100-100-10 sigmoid, batch 60, plain SGD lr 0.5, softmax cross-entropy, on random
 binary MNIST-shaped data; BN (Dense without bias + BatchNormalization) before each hidden sigmoid.
-  (1) the experiment's unit of work: one seed's baseline AND BN network, 50,000 steps. replab trains both
-      as one K=2 population in one graph (experiments.bn.batchnorm.train); Keras trains two models one after
-      the other, so its rate for the pair is 1 / (1/rate_bn + 1/rate_plain).
+  (1) one cell's unit of work: one seed's baseline AND BN network, 50,000 steps. replab trains both as one
+      K=2 population in one graph (experiments.bn.batchnorm.train on a one-cell grid); Keras trains two models
+      one after the other, so its rate for the pair is 1 / (1/rate_bn + 1/rate_plain). Then the default
+      protocol's population: 6 cells (lr × std) × 2 × 10 seeds = 120 networks per dataset.
   (2) the BN network alone: replab nn.fit on K=1 with nn.BatchNorm against Keras model.fit.
 Speeds are steps per second after warm-up (compiling excluded for both). Also prints the fraction of the
 float32 matmul peak (a large tf.matmul measured here) that replab's training reaches, counting the dense
@@ -73,10 +74,12 @@ def keras_steps_per_second(x, y, with_bn, steps):
     return epochs * steps_per_epoch / (time.perf_counter() - start)
 
 
-def replab_pair(x, y, steps, n_seeds=1):
-    config = dataclasses.replace(batchnorm.Config(), steps=steps, record_every=500, n_seeds=n_seeds,
-                                 population_batches=10)
-    digits = Digits(x, y, x[:1000], y[:1000], "random", "mnist")
+def replab_pair(x, y, steps, config=None):
+    """One seed, one cell (lr 0.5, std 0.1) unless a config is given."""
+    config = config or batchnorm.Config(learning_rates=(RATE,), weight_stds=(0.1,), paper_learning_rate=RATE,
+                                        paper_weight_std=0.1, n_seeds=1)
+    config = dataclasses.replace(config, steps=steps, record_every=min(500, steps), population_batches=10)
+    digits = Digits(x[:-1000], y[:-1000], x[-1000:], y[-1000:], "random", "mnist")
     return batchnorm.train(config, digits)
 
 
@@ -116,9 +119,12 @@ def main():
     print(f"  replab / Keras = {pair.steps_per_second / keras_pair:.1f}x;  "
           f"{2 * flops * pair.steps_per_second / peak:.0%} of the matmul peak")
 
-    three = replab_pair(x, y, 4000, n_seeds=3)
-    print(f"  default protocol (3 seeds, K=6): {three.steps_per_second:.0f} steps/s -> 50,000 steps in "
-          f"{50000 / three.steps_per_second:.0f} s; {6 * flops * three.steps_per_second / peak:.0%} of the matmul peak")
+    default = batchnorm.Config()
+    grid = replab_pair(x, y, 500, default)
+    k = default.population
+    print(f"  default protocol ({len(default.cells)} cells × 2 × {default.n_seeds} seeds, K={k}): "
+          f"{grid.steps_per_second:.1f} steps/s -> {default.steps:,} steps in {default.steps / grid.steps_per_second:.0f} s "
+          f"per dataset; {k * flops * grid.steps_per_second / peak:.0%} of the matmul peak")
 
     alone = replab_bn_only(x, y, 10000)
     print("\n(2) the BN network alone")

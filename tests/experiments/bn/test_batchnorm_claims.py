@@ -1,78 +1,110 @@
 """Figure 1's findings on hand-built measurements: each reaches holds, fails and inconclusive, nothing trained."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from replab.experiments.bn import batchnorm
 
 SEEDS, RECORDS, UNITS, EVERY = 6, 10, 4, 100
-STEPS = np.arange(1, RECORDS + 1) * EVERY
+STEPS = np.arange(0, RECORDS + 1) * EVERY  # from step 0
 JITTER = np.array([0.9, 1.1, 1.0, 0.8, 1.2, 1.05])
+CELLS = ((0.1, 0.01), (0.5, 0.1))  # cell 0 is the paper-like cell
+CONFIG = batchnorm.Config(n_seeds=SEEDS, learning_rates=(0.1, 0.5), weight_stds=(0.01, 0.1),
+                          paper_learning_rate=0.1, paper_weight_std=0.01)
 
 
 def curves(finals, reach):
-    """(S, R) accuracy curves: 0.5 until step reach[s], then finals[s]; so a curve's plateau is finals[s] and it
+    """(S, R) accuracy curves: 0.1 until step reach[s], then finals[s]; so a curve's plateau is finals[s] and it
     first reaches 95% of any lower plateau at reach[s]."""
     finals, reach = np.broadcast_to(finals, SEEDS), np.broadcast_to(reach, SEEDS)
-    return np.where(STEPS[None, :] >= reach[:, None], finals[:, None], 0.5)
+    return np.where(STEPS[None, :] >= reach[:, None], finals[:, None], 0.1)
 
 
 def percentiles(median_drift, spread_drift):
-    """(S, R, 3, F) percentiles whose median moves by median_drift[s] and whose 15–85 spread by spread_drift[s]."""
-    ramp = np.linspace(0, 1, RECORDS)[None, :, None]
+    """(S, R, 3, F) percentiles whose median moves by median_drift[s] and whose 15–85 spread by spread_drift[s]
+    around a mean spread of 2 (so the normalised drifts are half the raw ones)."""
+    ramp = np.linspace(-0.5, 0.5, RECORDS + 1)[None, :, None]
     median = np.broadcast_to(median_drift, SEEDS)[:, None, None] * ramp + np.zeros((1, 1, UNITS))
     spread = 2 + np.broadcast_to(spread_drift, SEEDS)[:, None, None] * ramp + np.zeros((1, 1, UNITS))
     return np.stack([median - spread / 2, median, median + spread / 2], axis=2)
 
 
-def measurements(final_gain=0.01 * JITTER, reach=(600, 200 * JITTER), drift=((1.0, 1.0), (0.5 * JITTER, 0.5 * JITTER))):
-    """Defaults: BN better, faster and more stable on every seed, with spread across seeds."""
-    base_final = 0.95 + 0.002 * np.arange(SEEDS)
+def cell(final_gain=0.01 * JITTER, reach=(600, 200 * JITTER), drift=((1.0, 1.0), (0.5 * JITTER, 0.5 * JITTER)),
+         level=0.95):
+    base_final = level + 0.002 * np.arange(SEEDS)
     accuracy = np.stack([curves(base_final, reach[0]), curves(base_final + np.asarray(final_gain), reach[1])])
-    sigmoid_input = np.stack([percentiles(*drift[0]), percentiles(*drift[1])])
-    return batchnorm.Measurements(
-        dataset="mnist", source="hand-built", n_train=1000, n_test=1000, binarize=True, steps=STEPS,
-        accuracy=accuracy, loss=np.ones((2, SEEDS, RECORDS)), sigmoid_input=sigmoid_input,
-        final_accuracy_population=accuracy[1, :, -1], diverged_at=-np.ones((2, SEEDS), int), record_every=EVERY,
-        probe_unit=0, probe_size=100, population_batches=10, steps_per_second=1.0, train_seconds=1.0,
-        compile_seconds=1.0)
+    return accuracy, np.stack([percentiles(*drift[0]), percentiles(*drift[1])])
 
 
-def verdicts(m, config=None):
-    config = config or batchnorm.Config(n_seeds=SEEDS, quick=False)
+def run(paper=None, other=None, validation=None, dataset="mnist"):
+    """Defaults: BN better, faster and more stable on every seed in both cells; cell 1 is every network's best on
+    validation (so the tuned reading compares cell 1 with cell 1)."""
+    paper = paper or cell()
+    other = other or cell(level=0.96)
+    accuracy = np.stack([paper[0], other[0]])
+    validation = np.stack([accuracy[0, :, :, -1], accuracy[1, :, :, -1]]) if validation is None else validation
+    return batchnorm.DatasetRun(
+        dataset=dataset, source="hand-built", n_train=1000, n_validation=100, n_test=1000, binary=dataset == "mnist",
+        per_seed_test=False, cells=CELLS, paper_cell=0, steps=STEPS, accuracy=accuracy,
+        loss=np.ones(accuracy.shape), sigmoid_input=np.stack([paper[1], other[1]]),
+        test_accuracy=accuracy[..., -1], validation_accuracy=validation, population_accuracy=accuracy[:, 1, :, -1],
+        diverged_at=-np.ones((2, 2, SEEDS), int), record_every=EVERY, eval_size=500, probe_size=100, probe_unit=0,
+        population_batches=10, steps_per_second=1.0, train_seconds=1.0, compile_seconds=1.0)
+
+
+def measurements(*runs, skipped=()):
+    return batchnorm.Measurements(runs or (run(),), tuple(skipped), tuple(f"{s} skipped" for s in skipped))
+
+
+def verdicts(m, config=CONFIG):
     return {c.id: c.verdict for c in batchnorm.judge(config, m)}
 
 
-def test_all_three_hold_when_bn_is_better_faster_and_more_stable_on_every_seed():
-    assert verdicts(measurements()) == {"bn-higher-accuracy": "holds", "bn-faster": "holds", "bn-stable-inputs": "holds"}
+IDS = ["bn-higher-accuracy", "bn-faster", "bn-stable-inputs",
+       "bn-higher-accuracy-tuned", "bn-faster-tuned", "bn-stable-inputs-tuned"]
+
+
+def test_all_six_hold_when_bn_is_better_faster_and_more_stable_on_every_seed():
+    claims = batchnorm.judge(CONFIG, measurements())
+    assert [c.id for c in claims] == IDS
+    assert all(c.kind == "finding" and c.verdict == "holds" for c in claims)
 
 
 @pytest.mark.parametrize("gain, verdict", [(0.01 * JITTER, "holds"), (-0.01 * JITTER, "fails"),
                                            (0.01 * np.array([1, -1, 0.5, -0.6, 0.2, -0.1]), "inconclusive")])
-def test_bn_higher_accuracy(gain, verdict):
-    assert verdicts(measurements(final_gain=gain))["bn-higher-accuracy"] == verdict
+def test_bn_higher_accuracy_at_the_paper_cell(gain, verdict):
+    v = verdicts(measurements(run(paper=cell(final_gain=gain))))
+    assert v["bn-higher-accuracy"] == verdict and v["bn-higher-accuracy-tuned"] == "holds"
 
 
 @pytest.mark.parametrize("reach, verdict", [((600, 200 * JITTER), "holds"), ((200 * JITTER, 600), "fails"),
                                             ((400, np.array([200, 600, 300, 500, 400, 400])), "inconclusive")])
-def test_bn_faster(reach, verdict):
-    assert verdicts(measurements(reach=reach))["bn-faster"] == verdict
+def test_bn_faster_at_the_paper_cell(reach, verdict):
+    assert verdicts(measurements(run(paper=cell(reach=reach))))["bn-faster"] == verdict
 
 
-def test_bn_faster_is_per_seed_against_the_lower_plateau():
-    m = measurements(final_gain=np.full(SEEDS, -0.2))  # BN plateaus far lower: the target is 95% of BN's plateau
-    np.testing.assert_allclose(m.target, 0.95 * m.plateau[1])
-    np.testing.assert_array_equal(m.steps_to_target[1], np.ceil(200 * JITTER / EVERY) * EVERY)
+def test_faster_is_per_seed_against_the_lower_plateau():
+    r = run(paper=cell(final_gain=np.full(SEEDS, -0.3)))  # BN plateaus far lower: the target is 95% of BN's plateau
+    np.testing.assert_allclose(r.target((0, 0)), 0.95 * r.plateau[0, 1])
+    np.testing.assert_array_equal(r.steps_to_target((0, 0))[1], np.ceil(200 * JITTER / EVERY) * EVERY)
+
+
+def test_step_zero_never_counts_as_reaching_the_target():
+    accuracy = run().accuracy.copy()
+    accuracy[..., 0] = 1.0  # even a perfect score before any update is not "reached in 0 steps"
+    r = dataclasses.replace(run(), accuracy=accuracy)
+    assert r.steps_to_target((0, 0)).min() >= EVERY
 
 
 def test_a_curve_that_never_reaches_counts_the_budget_plus_one_record_interval():
-    m = measurements()
-    accuracy = m.accuracy.copy()
-    accuracy[1, 0] = np.nan  # seed 0's BN network produced no number: it never reaches the baseline's target
-    m = type(m)(**{**m.__dict__, "accuracy": accuracy})
-    assert m.never_reached == STEPS[-1] + EVERY
-    assert m.steps_to_target[1, 0] == STEPS[-1] + EVERY and m.steps_to_target[0, 0] == 600
-    assert np.isfinite(m.target).all()
+    accuracy = run().accuracy.copy()
+    accuracy[0, 1, 0] = np.nan  # seed 0's BN network at the paper cell produced no number
+    r = dataclasses.replace(run(), accuracy=accuracy)
+    assert r.never_reached == STEPS[-1] + EVERY
+    steps_to = r.steps_to_target((0, 0))
+    assert steps_to[1, 0] == STEPS[-1] + EVERY and steps_to[0, 0] == 600 and np.isfinite(r.target((0, 0))).all()
 
 
 @pytest.mark.parametrize("drift, verdict", [
@@ -81,37 +113,72 @@ def test_a_curve_that_never_reaches_counts_the_budget_plus_one_record_interval()
     (((1.0, 1.0), (0.5 * JITTER, 1 + 0.1 * np.array([1, -1, 0.5, -0.6, 0.2, -0.1]))), "inconclusive"),
     (((1.0, 1.0), (0.5 * JITTER, 1.5 * JITTER)), "fails"),  # median steadier but the spread drifts more
 ])
-def test_bn_stable_inputs(drift, verdict):
-    assert verdicts(measurements(drift=drift))["bn-stable-inputs"] == verdict
+def test_bn_stable_inputs_at_the_paper_cell(drift, verdict):
+    assert verdicts(measurements(run(paper=cell(drift=drift))))["bn-stable-inputs"] == verdict
 
 
-def test_stable_inputs_uses_every_unit():
-    m = measurements()
-    inputs = m.sigmoid_input.copy()
-    inputs[1, :, :, :, 1:] *= 10  # BN: every unit but the probed one drifts ten times as much
-    m = type(m)(**{**m.__dict__, "sigmoid_input": inputs})
-    assert verdicts(m)["bn-stable-inputs"] == "fails"
+def test_drift_is_normalised_by_the_spread_and_uses_every_unit():
+    r = run()
+    np.testing.assert_allclose(r.unit_drift[0, 0], 0.5)  # raw drift 1 against a mean spread of 2
+    inputs = r.sigmoid_input.copy()
+    inputs[0, 1, :, :, :, 1:] *= 10  # BN: the median moves ten times as much in every unit but the probed one …
+    # … while every spread grows tenfold too, so the normalised drift is unchanged: a shift is judged against width
+    np.testing.assert_allclose(dataclasses.replace(r, sigmoid_input=inputs).unit_drift, r.unit_drift)
+    inputs = r.sigmoid_input.copy()
+    inputs[0, 1, :, :, 1, 1:] += 5 * np.linspace(0, 1, RECORDS + 1)[None, :, None]  # medians of units 1.. drift
+    assert verdicts(measurements(dataclasses.replace(r, sigmoid_input=inputs)))["bn-stable-inputs"] == "fails"
+
+
+def test_the_tuned_cells_are_chosen_on_validation_never_on_test():
+    r = run()
+    assert r.tuned_cells == (1, 1) and r.pair("tuned") == (1, 1) and r.pair("paper") == (0, 0)
+    validation = r.validation_accuracy.copy()
+    validation[0, 0] += 0.5  # the baseline looks best at cell 0 on validation; its test accuracy is unchanged
+    r = dataclasses.replace(r, validation_accuracy=validation)
+    assert r.tuned_cells == (0, 1)
+    claim = {c.id: c for c in batchnorm.judge(CONFIG, measurements(r))}["bn-higher-accuracy-tuned"]
+    expected = r.test_accuracy[1, 1] - r.test_accuracy[0, 0]
+    assert claim.tests[0].effect == pytest.approx(expected.mean())
+    assert "baseline lr 0.1, std 0.01 vs BN lr 0.5, std 0.1" in claim.tests[0].label
+
+
+def test_a_claim_holds_only_if_it_holds_on_both_datasets():
+    fashion = run(paper=cell(final_gain=-0.01 * JITTER), dataset="fashion-mnist")
+    v = verdicts(measurements(run(), fashion))
+    assert v["bn-higher-accuracy"] == "fails" and v["bn-faster"] == "holds"
+    claim = batchnorm.judge(CONFIG, measurements(run(), fashion))[0]
+    assert [t.label.split(":")[0] for t in claim.tests] == ["MNIST", "Fashion-MNIST"]
 
 
 def test_one_seed_is_inconclusive_with_a_reason():
-    m = measurements()
-    one = type(m)(**{**m.__dict__, "accuracy": m.accuracy[:, :1], "sigmoid_input": m.sigmoid_input[:, :1],
-                     "final_accuracy_population": m.final_accuracy_population[:1], "diverged_at": m.diverged_at[:, :1]})
-    claims = batchnorm.judge(batchnorm.Config(n_seeds=1), one)
+    r = run()
+    one = dataclasses.replace(
+        r, accuracy=r.accuracy[:, :, :1], sigmoid_input=r.sigmoid_input[:, :, :1], loss=r.loss[:, :, :1],
+        test_accuracy=r.test_accuracy[:, :, :1], validation_accuracy=r.validation_accuracy[:, :, :1],
+        population_accuracy=r.population_accuracy[:, :1], diverged_at=r.diverged_at[:, :, :1])
+    claims = batchnorm.judge(dataclasses.replace(CONFIG, n_seeds=1), measurements(one))
     assert all(c.verdict == "inconclusive" and "at least 2" in c.reason for c in claims)
 
 
-def test_evidence_base_records_dataset_seeds_and_quick():
-    claims = batchnorm.judge(batchnorm.Config(n_seeds=SEEDS, quick=True), measurements())
-    assert all(c.base.datasets == ("MNIST",) and c.base.seeds == SEEDS and c.base.quick and not c.base.skipped
-               for c in claims)
-    assert all(c.kind == "finding" for c in claims)
+def test_evidence_base_lists_a_skipped_dataset():
+    config = dataclasses.replace(CONFIG, quick=True)
+    claims = batchnorm.judge(config, measurements(run(), skipped=("Fashion-MNIST",)))
+    assert all(c.base.datasets == ("MNIST",) and c.base.skipped == ("Fashion-MNIST",) and c.base.seeds == SEEDS
+               and c.base.quick and c.base.partial for c in claims)
+    assert "Fashion-MNIST missing" in claims[0].base.describe()
 
 
-def test_presentation_draws_from_hand_built_measurements():
-    config = batchnorm.Config(n_seeds=SEEDS, steps=1000, record_every=100)
-    presentation = batchnorm.present(config, measurements())
-    assert set(presentation.figures) == set(presentation.captions) == {"test_accuracy", "sigmoid_input"}
-    assert len(presentation.tables) == 3 and presentation.notes
-    metrics = measurements().to_metrics()
-    assert metrics["steps_to_target"]["baseline"] == [600] * SEEDS and "sigmoid_input" in metrics
+def test_presentation_and_metrics_from_hand_built_measurements():
+    m = measurements(run(), run(dataset="fashion-mnist"), skipped=())
+    presentation = batchnorm.present(CONFIG, m)
+    assert set(presentation.figures) == set(presentation.captions) == {"test_accuracy", "sigmoid_input", "grid"}
+    assert [t.title for t in presentation.tables] == ["Test accuracy at the paper-like cell against Figure 1(a)",
+                                                      "The two readings side by side", "Every cell of the grid"]
+    assert len(presentation.tables[2].rows) == 2 * len(CELLS) and len(presentation.tables[1].rows) == 4
+    assert any("paper's regime is the cell lr 0.1, std 0.01" in note for note in presentation.notes)
+    assert any("TRAINING mode" in note for note in presentation.notes)
+    metrics = m.to_metrics()
+    assert metrics["datasets"][0]["readings"]["paper"]["steps_to_target"]["baseline"] == [600] * SEEDS
+    assert metrics["datasets"][0]["tuned_cells"] == {"baseline": 1, "bn": 1}
+    skipped = batchnorm.present(CONFIG, measurements(run(), skipped=("Fashion-MNIST",)))
+    assert skipped.notes[0] == "Fashion-MNIST skipped"

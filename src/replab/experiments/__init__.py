@@ -14,6 +14,9 @@ from pathlib import Path
 from types import ModuleType
 
 from replab.errors import UserError
+from replab.quiet import install_hook
+
+install_hook()  # TensorFlow's start-up lines stay off the terminal and out of notebooks
 
 MODULES: dict[str, str] = {
     "gates": "replab.experiments.gates",
@@ -27,9 +30,12 @@ MODULES: dict[str, str] = {
     "bn-regularization": "replab.experiments.bn.bn_regularization",
     "norms": "replab.experiments.bn.norms",
     "bn-ics": "replab.experiments.bn.bn_ics",
+    "bn-practice": "replab.experiments.bn.bn_practice",
+    "bn-smoothness": "replab.experiments.bn.bn_smoothness",
 }
 """CLI name -> module, in the order `replab list` and the report show them."""
-BN_STUDY: tuple[str, ...] = ("bn-lr", "bn-init", "bn-gradients", "bn-regularization", "norms", "bn-ics")
+BN_STUDY: tuple[str, ...] = ("bn-lr", "bn-init", "bn-gradients", "bn-regularization", "norms", "bn-ics",
+                             "bn-practice", "bn-smoothness")
 """The Batch Normalization study: six experiments, runnable together as `replab run bn-study`."""
 EXPERIMENTS: tuple[str, ...] = tuple(MODULES)
 GROUPS: dict[str, tuple[str, ...]] = {"all": EXPERIMENTS, "bn-study": BN_STUDY}
@@ -39,7 +45,21 @@ def load(name: str) -> ModuleType:
     """The experiment module called `name` on the command line."""
     if name not in MODULES:
         raise UserError(f"unknown experiment '{name}'; choose from: {', '.join(EXPERIMENTS)}")
-    return importlib.import_module(MODULES[name])
+    try:
+        return importlib.import_module(MODULES[name])
+    except ModuleNotFoundError as error:
+        if error.name and error.name.split(".")[0] == "tensorflow":
+            raise UserError(f"{name} trains networks with TensorFlow, which is not installed: "
+                            f"pip install 'replab[cpu]' (or 'replab[gpu]', or keep your own TensorFlow)") from None
+        raise
+
+
+def __getattr__(attribute: str) -> ModuleType:
+    """`from replab.experiments import batchnorm, bn_lr` finds every registered module by its Python name."""
+    name = attribute.replace("_", "-")
+    if name in MODULES:
+        return importlib.import_module(MODULES[name])
+    raise AttributeError(f"module 'replab.experiments' has no attribute '{attribute}'")
 
 
 def title(name: str) -> str:

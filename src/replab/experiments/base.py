@@ -57,8 +57,8 @@ class Table:
         return table_html(to_jsonable(self.to_dict()))
 
 
-Scalars = dict[str, dict[str, list[tuple[int, float]]]]
-"""TensorBoard series: run name -> tag -> [(step, value), ...]."""
+Scalars = dict[str, dict[str, list[tuple[int, float] | tuple[int, float, float]]]]
+"""TensorBoard series: group -> tag -> [(step, value), ...] or [(step, value, wall_time), ...]."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,8 @@ class Presentation:
     scalars: Scalars = field(default_factory=dict)
     captions: dict[str, str] = field(default_factory=dict)
     """Figure name -> one sentence saying what the figure shows."""
+    hparams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """TensorBoard group -> its own hyperparameters (beyond the run's settings), e.g. a finalist's architecture."""
 
 
 @dataclass
@@ -154,6 +156,7 @@ class Result:
     scalars: Scalars = field(default_factory=dict)
     captions: dict[str, str] = field(default_factory=dict)
     quick: bool = False
+    hparams: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         counts = verdict_counts(self.claims)
@@ -174,8 +177,12 @@ def compose(config: ExperimentConfig, measurements: Measurements, claims: list[C
     for claim in claims:
         if claim.verdict is None:
             raise ValueError(f"finding '{claim.id}' was never decided; judge() must end with claims.decide(...)")
+    from replab.display import enable_inline_figures
+
+    enable_inline_figures()  # figures built without pyplot show inline in a notebook (nothing elsewhere)
     return Result(measurements.to_metrics(), presentation.tables, presentation.figures, claims, presentation.notes,
-                  presentation.scalars, presentation.captions, bool(getattr(config, "quick", False)))
+                  presentation.scalars, presentation.captions, bool(getattr(config, "quick", False)),
+                  presentation.hparams)
 
 
 def to_jsonable(value: Any) -> Any:

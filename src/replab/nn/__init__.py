@@ -1,5 +1,9 @@
 """Low-level TensorFlow building blocks: initialisers, layers, losses, optimizers, the compiled trainer."""
 
+from replab.quiet import install_hook
+
+install_hook()  # TensorFlow's start-up lines stay off the terminal and out of notebooks
+
 from replab.nn.init import (
     INITIALIZERS,
     gaussian,

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,17 @@ run: $(STAMP)
 	$(BIN)/replab report
 	@echo "Report: $(abspath runs/report.html)"
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The report's browser test needs Debian's chromium and its driver; installed when missing and we may (root + apt).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium and chromium-driver for tests/test_browser.py"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		timeout 600 apt-get update -qq && timeout 900 apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "chromium is missing and cannot be installed here (not root): tests/test_browser.py will be skipped"; fi
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

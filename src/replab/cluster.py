@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import pickle
 import socket
 import time
 from typing import Any, Callable, Iterator, Sequence
@@ -78,6 +79,9 @@ class InProcess:
             progress(index + 1, len(units), f"{index + 1}/{len(units)} units done")
         return results
 
+    def node_names(self) -> list[str]:
+        return [f"local:{socket.gethostname()}"]
+
     def summary(self) -> dict[str, Any]:
         return summarise(self.kind, self.address, self.location_log)
 
@@ -128,24 +132,210 @@ def use_cluster(address: str | None) -> Iterator[Any]:
         remote.close()
 
 
+MISSING_RAY = "--cluster needs Ray, which is not installed here: pip install 'replab[cluster]'"
+CONNECT_TIMEOUT_S = 10.0
+HEARTBEAT_S = 5.0  # how often map checks that the cluster is still there while it waits for units
+
+
+def _parse_address(address: str) -> tuple[str, int]:
+    text = str(address).strip()
+    if text.startswith("ray://"):
+        raise ClusterError(f"cluster address '{address}' is a Ray Client address; give the head's HOST:PORT "
+                           "(the --port of `ray start --head`, 6379 by default)")
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ClusterError(f"cluster address '{address}' is not HOST:PORT (e.g. 127.0.0.1:6379)")
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
+@contextlib.contextmanager
+def keep_loopback() -> Iterator[None]:
+    """Ray rewrites 127.0.0.1 to the machine's network address before connecting; a cluster started on the loopback
+    interface only (`python -m replab.cluster start …`) must be reached on loopback, so the rewrite is skipped for
+    loopback hosts while this block runs."""
+    try:
+        import ray._private.services as services
+        original = services.resolve_ip_for_localhost
+    except (ImportError, AttributeError):  # another Ray version: nothing to undo
+        yield
+        return
+    services.resolve_ip_for_localhost = lambda host: host if is_loopback(host) else original(host)
+    try:
+        yield
+    finally:
+        services.resolve_ip_for_localhost = original
+
+
+def _run_unit(function: Callable[[Any], Any], unit: Any) -> tuple[bytes, str, float]:
+    """One unit on a Ray worker: its result (pickled here, so the driver gets ordinary writable objects rather than
+    Ray's read-only zero-copy arrays), the node it ran on, and how long it took."""
+    import pickle
+
+    import ray
+
+    start = time.perf_counter()
+    value = pickle.dumps(function(unit), protocol=pickle.HIGHEST_PROTOCOL)
+    return value, ray.get_runtime_context().get_node_id(), time.perf_counter() - start
+
+
 class RayExecutor:
     """Run units as Ray tasks on a cluster; results in unit order; a unit whose worker died runs again."""
 
     kind = "ray"
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, ray: Any) -> None:
         self.address = address
         self.location_log: list[Placement] = []
+        self._ray = ray
+        self._names: dict[str, str] = {}
+        self._task = ray.remote(_run_unit).options(max_retries=MAX_RETRIES, retry_exceptions=False, num_cpus=1)
 
     @classmethod
     def connect(cls, address: str) -> "RayExecutor":
-        raise ClusterError("the Ray executor is not written yet")
+        """Connect to the Ray cluster whose head is at `address` (HOST:PORT), or say in one sentence why not."""
+        host, port = _parse_address(address)
+        try:
+            import ray
+        except ImportError:
+            raise UserError(MISSING_RAY) from None
+        try:
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+        except OSError as error:
+            raise ClusterError(f"cannot reach a Ray cluster at {address}: {error.strerror or error} "
+                               "(start one with `ray start --head`, see the README's 'On a cluster')") from None
+        import replab
 
-    def map(self, function, units, progress=None, describe=None):
-        raise NotImplementedError
+        options: dict[str, Any] = dict(
+            address=f"{host}:{port}", logging_level="ERROR", log_to_driver=False, configure_logging=True,
+            runtime_env={"py_modules": [os.path.dirname(replab.__file__)],
+                         "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}})
+        if is_loopback(host):
+            options["_node_ip_address"] = "127.0.0.1"
+        try:
+            with keep_loopback():
+                ray.init(**options)
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            raise ClusterError(f"could not join the Ray cluster at {address}: {str(error).splitlines()[0]}") from None
+        executor = cls(f"{host}:{port}", ray)
+        executor._refresh_names()
+        return executor
+
+    def _refresh_names(self) -> None:
+        workers = 0
+        for node in sorted(self._ray.nodes(), key=lambda n: n.get("NodeID", "")):
+            node_id = node.get("NodeID", "")
+            head = "node:__internal_head__" in node.get("Resources", {})
+            if node_id not in self._names:
+                if not head:
+                    workers += 1
+                self._names[node_id] = (f"head {node.get('NodeManagerAddress')}" if head else
+                                        f"worker {node.get('NodeManagerAddress')}") + f" ({node_id[:8]})"
+
+    def node_names(self) -> list[str]:
+        """The cluster's live nodes, head first."""
+        self._refresh_names()
+        alive = {node.get("NodeID") for node in self._ray.nodes() if node.get("Alive")}
+        return sorted((name for node_id, name in self._names.items() if node_id in alive),
+                      key=lambda name: (not name.startswith("head"), name))
+
+    def node_name(self, node_id: str) -> str:
+        if node_id not in self._names:
+            self._refresh_names()
+        return self._names.get(node_id, f"node {node_id[:8]}")
+
+    def map(self, function: Callable[[Any], Any], units: Sequence[Any], progress: Progress | None = None,
+            describe: Callable[[Any], str] | None = None) -> list[Any]:
+        """Every unit run as a Ray task; the results in unit order, or an error and no results at all."""
+        ray = self._ray
+        from ray import exceptions
+
+        progress = progress or _no_progress
+        describe = describe or _describe_default
+        units = list(units)
+        total = len(units)
+        function_ref = ray.put(function)
+        refs = [self._task.remote(function_ref, unit) for unit in units]
+        index = {ref: position for position, ref in enumerate(refs)}
+        results: list[Any] = [None] * total
+        placements: list[Placement | None] = [None] * total
+        pending = list(refs)
+        progress(0, total, f"0/{total} units done on the cluster")
+        try:
+            while pending:
+                ready, pending = ray.wait(pending, num_returns=1, timeout=HEARTBEAT_S)
+                if not ready:
+                    self._check_alive()
+                    continue
+                for ref in ready:
+                    position = index[ref]
+                    name = describe(units[position]) or f"unit {position + 1}"
+                    try:
+                        value, node_id, seconds = ray.get(ref)
+                    except exceptions.RayTaskError as error:  # the unit itself raised: its own error, as is
+                        cause = getattr(error, "cause", None)
+                        raise (cause if isinstance(cause, Exception) else error) from None
+                    except (exceptions.WorkerCrashedError, exceptions.NodeDiedError, exceptions.ObjectLostError,
+                            exceptions.OwnerDiedError, exceptions.LocalRayletDiedError) as error:
+                        raise ClusterError(
+                            f"{name} was lost on the Ray cluster at {self.address} after {MAX_RETRIES + 1} tries "
+                            f"({type(error).__name__}); nothing was saved") from None
+                    except exceptions.RaySystemError as error:
+                        raise ClusterError(f"the Ray cluster at {self.address} failed while running {name} "
+                                           f"({str(error).splitlines()[0] if str(error) else type(error).__name__}); "
+                                           "nothing was saved") from None
+                    results[position] = pickle.loads(value)
+                    placements[position] = Placement(position, name, self.node_name(node_id), seconds)
+                    done = sum(p is not None for p in placements)
+                    progress(done, total, f"{done}/{total} units done on the cluster")
+        except BaseException:
+            for ref in pending:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+            raise
+        self.location_log.extend(p for p in placements if p is not None)
+        return results
+
+    def _check_alive(self) -> None:
+        try:
+            alive = [node for node in self._ray.nodes() if node.get("Alive")]
+        except Exception as error:  # the head (GCS) is gone
+            raise ClusterError(f"lost the Ray cluster at {self.address} ({type(error).__name__}); "
+                               "nothing was saved") from None
+        if not alive:
+            raise ClusterError(f"the Ray cluster at {self.address} has no live nodes left; nothing was saved")
 
     def summary(self) -> dict[str, Any]:
         return summarise(self.kind, self.address, self.location_log)
 
     def close(self) -> None:
-        pass
+        with contextlib.suppress(Exception):
+            self._ray.shutdown()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m replab.cluster ARGS…` is Ray's own `ray ARGS…` with a loopback --node-ip-address kept as loopback,
+    for a cluster on one machine that listens on 127.0.0.1 only (plain `ray start` replaces 127.0.0.1 by the
+    machine's network address)."""
+    import sys
+
+    try:
+        from ray.scripts.scripts import main as ray_main
+    except ImportError:
+        print(f"replab: error: {MISSING_RAY.replace('--cluster needs', 'this needs')}", file=sys.stderr)
+        return 2
+    sys.argv = ["ray", *(sys.argv[1:] if argv is None else argv)]
+    with keep_loopback():
+        try:
+            ray_main()
+        except SystemExit as exit_:
+            return int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,6 +8,7 @@ as unstable. `run_seed_sets` is the one place the sets are run, so a cluster can
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from types import ModuleType
 from typing import Any, Callable, Sequence
 
@@ -42,11 +43,39 @@ def run_in_process(module: ModuleType, configs: Sequence[Any], progress: Progres
     return results
 
 
+def _run_seed_set(unit: tuple[str, Any]) -> Result:
+    """One seed set, wherever the executor runs it: the experiment is named by its module, the config carries the seed."""
+    module_name, config = unit
+    return importlib.import_module(module_name).run(config)
+
+
+def run_on_executor(module: ModuleType, configs: Sequence[Any], progress: Progress = no_progress) -> list[Result]:
+    """Run the seed sets as units of the current executor (`replab.cluster`), e.g. on a Ray cluster; progress
+    counts seed sets done. The results come back in seed-set order whichever finished first."""
+    from replab import cluster
+
+    units = [(module.__name__, config) for config in configs]
+    return cluster.executor().map(_run_seed_set, units, progress=progress,
+                                  describe=lambda unit: f"seed set {unit[1].seed}")
+
+
+def run_seed_sets(module: ModuleType, configs: Sequence[Any], progress: Progress = no_progress) -> list[Result]:
+    """The seed sets run where the current executor says: here, one after another (with each run's own progress),
+    or on the cluster of an enclosing `replab.cluster.use_cluster`."""
+    from replab import cluster
+
+    if isinstance(cluster.executor(), cluster.InProcess):
+        return run_in_process(module, configs, progress)
+    return run_on_executor(module, configs, progress)
+
+
 def replicate(module: ModuleType, config: Any, n: int, progress: Progress = no_progress,
-              runner: SeedSetRunner = run_in_process) -> Result:
+              runner: SeedSetRunner = run_seed_sets) -> Result:
     """The run on `config`'s seed set, with every claim's verdicts on n seed sets as its stability."""
     configs = seed_set_configs(config, n)
     results = runner(module, configs, progress)
+    if len(results) != len(configs):
+        raise RuntimeError(f"{len(configs)} seed sets were run but {len(results)} results came back")
     return with_stability(results, [c.seed for c in configs])
 
 

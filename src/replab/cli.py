@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"also run N−1 further independent seed sets and record each claim's stability "
                           f"(1–{MAX_REPLICATES}; default 1)")
     run.add_argument("--out", type=out_folder, default=Path("runs"), help="output folder (default: ./runs)")
+    run.add_argument("--cluster", metavar="HOST:PORT", default=None,
+                     help="run the independent units (seed sets of --replicate, spiral waves) on the Ray cluster "
+                          "whose head is at HOST:PORT (default: $RAY_ADDRESS if set, else here; needs "
+                          "'replab[cluster]')")
 
     report = commands.add_parser("report", help="write DIR/report.html from the newest run of each experiment")
     report.add_argument("--out", type=out_folder, default=Path("runs"), help="runs folder (default: ./runs)")
@@ -202,7 +206,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     for module, _ in plans:
         ensure_run_folder(args.out, module.NAME)
     started = time.perf_counter()
-    saved = [run_one(module, config, args.out, console, args.replicate) for module, config in plans]
+    with on_cluster(args.cluster, console):
+        saved = [run_one(module, config, args.out, console, args.replicate) for module, config in plans]
     if len(saved) > 1:
         print_summary(console, saved, time.perf_counter() - started, args.out)
     return 0
@@ -233,6 +238,23 @@ def quiet_tensorflow_import() -> None:
             tf.constant(0.0) + 1.0  # the CPU-feature line appears at the first operation
         except ImportError:
             pass
+
+
+@contextlib.contextmanager
+def on_cluster(option: str | None, console: Console):
+    """`--cluster HOST:PORT` (or $RAY_ADDRESS): the run's units go to that Ray cluster; otherwise everything runs
+    here and Ray is never imported."""
+    from replab import cluster
+
+    address = cluster.address_from(option)
+    if address is None:
+        yield None
+        return
+    with cluster.use_cluster(address) as executor:
+        nodes = executor.node_names()
+        console.print(f"cluster: Ray at {escape(address)}, {len(nodes)} node{'s' if len(nodes) != 1 else ''}: "
+                      f"{escape(', '.join(nodes))}", highlight=False)
+        yield executor
 
 
 def resolve_names(names: list[str]) -> list[str]:
@@ -284,10 +306,17 @@ def run_one(module: ModuleType, config: Any, out: Path, console: Console, replic
         def progress(done: float, total: float, description: str) -> None:
             bar.update(task, completed=done, total=total, description=escape(description))
 
+        from replab import cluster
+
+        executor = cluster.executor()
+        placed = len(executor.location_log)
         if replicates > 1:
             result = replicate(module, config, replicates, progress)
         else:
             result = module.run(config, progress)
+        if not isinstance(executor, cluster.InProcess):  # where each unit ran and how long: metrics["cluster"]
+            result.metrics["cluster"] = cluster.summarise(executor.kind, executor.address,
+                                                          executor.location_log[placed:])
         bar.update(task, description="saving")
         path = save_run(out, module.NAME, module.TITLE, module.QUESTION, config, result,
                         wall_time_s=time.perf_counter() - started, command=command_line())

@@ -696,8 +696,12 @@ def decision_regions_figure(config: Config, m: Measurements) -> Figure:
 
 
 def separating_lines_figure(m: Measurements) -> Figure:
-    figure = Figure(figsize=(3.0 * len(m.gates), 3.2), layout="constrained")
-    axes = figure.subplots(1, len(m.gates), squeeze=False)[0]
+    columns = min(3, len(m.gates))
+    rows = -(-len(m.gates) // columns)
+    figure = Figure(figsize=(3.4 * columns, 3.3 * rows + 0.4), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes[len(m.gates):]:
+        ax.set_visible(False)
     for g, (ax, gate) in enumerate(zip(axes, m.gates)):
         _draw_points(ax, m, g)
         ax.set_xlabel("x1")
@@ -706,15 +710,15 @@ def separating_lines_figure(m: Measurements) -> Figure:
             (w1, w2), b = m.line_weights[g], m.line_bias[g]
             for level, style in ((0, "-"), (1, ":"), (-1, ":")):
                 _draw_level_line(ax, w1, w2, b - level, style)
-            ax.set_title(f"{gate}: {w1:.3g}·x1 {w2:+.3g}·x2 {b:+.3g} = 0 (dotted: ±1)", fontsize=8)
+            ax.set_title(f"{gate}: {w1:.3g}·x1 {w2:+.3g}·x2 {b:+.3g} = 0\n(dotted: ±1)", fontsize=10)
         else:
-            ax.set_title(f"{gate}: no separating line", fontsize=8)
+            ax.set_title(f"{gate}: no separating line", fontsize=10)
             for (x1, x2), weight in zip(INPUTS, m.certificates[g]):
                 ax.annotate(f"λ={weight:.3g}", (x1, x2), xytext=(0, -14), textcoords="offset points",
-                            ha="center", va="top", fontsize=7)
-            ax.text(0.5, 0.5, "certificate:\nΣλ·s·x = 0\nΣλ·s = 0", ha="center", va="center", fontsize=8,
+                            ha="center", va="top", fontsize=9)
+            ax.text(0.5, 0.5, "certificate:\nΣλ·s·x = 0\nΣλ·s = 0", ha="center", va="center", fontsize=10,
                     bbox={"facecolor": "white", "alpha": 0.8})
-    figure.suptitle("Separating lines from the LP, or the certificate that none exists; " + COLOUR_KEY)
+    figure.suptitle("Separating lines from the LP, or the certificate that none exists\n" + COLOUR_KEY)
     return figure
 
 

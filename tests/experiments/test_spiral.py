@@ -21,7 +21,7 @@ def quick():
 def test_quick_run_yields_every_figure_table_and_claim(quick):
     config, result = quick
     assert "spiral" in EXPERIMENTS and load("spiral") is spiral
-    assert set(result.figures) == {"decision_regions", "pareto", "loss_curves"}
+    assert set(result.figures) == {"decision_regions", "pareto", "search_scores", "loss_curves"}
     assert set(result.captions) == set(result.figures)
     assert [c.id for c in result.claims] == ["seed-2x8-solves", "smallest-solution", "search-covers-smaller",
                                             "sine-features-shrink"]
@@ -31,6 +31,10 @@ def test_quick_run_yields_every_figure_table_and_claim(quick):
     assert any(label.startswith("seed's 2 × 2") for label in shown)
     assert any("smallest" in label for label in shown)
     assert result.metrics["candidates_trained"] == sum(result.metrics["status_counts"].values())
+    assert all(entry["playground_link"].startswith("https://playground.tensorflow.org/#")
+               for entry in shown.values())
+    check = result.metrics["pruning_check"]
+    assert check["rerun"] == min(config.pruning_sample, result.metrics["status_counts"]["pruned"])
 
 
 def test_quick_run_is_marked_quick_end_to_end(quick):
@@ -114,7 +118,8 @@ def test_settings_validate_and_parse():
     assert config.quick
     with pytest.raises(ConfigError):
         apply_overrides(spiral.Config.quick(), {"dataset": "moons"})
-    for bad in ({"batch_sizes": (7,)}, {"seeds_required": 5, "n_seeds": 3}, {"feature_sets": ("x+z",)},
+    for bad in ({"batch_sizes": (31,)}, {"batch_sizes": (0,)}, {"batch_sizes": (10, 10)},
+                {"regularization_rates": ()}, {"finalists_per_set": 0}, {"pruning_sample": -1}, {"seeds_required": 5, "n_seeds": 3}, {"feature_sets": ("x+z",)},
                 {"noise": 0.7}, {"target_loss": 0.6}, {"activations": ("swish",)}, {"regularizations": ("L3",)},
                 {"noise": float("nan")}, {"learning_rates": (float("inf"),)}, {"max_layers": 7},
                 {"max_neurons": 9}, {"replicates": 0}, {"replicates": 10_000}, {"n_seeds": 1000},

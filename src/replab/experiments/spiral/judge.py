@@ -1,8 +1,10 @@
 """judge: the spiral's claims, from the measurements alone.
 
 "Solves" is a success rate: a network is retrained from scratch on `replicates` fresh seeds (new data, new initial
-weights) for the full budget, and a replicate succeeds when its final test loss is at most the target. A claim that
-a network solves the dataset is an exact binomial test of that rate against `success_null`. The search that picked
+weights) for the full budget, and a replicate succeeds when its final test loss is at most the target. The success
+rule: a network *solves* the dataset when that rate is significantly above `success_null` (0.8 by default: a learner
+pressing play can expect it to work four times in five), by an exact binomial test; it *does not* when the rate is
+significantly below. The search that picked
 the networks never evaluated the test points (it selects on training loss), and the replicate seeds are not the
 search's seeds.
 """
@@ -52,6 +54,14 @@ def rate_words(config: Config) -> str:
     return f"its final test loss is ≤ {config.target_loss:g} in more than {config.success_null:.0%} of fresh seeds"
 
 
+def pruning_text(config: Config, m: Measurements) -> str:
+    n = len(m.pruning_sample)
+    if n == 0:
+        return "No pruned candidate was re-run without pruning."
+    return (f"Pruning check: {n} randomly drawn pruned candidates re-run without pruning for the full budget on the "
+            f"search seeds; {int(m.pruning_solved.sum())} of {n} would have solved by the search's rule.")
+
+
 def seed_solves(config: Config, m: Measurements) -> Claim:
     chosen = seed_choice(config)
     index = m.finalist(SEED_ROLE)
@@ -90,7 +100,7 @@ def smallest_solution(config: Config, m: Measurements) -> Claim:
                     f"training loss {m.score(winner):.4f}. Smaller, in the search space: {smaller_text(smaller)}")
     missed = pruning_missed(config, m)
     return finding("smallest-solution", statement, effect=SUCCESS_EFFECT, direction="greater", tests=[test],
-                   evidence=evidence + (" Caveat: " + " ".join(missed) if missed else ""),
+                   evidence=evidence + " " + pruning_text(config, m) + (" Caveat: " + " ".join(missed) if missed else ""),
                    base=replicate_base(config, m))
 
 
@@ -110,8 +120,9 @@ def search_covers_smaller(config: Config, m: Measurements) -> Claim:
 
 def sine_features_shrink(config: Config, m: Measurements) -> Claim:
     statement = ("Sine features shrink the smallest solution: the smallest network with sine features solves the "
-                 f"{config.dataset}, and the best X1, X2-only network with no more parameters does not (each judged "
-                 f"by its success rate on fresh seeds against {config.success_null:g})")
+                 f"{config.dataset}, and the best X1, X2-only network with no more parameters does not (its success "
+                 f"rate on fresh seeds is significantly above {config.success_null:g}, the rival's failure rate "
+                 f"significantly above {1 - config.success_null:g})")
     effect = ("success rate of the smallest sine network and failure rate of the X1, X2 rival, each on fresh seeds "
               "(final test loss after the full budget against the target), against the null rate")
     sine_sets = [f for f in config.feature_sets if has_sine(f)]
@@ -137,7 +148,7 @@ def sine_features_shrink(config: Config, m: Measurements) -> Claim:
         failures = m.replicates - m.successes(rival)
         tests.append(stats.proportion(failures, m.replicates,
                                       f"X1, X2 rival fails ({m.finalists[rival].parameters} parameters)",
-                                      null=config.success_null))
+                                      null=1 - config.success_null))
         xy = m.finalist(smallest_role("x+y"))
         how = ("the smallest X1, X2 solver in the search" if xy == rival
                else f"the X1, X2 candidate of at most {size} parameters with the best training score "

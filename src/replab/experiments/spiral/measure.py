@@ -1,15 +1,18 @@
 """measure: the search (selecting on training loss), then the finalists replicated on fresh seeds.
 
-Finalists: the seed's choice, the smallest solver the search found for each feature set, and the "rival" — the
-X1, X2-only candidate the sine-features claim is compared against (the smallest X1, X2 solver if it is no larger
-than the smallest sine solver, else the X1, X2 candidate of at most that size with the best training score).
-Each is retrained from scratch on `replicates` fresh seeds for the full budget; a replicate succeeds when its
-final test loss (after `epoch_budget` epochs) is at most the target.
+Finalists: the seed's choice; per feature set, the best-scoring solver at each of the `finalists_per_set` smallest
+parameter counts that solved in the search (the first is that feature set's smallest solver; together they are the
+points of the success-rate-against-parameters curve); and the "rival" — the X1, X2-only candidate the sine-features
+claim is compared against (the smallest X1, X2 solver if it is no larger than the smallest sine solver, else the
+X1, X2 candidate of at most that size with the best training score). Each is retrained from scratch on
+`replicates` fresh seeds for the full budget; a replicate succeeds when its final test loss (after `epoch_budget`
+epochs) is at most the target. Then a random sample of the pruned candidates is re-run without pruning on the
+search seeds, to count how many the pruning wrongly dropped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,8 +20,9 @@ from replab import nn, stats
 from replab.experiments import base
 from replab.experiments.base import Progress, no_progress
 from replab.experiments.spiral.config import Config, feature_keys, feature_label, has_sine, layers_text
-from replab.experiments.spiral.search import (STATUSES, Candidate, hyper_grid, make_seed_data, replicate,
-                                              replicate_data, score, search, seed_choice, shapes_in_order)
+from replab.experiments.spiral.search import (STATUSES, Candidate, hyper_grid, make_seed_data, playground_link,
+                                              pruning_check, replicate, replicate_data, score, search, seed_choice,
+                                              shapes_in_order)
 
 SEED_ROLE = "seed"
 RIVAL_ROLE = "rival"
@@ -26,6 +30,10 @@ RIVAL_ROLE = "rival"
 
 def smallest_role(feature_set: str) -> str:
     return f"smallest:{feature_set}"
+
+
+def curve_role(feature_set: str) -> str:
+    return f"curve:{feature_set}"
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,12 @@ class Measurements(base.Measurements):
     shown_train_labels: np.ndarray
     shown_test_points: np.ndarray
     shown_test_labels: np.ndarray
+    links: tuple[str, ...] = ()              # (F,) the finalist in the real TensorFlow Playground
+    success_null: float = 0.8
+    # the pruning check: pruned candidates re-run without pruning on the search seeds
+    pruning_sample: np.ndarray = field(default_factory=lambda: np.zeros(0, int))         # (S,) candidate indices
+    pruning_best_loss: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))      # (S, n_seeds) best training loss over the full budget
+    pruning_solved: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))        # (S,) would have solved by the search's rule
 
     # --- derived views -----------------------------------------------------------------------------------
 
@@ -91,9 +105,25 @@ class Measurements(base.Measurements):
                 names.append("seed's " + layers_text(self.finalists[finalist].hidden))
             elif role == RIVAL_ROLE:
                 names.append("X1, X2 rival")
+            elif role.startswith("curve:"):
+                names.append(f"solver ({feature_label(role.split(':', 1)[1])}, "
+                             f"{self.finalists[finalist].parameters} parameters)")
             else:
                 names.append(f"smallest ({feature_label(role.split(':', 1)[1])})")
-        return " = ".join(names)
+        return " = ".join(dict.fromkeys(names))
+
+    def solves(self, finalist: int) -> str:
+        """'solves', 'does not solve' or 'undecided': the success rule for one finalist (its own binomial test at
+        95%, before the run's Benjamini–Hochberg, which applies to the claims)."""
+        test = stats.proportion(self.successes(finalist), self.replicates, "rate", null=self.success_null)
+        if test.p_greater < stats.ALPHA:
+            return "solves"
+        return "does not solve" if test.p_less < stats.ALPHA else "undecided"
+
+    def curve(self, feature_set: str) -> list[int]:
+        """Finalists with these features, by parameter count: the success-rate curve's points."""
+        return sorted((i for i, c in enumerate(self.finalists) if c.feature_set == feature_set),
+                      key=lambda i: (self.finalists[i].parameters, i))
 
     def to_metrics(self) -> dict:
         status_counts = {s: sum(x == s for x in self.status) for s in STATUSES}
@@ -108,6 +138,8 @@ class Measurements(base.Measurements):
             low, high = stats.wilson(k, self.replicates)
             replication[self.label(i)] = {**describe(candidate), "successes": k, "replicates": self.replicates,
                                           "success_rate": k / self.replicates, "wilson_95": [low, high],
+                                          "solves": self.solves(i),
+                                          "playground_link": self.links[i] if self.links else None,
                                           "final_test_loss": self.final_test_loss[i].tolist(),
                                           "final_train_loss": self.replicate_train_loss[i, -1].tolist()}
         return base.to_jsonable({
@@ -117,7 +149,10 @@ class Measurements(base.Measurements):
             "prune_log": [{"epoch": int(e), "pruned": int(p), "kept": int(k), "lowest_pruned_score": float(s)}
                           for e, p, k, s in self.prune_log],
             "seed_parameters": self.finalists[self.finalist(SEED_ROLE)].parameters,
-            "smallest": smallest, "replicate_seeds": self.replicate_seeds, "replication": replication})
+            "smallest": smallest, "replicate_seeds": self.replicate_seeds, "replication": replication,
+            "success_rule": f"success rate significantly above {self.success_null:g} (exact binomial, 95%)",
+            "pruning_check": {"rerun": len(self.pruning_sample), "would_have_solved": int(self.pruning_solved.sum()),
+                              "candidates": [describe(self.candidates[i]) for i in self.pruning_sample]}})
 
 
 def describe(c: Candidate) -> dict:
@@ -184,6 +219,11 @@ def choose_finalists(config: Config, candidates, status, best_train_loss) -> tup
     for f in config.feature_sets:
         if (i := smallest((f,))) is not None:
             add(smallest_role(f), candidates[i])
+        solvers = [i for i, c in enumerate(candidates) if status[i] == "solved" and c.feature_set == f]
+        sizes = sorted({candidates[i].parameters for i in solvers})[1:config.finalists_per_set]
+        for size in sizes:
+            best = min((i for i in solvers if candidates[i].parameters == size), key=sc)
+            add(curve_role(f), candidates[best])
     if (rival := rival_index(config, candidates, status, sc, smallest)) is not None:
         add(RIVAL_ROLE, candidates[rival])
     return finalists, roles, index
@@ -217,9 +257,12 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
     status = tuple(o.status for o in outcomes)
     best = np.array([o.best_loss for o in outcomes]).reshape(len(outcomes), config.n_seeds)
     finalists, roles, role_index = choose_finalists(config, candidates, status, best)
-    progress(0, 1, f"replicating {len(finalists)} finalists on {config.replicates} fresh seeds")
     fresh = replicate_data(config)
-    replicated = replicate(config, finalists, fresh)
+    replicated = replicate(config, finalists, fresh, lambda done, total, text: progress(
+        done, total, f"replicating {len(finalists)} finalists on {config.replicates} fresh seeds: {text}"))
+    sample, pruning_best, pruning_solved = pruning_check(
+        config, candidates, status, make_seed_data(config),
+        lambda done, total, text: progress(done, total, f"re-running pruned candidates unpruned: {text}"))
     progress(1, 1, "done")
     first = fresh[0]
     return Measurements(
@@ -233,4 +276,8 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
         replicate_seeds=np.array([d.seed for d in fresh], np.int64), epochs=np.asarray(replicated.epochs, int),
         replicate_train_loss=replicated.train_loss, replicate_test_loss=replicated.test_loss,
         grid_output=replicated.grid_output, shown_train_points=first.points_train, shown_train_labels=first.y_train,
-        shown_test_points=first.points_test, shown_test_labels=first.y_test)
+        shown_test_points=first.points_test, shown_test_labels=first.y_test,
+        links=tuple(playground_link(config, c, int(first.seed)) for c in finalists),
+        success_null=config.success_null, pruning_sample=np.array(sample, int),
+        pruning_best_loss=np.asarray(pruning_best, float).reshape(len(sample), config.n_seeds),
+        pruning_solved=np.asarray(pruning_solved, bool))

@@ -11,9 +11,10 @@ from matplotlib.figure import Figure
 from replab import stats
 from replab.experiments.base import Presentation, Table
 from replab.experiments.spiral.config import Config, feature_label
-from replab.experiments.spiral.judge import pruning_missed
+from replab.experiments.spiral.judge import pruning_missed, pruning_text
 from replab.experiments.spiral.measure import Measurements
-from replab.experiments.spiral.search import grid_axis, hyper_grid, rung_ends
+from replab.experiments.spiral.search import (architectures, grid_axis, hyper_grid, regularization_settings,
+                                              rung_ends)
 
 PLAYGROUND_CMAP = LinearSegmentedColormap.from_list("playground", ["#f59322", "#e8eaeb", "#0877bd"])
 
@@ -24,14 +25,16 @@ def present(config: Config, m: Measurements) -> Presentation:
     """
     return Presentation(
         tables=[search_space_table(config, m), replication_table(config, m), smaller_table(config, m),
-                pruning_table(m)],
-        figures={"decision_regions": decision_figure(config, m), "pareto": pareto_figure(config, m),
-                 "loss_curves": curves_figure(config, m)},
+                pruning_table(m), pruning_check_table(m)],
+        figures={"decision_regions": decision_figure(config, m), "pareto": success_figure(config, m),
+                 "search_scores": pareto_figure(config, m), "loss_curves": curves_figure(config, m)},
         captions={
             "decision_regions": "Each finalist's output over the plane after the full budget on the first fresh "
                                 "replicate seed, with that seed's training (○) and test (△) points.",
-            "pareto": "Every candidate the search trained: its parameter count against its training-loss score, "
-                      "with the Pareto front per feature set and the target as a dotted line.",
+            "pareto": "The answer: success rate on fresh seeds (final test loss ≤ target; 95% Wilson interval) "
+                      "against parameter count, per feature set, with the success rule's rate as a dashed line.",
+            "search_scores": "Every candidate the search trained: its parameter count against its training-loss "
+                             "score, with the Pareto front per feature set and the target as a dotted line.",
             "loss_curves": "Test loss of every finalist on every fresh replicate seed over the full budget, "
                            "against the target.",
         },
@@ -66,13 +69,19 @@ def replication_table(config: Config, m: Measurements) -> Table:
         final = m.final_test_loss[i]
         rows.append([m.label(i), feature_label(c.feature_set), " × ".join(map(str, c.hidden)) or "none",
                      c.hyper.activation, c.hyper.learning_rate, f"{c.hyper.regularization} {c.hyper.regularization_rate:g}",
-                     c.hyper.batch_size, c.parameters, f"{k}/{m.replicates}", f"{low:.2f}–{high:.2f}",
-                     round(float(np.median(final)), 4), round(float(np.median(m.replicate_train_loss[i, -1])), 4)])
+                     c.hyper.batch_size, c.parameters, f"{k}/{m.replicates}", f"{low:.2f}–{high:.2f}", m.solves(i),
+                     round(float(np.median(final)), 4), round(float(np.median(m.replicate_train_loss[i, -1])), 4),
+                     m.links[i] if m.links else ""])
     return Table("Finalists retrained on fresh seeds (full budget, no pruning)",
                  ["network", "features", "hidden", "activation", "lr", "regularisation", "batch", "parameters",
-                  "successes", "95% Wilson CI", "median final test loss", "median final training loss"], rows,
+                  "successes", "95% Wilson CI", "success rule", "median final test loss",
+                  "median final training loss", "open in the Playground"], rows,
                  caption=f"A replicate succeeds when its test loss after {config.epoch_budget} epochs is ≤ "
-                         f"{config.target_loss:g}; replicate seeds are disjoint from the search's.")
+                         f"{config.target_loss:g}; replicate seeds are disjoint from the search's. Success rule: "
+                         f"'solves' when the success rate is significantly above {config.success_null:g} (exact "
+                         f"binomial, 95%, this network alone), 'does not solve' when significantly below. The link "
+                         f"opens the same network and settings in the real TensorFlow Playground (its own generator "
+                         f"draws the data and initial weights from the seed).")
 
 
 def smaller_table(config: Config, m: Measurements) -> Table:
@@ -91,6 +100,21 @@ def smaller_table(config: Config, m: Measurements) -> Table:
                                f"{config.target_loss:g}).")
 
 
+def pruning_check_table(m: Measurements) -> Table:
+    rows = []
+    for k, i in enumerate(m.pruning_sample):
+        c = m.candidates[i]
+        rows.append([feature_label(c.feature_set), " × ".join(map(str, c.hidden)) or "none", c.hyper.describe(),
+                     c.parameters, round(float(m.score(i)), 4),
+                     round(float(np.sort(m.pruning_best_loss[k])[m.seeds_required - 1]), 4),
+                     "yes" if m.pruning_solved[k] else "no"])
+    return Table("Pruning check: pruned candidates re-run without pruning",
+                 ["features", "hidden", "settings", "parameters", "score when pruned", "score over the full budget",
+                  "would have solved"], rows,
+                 caption="A random sample of the pruned candidates trained for the full budget on the search seeds; "
+                         "score: the seeds_required-th best seed's best training loss.")
+
+
 def pruning_table(m: Measurements) -> Table:
     return Table("Successive halving: candidates pruned as hopeless",
                  ["after epoch", "pruned", "kept training", "lowest pruned score"],
@@ -100,31 +124,70 @@ def pruning_table(m: Measurements) -> Table:
 def notes(config: Config, m: Measurements) -> list[str]:
     grid = hyper_grid(config)
     pruned = sum(s == "pruned" for s in m.status)
+    regs = ", ".join("none" if kind == "none" else f"{kind} {rate:g}" for kind, rate in regularization_settings(config))
+    widths = "non-increasing widths" if config.mixed_widths else "one uniform width"
     return [
         f"Searched: feature sets {', '.join(feature_label(f) for f in config.feature_sets)}; hidden layers 0–"
-        f"{config.max_layers} of one uniform width 1–{config.max_neurons} (mixed widths are not searched); "
-        f"{len(grid)} hyperparameter settings per architecture (activation {', '.join(config.activations)} × lr "
-        f"{', '.join(f'{lr:g}' for lr in config.learning_rates)} × regularisation {', '.join(config.regularizations)} "
-        f"(rate {config.regularization_rate:g}) × batch {', '.join(map(str, config.batch_sizes))}); {config.n_seeds} "
-        f"seeds each.",
+        f"{config.max_layers} of {widths} 1–{config.max_neurons} ({len(architectures(config))} architectures per "
+        f"feature set); {len(grid)} hyperparameter settings per architecture (activation "
+        f"{', '.join(config.activations)} × lr {', '.join(f'{lr:g}' for lr in config.learning_rates)} × "
+        f"regularisation {regs} × batch {', '.join(map(str, config.batch_sizes))}); {config.n_seeds} seeds each; "
+        f"spiral noise {config.noise:g}. The profile 'paper' widens this to what the Playground offers.",
         f"Selection never sees the test points: in the search a candidate is solved when its training loss reaches "
         f"{config.target_loss:g} (checked every {config.record_every} epochs) within {config.epoch_budget} epochs in "
         f"≥ {config.seeds_required} of {config.n_seeds} seeds; each seed draws its own data ({config.dataset}, noise "
         f"{config.noise:g}) and initial weights.",
-        f"Judged on fresh seeds: {len(m.finalists)} finalists (the seed's choice, the smallest solver per feature "
-        f"set and the X1, X2 rival of the sine claim) were retrained on {m.replicates} new seeds each "
-        f"({len(m.finalists) * m.replicates} networks × {config.epoch_budget} epochs, one population); a replicate "
-        f"succeeds when its final test loss is ≤ {config.target_loss:g}, and 'solves' means a success rate "
-        f"significantly above {config.success_null:g} (exact binomial test).",
+        f"Success rule: a network solves the {config.dataset} when its success rate on fresh seeds — the fraction "
+        f"whose final test loss after {config.epoch_budget} epochs is ≤ {config.target_loss:g} — is significantly "
+        f"above {config.success_null:g} (exact binomial test): a learner who presses play should see it work four "
+        f"times in five, not merely more often than not. With {m.replicates} replicates that takes "
+        f"{min_successes(config.success_null, m.replicates)} successes.",
+        f"Judged on fresh seeds: {len(m.finalists)} finalists (the seed's choice; per feature set the best solver at "
+        f"each of the {config.finalists_per_set} smallest parameter counts that solved in the search; the X1, X2 rival "
+        f"of the sine claim) were retrained on {m.replicates} new seeds each ({len(m.finalists) * m.replicates} "
+        f"networks × {config.epoch_budget} epochs).",
         f"Pruned: after each rung (ends at epochs {rung_ends(config)}) a candidate whose {config.seeds_required}-th best "
         f"seed's best training loss exceeded {config.early_hopeless_loss:g} (before epoch {config.epoch_budget // 2}) "
         f"or {config.hopeless_loss:g} (from then on) stopped training ({pruned} candidates); solved candidates stopped "
-        f"once solved. Architectures larger than a feature set's smallest solution were skipped: "
-        f"{dict(zip(config.feature_sets, m.skipped.tolist()))}.",
-        f"{len(m.candidates)} candidates trained in {m.waves} waves of masked populations.",
-        "Epochs walk the training set in stored order in batches that divide it exactly, so an epoch is "
-        "n_train / batch SGD steps, as in the Playground.",
+        f"once solved. Architectures larger than a feature set's {config.finalists_per_set}-th smallest solved size "
+        f"were skipped: {dict(zip(config.feature_sets, m.skipped.tolist()))}. " + pruning_text(config, m),
+        f"{len(m.candidates)} candidates trained in {m.waves} waves of masked populations (each wave's batch size a "
+        f"unit on the cluster executor); a network's numbers do not depend on the population it shares.",
+        "Batches are the Playground's: an epoch walks the training points in stored order and updates after every "
+        "batch; when the batch size does not divide the training set, the leftover points' gradients carry over into "
+        "the next epoch's first update (playground.ts oneStep).",
     ]
+
+
+def min_successes(null: float, n: int) -> str:
+    for k in range(n + 1):
+        if stats.proportion(k, n, "rate", null=null).p_greater < stats.ALPHA:
+            return f"{k}/{n}"
+    return f"more than {n}"
+
+
+def success_figure(config: Config, m: Measurements) -> Figure:
+    figure = Figure(figsize=(7, 4.5))
+    ax = figure.add_subplot()
+    for k, f in enumerate(config.feature_sets):
+        points = m.curve(f)
+        if not points:
+            continue
+        params = np.array([m.finalists[i].parameters for i in points], float)
+        rates = np.array([m.successes(i) / m.replicates for i in points])
+        bounds = np.array([stats.wilson(m.successes(i), m.replicates) for i in points])
+        offset = params * (1 + 0.02 * (k - 1))
+        ax.errorbar(offset, rates, yerr=[rates - bounds[:, 0], bounds[:, 1] - rates], fmt="o-", color=f"C{k}",
+                    capsize=3, label=feature_label(f))
+    ax.axhline(config.success_null, color="black", ls="--", lw=1, label=f"success rule ({config.success_null:g})")
+    ax.set_xscale("log")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("parameters (weights + biases)")
+    ax.set_ylabel(f"success rate on {m.replicates} fresh seeds")
+    ax.set_title(f"Success rate against size (final test loss ≤ {config.target_loss:g})")
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
 
 
 # --- figures ---------------------------------------------------------------------------------------------

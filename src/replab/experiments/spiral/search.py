@@ -1,14 +1,24 @@
 """The search engine: candidates, Playground populations, successive halving in waves, and the replication.
 
 Candidates are (feature set, architecture, hyperparameters); architectures are 0 to `max_layers` hidden layers of
-one uniform width 1 to `max_neurons` (mixed widths are not searched). Every architecture gets the same
-hyperparameter grid (activation × learning rate × regularisation × batch size). (Architecture, feature set) pairs
-are visited in increasing parameter count, in waves of about `wave_members` networks trained as one population
-(masked to their shapes). Each wave trains by successive halving: rungs end at budget/2^k epochs; after every rung
-a candidate is dropped as *solved* once its training loss reached the target in `seeds_required` seeds, or as
-*hopeless* when even its `seeds_required`-th best seed's best training loss is above `early_hopeless_loss` (before
-half the budget) or `hopeless_loss` (from half the budget on). Once a feature set has a solution of N parameters,
-its architectures with more than N parameters are skipped — they cannot be smaller.
+1 to `max_neurons` units, of one uniform width or (with `mixed_widths`) non-increasing widths. Every architecture
+gets the same hyperparameter grid (activation × learning rate × regularisation kind and rate × batch size).
+(Architecture, feature set) pairs are visited in increasing parameter count, in waves of about `wave_members`
+networks; each wave's candidates of one batch size train as one masked population — a *unit* of work mapped on
+`replab.cluster.executor()`, so waves may run on a Ray cluster. Each unit trains by successive halving: rungs end at
+budget/2^k epochs; after every rung a candidate is dropped as *solved* once its training loss reached the target in
+`seeds_required` seeds, or as *hopeless* when even its `seeds_required`-th best seed's best training loss is above
+`early_hopeless_loss` (before half the budget) or `hopeless_loss` (from half the budget on). Once a feature set has
+solvers of `finalists_per_set` parameter counts, its larger architectures are skipped.
+
+Batches are the Playground's (`playground.ts` oneStep): each epoch walks the training points in stored order and
+updates after every `batch` points; when the batch does not divide the training set, the leftover points' gradients
+carry over and the next epoch's first update averages leftover + batch points. `playground_layout` lays an epoch
+out as fixed-size slots (padding weighted 0) so that the compiled trainer reproduces exactly that.
+
+A member's numbers do not depend on its population: its initial weights come from its seed alone, and every
+population evaluates every Playground activation (`ALL_ACTIVATIONS`), so the compiled graph a member sees differs only
+in the population's size.
 
 The search selects on the TRAINING loss only: the test points are never evaluated while searching, so the
 replication (`replicate`: the finalists retrained on fresh seeds for the full budget, scored on their final test
@@ -17,21 +27,29 @@ loss) judges networks on points their selection never saw.
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import numpy as np
 import tensorflow as tf
 
-from replab import nn
+from replab import cluster, nn
 from replab.data.playground import FEATURES, features, make_dataset
 from replab.experiments.base import Progress
-from replab.experiments.spiral.config import N_POINTS, REPLICATE_SEED_OFFSET, TRAIN_RATIO, Config, feature_keys
+from replab.experiments.spiral.config import (N_POINTS, PLAYGROUND_URL, REPLICATE_SEED_OFFSET, TRAIN_RATIO, Config,
+                                              feature_keys)
+from replab.nn.playground import activation_weights
 from replab.seeds import derived_seed
 
 STATUSES = ("solved", "failed", "pruned")
 GRID_POINTS = 60
 GRID_EXTENT = 6.0
+ALL_ACTIVATIONS = tuple(nn.PLAYGROUND_ACTIVATIONS)
+PRUNING_SEED_INDEX = 900
+"""Seed index of the draw that picks which pruned candidates are re-run unpruned."""
 
 
 # --- candidates -------------------------------------------------------------------------------------
@@ -64,16 +82,28 @@ class Candidate:
         return " × ".join(map(str, self.hidden)) if self.hidden else "no hidden layer"
 
 
+def regularization_settings(config: Config) -> list[tuple[str, float]]:
+    """(kind, rate) pairs: 'none' once, every other kind at every rate."""
+    return [(kind, 0.0 if kind == "none" else rate) for kind in config.regularizations
+            for rate in ((0.0,) if kind == "none" else config.regularization_rates)]
+
+
 def hyper_grid(config: Config) -> list[Hyper]:
-    rate = config.regularization_rate
-    return [Hyper(act, lr, reg, 0.0 if reg == "none" else rate, batch)
-            for batch in config.batch_sizes for reg in config.regularizations
+    return [Hyper(act, lr, reg, rate, batch)
+            for batch in config.batch_sizes for reg, rate in regularization_settings(config)
             for act in config.activations for lr in config.learning_rates]
 
 
 def architectures(config: Config) -> list[tuple[int, ...]]:
-    return [()] + [(width,) * depth for depth in range(1, config.max_layers + 1)
-                   for width in range(1, config.max_neurons + 1)]
+    """No hidden layer, then every depth 1 … max_layers: uniform widths, or every non-increasing width sequence."""
+    shapes = [()]
+    for depth in range(1, config.max_layers + 1):
+        if config.mixed_widths:
+            shapes += [tuple(sorted(c, reverse=True)) for c in
+                       itertools.combinations_with_replacement(range(1, config.max_neurons + 1), depth)]
+        else:
+            shapes += [(width,) * depth for width in range(1, config.max_neurons + 1)]
+    return shapes
 
 
 def shapes_in_order(config: Config) -> list[tuple[str, tuple[int, ...]]]:
@@ -88,7 +118,28 @@ def seed_choice(config: Config) -> Candidate:
     rate = 0.0 if config.seed_regularization == "none" else config.seed_regularization_rate
     return Candidate("x+y", tuple(config.seed_hidden),
                      Hyper(config.seed_activation, config.seed_learning_rate, config.seed_regularization, rate,
-                           config.batch_sizes[0]))
+                           config.seed_batch_size))
+
+
+def playground_link(config: Config, candidate: Candidate, seed: int) -> str:
+    """The URL that opens `candidate` in the real TensorFlow Playground (its state keys, state.ts).
+
+    It sets dataset, noise, training ratio, features, network shape, activation, learning rate, regularisation and
+    rate, batch size and seed; the page's own generator draws the data and initial weights from that seed, so the
+    link reproduces the network and its training settings, not replab's exact draw.
+    """
+    keys = feature_keys(candidate.feature_set)
+    h = candidate.hyper
+    state = {"activation": h.activation, "batchSize": h.batch_size, "dataset": config.dataset,
+             "regDataset": "reg-plane", "learningRate": f"{h.learning_rate:g}",
+             "regularizationRate": f"{h.regularization_rate:g}" if h.regularization != "none" else "0",
+             "noise": f"{round(config.noise * 100):d}", "networkShape": ",".join(map(str, candidate.hidden)),
+             "seed": str(seed), "showTestData": "false", "discretize": "false",
+             "percTrainData": f"{round(TRAIN_RATIO * 100):d}",
+             **{key: str(key in keys).lower() for key in FEATURES}, "cosX": "false", "cosY": "false",
+             "collectStats": "false", "problem": "classification", "initZero": "false", "hideText": "false",
+             "regularization": h.regularization}
+    return PLAYGROUND_URL + urlencode(state, safe=",")
 
 
 # --- data -------------------------------------------------------------------------------------------
@@ -142,15 +193,63 @@ def new_population(config: Config, indices: list[int], data: list[SeedData], dep
     return Population(members, networks, dead)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """One epoch of the Playground's batching as `steps` slots of `slots` examples each (see module doc).
+
+    index: (steps · slots,) training point in each slot; weight: 1 for a real point, 0 for padding; carried: the
+    leftover points of the previous epoch, which the very first epoch does not have.
+    """
+    steps: int
+    slots: int
+    index: np.ndarray
+    weight: np.ndarray
+    carried: np.ndarray
+
+
+def playground_layout(n: int, batch: int) -> Layout:
+    """The Playground's epoch for n training points in batches of `batch`: n // batch updates; the first one of every
+    epoch after the first also averages the n % batch points left over from the epoch before."""
+    steps, leftover = divmod(n, batch)
+    slots = batch + leftover
+    index = np.zeros((steps, slots), int)
+    weight = np.zeros((steps, slots), np.float32)
+    carried = np.zeros((steps, slots), np.float32)
+    index[0, :leftover] = np.arange(steps * batch, n)
+    weight[0, :leftover] = carried[0, :leftover] = 1
+    for step in range(steps):
+        first = leftover if step == 0 else 0
+        index[step, first:first + batch] = np.arange(step * batch, (step + 1) * batch)
+        weight[step, first:first + batch] = 1
+    return Layout(steps, slots, index.ravel(), weight.ravel(), carried.ravel())
+
+
+def playground_batch_loss(masks, steps_per_epoch: int):
+    """loss_fn for nn.fit on a Playground layout: the weighted mean loss of each member's slots, where y carries
+    (label, weight, carried) and carried points count from the second epoch on."""
+
+    def loss_fn(params, xb, yb, step):
+        first_epoch = tf.cast(step < steps_per_epoch, yb.dtype)
+        weight = yb[..., 1] * (1 - first_epoch * yb[..., 2])
+        loss = 0.5 * tf.square(nn.masked_forward(params, xb, masks) - yb[..., 0])
+        return tf.reduce_sum(weight * loss, axis=-1) / tf.reduce_sum(weight, axis=-1)
+
+    return loss_fn
+
+
 def train_members(config: Config, candidates: list[Candidate], population: Population, data: list[SeedData],
                   epochs: int, depth: int, evaluate: tuple[str, ...] = ("train",)) -> tuple[np.ndarray, dict]:
-    """Train every member `epochs` epochs in one compiled population.
+    """Train every member `epochs` epochs (the Playground's batching) in one compiled population.
 
     Returns (epochs (R,), {"train": (R, K) training loss, "test": (R, K) test loss}) with the sets named in
-    `evaluate`; a diverged member's loss reads 0.5 (a constant output's).
+    `evaluate`, recorded every `record_every` epochs and at the end; a diverged member's loss reads 0.5 (a constant
+    output's).
     """
     members = [candidates[c] for c, _ in population.members]
-    batch = members[0].hyper.batch_size
+    batches = {m.hyper.batch_size for m in members}
+    if len(batches) != 1:
+        raise ValueError(f"a population trains one batch size, got {sorted(batches)}")
+    layout = playground_layout(len(data[0].y_train), batches.pop())
     masks = member_masks(config, members, depth)
     params = nn.stack_members(population.networks)
     optimizer = nn.playground_optimizer(params, [m.hyper.learning_rate for m in members],
@@ -159,20 +258,20 @@ def train_members(config: Config, candidates: list[Candidate], population: Popul
     for layer, slots in enumerate(optimizer.slots[::2]):  # weights' slots; biases never die
         slots[0].assign(np.stack([dead[layer] for dead in population.dead]))
     seeds = [s for _, s in population.members]
-    x_train = np.stack([data[s].x_train for s in seeds])
-    y_train = np.stack([data[s].y_train for s in seeds])
-    points = {"train": (tf.constant(x_train), tf.constant(y_train)),
-              "test": (tf.constant(np.stack([data[s].x_test for s in seeds])),
-                       tf.constant(np.stack([data[s].y_test for s in seeds])))}
+    x_slots = np.stack([data[s].x_train[layout.index] for s in seeds])
+    y_slots = np.stack([np.stack([data[s].y_train[layout.index], layout.weight, layout.carried], -1)
+                        for s in seeds]).astype(np.float32)
+    points = {name: (tf.constant(np.stack([getattr(data[s], f"x_{name}") for s in seeds])),
+                     tf.constant(np.stack([getattr(data[s], f"y_{name}") for s in seeds])))
+              for name in evaluate}
 
     def loss_on(name):
         x, y = points[name]
         return lambda: nn.playground_loss(nn.masked_forward(params, x, masks), y)
 
-    steps_per_epoch = len(data[0].y_train) // batch
-    history = nn.fit(nn.playground_training_loss(masks), params, optimizer, x_train, y_train,
-                     steps=epochs * steps_per_epoch, batch_size=batch, batch_order="sequential",
-                     record_every=config.record_every * steps_per_epoch,
+    history = nn.fit(playground_batch_loss(masks, layout.steps), params, optimizer, x_slots, y_slots,
+                     steps=epochs * layout.steps, batch_size=layout.slots, batch_order="sequential",
+                     record_every=config.record_every * layout.steps,
                      metrics={f"{name}_loss": loss_on(name) for name in evaluate}, per_member_data=True)
     population.networks = [[(w.numpy()[k], b.numpy()[k]) for w, b in params] for k in range(len(seeds))]
     dead_values = [slots[0].numpy() for slots in optimizer.slots[::2]]
@@ -181,13 +280,17 @@ def train_members(config: Config, candidates: list[Candidate], population: Popul
     for name in evaluate:
         loss = history.metrics[f"{name}_loss"]
         losses[name] = np.where(np.isfinite(loss), loss, 0.5)
-    return history.steps // steps_per_epoch, losses
+    return history.steps // layout.steps, losses
 
 
 def member_masks(config: Config, members: list[Candidate], depth: int):
+    """The population's masks; every Playground activation is evaluated whatever the members use, so a member's
+    graph — and its numbers — do not depend on the activations of the networks beside it."""
     feature_index = [[FEATURES.index(k) for k in feature_keys(m.feature_set)] for m in members]
-    return nn.mask_tensors(nn.network_masks(feature_index, [m.hidden for m in members], config.width, depth),
-                           [m.hyper.activation for m in members])
+    masks = nn.network_masks(feature_index, [m.hidden for m in members], config.width, depth)
+    return nn.MaskTensors(tf.constant(masks.input_mask), tf.constant(masks.unit_mask), tf.constant(masks.layer_on),
+                          tf.constant(activation_weights([m.hyper.activation for m in members], ALL_ACTIVATIONS)),
+                          ALL_ACTIVATIONS)
 
 
 def rung_ends(config: Config) -> list[int]:
@@ -220,18 +323,28 @@ class Search:
     waves: int
 
 
-def train_wave(config: Config, candidates: list[Candidate], indices: list[int], data: list[SeedData],
-               outcomes: dict[int, Outcome], prune_log: list, progress_note) -> None:
-    """Successive halving over the candidates `indices` (one batch size), filling `outcomes`."""
-    depth = max(len(candidates[i].hidden) for i in indices)
+@dataclass(frozen=True)
+class WaveUnit:
+    """One unit of the search: a wave's candidates of one batch size, trained by successive halving on `data`."""
+    config: Config
+    wave: int
+    candidates: tuple[Candidate, ...]
+    data: tuple[SeedData, ...]
+
+
+def train_wave(unit: WaveUnit) -> tuple[list[Outcome], list]:
+    """Successive halving over the unit's candidates: (their outcomes in order, the prune log)."""
+    config, candidates, data = unit.config, list(unit.candidates), list(unit.data)
+    depth = max(len(c.hidden) for c in candidates)
+    indices = list(range(len(candidates)))
     population = new_population(config, indices, data, depth)
     n = len(data)
     state = {i: Outcome("failed", 0, np.full(n, np.inf), np.full(n, np.nan)) for i in indices}
+    prune_log: list = []
     done = 0
     for end in rung_ends(config):
         if not population.members:
             break
-        progress_note(f"{len(population.members)} networks, epochs {done}–{end}")
         epochs, losses = train_members(config, candidates, population, data, end - done, depth)
         epochs = epochs + done
         alive = sorted({c for c, _ in population.members})
@@ -240,7 +353,7 @@ def train_wave(config: Config, candidates: list[Candidate], indices: list[int], 
         done = end
         keep = settle(config, state, alive, done, prune_log)
         population = select(population, keep)
-    outcomes.update(state)
+    return [state[i] for i in indices], prune_log
 
 
 def record(outcome: Outcome, epochs: np.ndarray, loss: np.ndarray, target: float) -> None:
@@ -286,37 +399,45 @@ def search(config: Config, data: list[SeedData], progress: Progress) -> Search:
     candidates: list[Candidate] = []
     outcomes: dict[int, Outcome] = {}
     prune_log: list = []
-    smallest: dict[str, int] = {}
+    solved_sizes: dict[str, set[int]] = {f: set() for f in config.feature_sets}
     position, waves = 0, 0
+
+    def limit(feature_set):
+        sizes = sorted(solved_sizes[feature_set])
+        return sizes[config.finalists_per_set - 1] if len(sizes) >= config.finalists_per_set else math.inf
+
     while position < len(order):
         wave = []
         while position < len(order) and len(wave) * len(grid) * len(data) < config.wave_members:
             feature_set, arch = order[position]
             position += 1
-            params = nn.playground_parameter_count(len(feature_keys(feature_set)), arch)
-            if params <= smallest.get(feature_set, math.inf):
+            if nn.playground_parameter_count(len(feature_keys(feature_set)), arch) <= limit(feature_set):
                 wave.append((feature_set, arch))
         if not wave:
             continue
         waves += 1
+        units, unit_indices = [], []
         for batch in config.batch_sizes:
-            indices = []
-            for feature_set, arch in wave:
-                for hyper in grid:
-                    if hyper.batch_size == batch:
-                        candidates.append(Candidate(feature_set, arch, hyper))
-                        indices.append(len(candidates) - 1)
+            chosen = [Candidate(f, arch, hyper) for f, arch in wave for hyper in grid if hyper.batch_size == batch]
+            unit_indices.append(list(range(len(candidates), len(candidates) + len(chosen))))
+            candidates += chosen
+            units.append(WaveUnit(config, waves, tuple(chosen), tuple(data)))
+        done_before = position - len(wave)
 
-            def note(text, wave=wave, waves=waves, position=position):
-                progress(position - len(wave), len(order), f"wave {waves}: {text}")
+        def note(done, total, text, waves=waves, done_before=done_before):
+            progress(done_before, len(order), f"wave {waves}: {text}")
 
-            train_wave(config, candidates, indices, data, outcomes, prune_log, note)
-        for i, outcome in outcomes.items():
-            if outcome.status == "solved":
-                f = candidates[i].feature_set
-                smallest[f] = min(smallest.get(f, math.inf), candidates[i].parameters)
+        results = cluster.executor().map(train_wave, units, progress=note,
+                                         describe=lambda u: f"spiral wave {u.wave}, batch "
+                                                            f"{u.candidates[0].hyper.batch_size}")
+        for indices, (unit_outcomes, unit_log) in zip(unit_indices, results):
+            outcomes.update(zip(indices, unit_outcomes))
+            prune_log += unit_log
+        for i in itertools.chain.from_iterable(unit_indices):
+            if outcomes[i].status == "solved":
+                solved_sizes[candidates[i].feature_set].add(candidates[i].parameters)
     skipped = {f: sum(1 for g, arch in order if g == f and nn.playground_parameter_count(len(feature_keys(f)), arch)
-                      > smallest.get(f, math.inf)) for f in config.feature_sets}
+                      > limit(f)) for f in config.feature_sets}
     progress(len(order), len(order), "search done")
     return Search(candidates, outcomes, skipped, prune_log, waves)
 
@@ -332,28 +453,83 @@ class Replication:
     grid_output: np.ndarray   # (F, G, G) first replicate's output over the plane
 
 
-def replicate(config: Config, finalists: list[Candidate], data: list[SeedData]) -> Replication:
-    """Train each finalist on every seed of `data` for the full budget, no pruning, one population per batch size."""
+@dataclass(frozen=True)
+class FullUnit:
+    """One unit of the replication: some networks of one batch size trained on every seed of `data` for the full
+    budget, without pruning."""
+    config: Config
+    candidates: tuple[Candidate, ...]
+    data: tuple[SeedData, ...]
+    evaluate: tuple[str, ...] = ("train", "test")
+
+
+def train_full(unit: FullUnit) -> tuple[np.ndarray, dict, np.ndarray]:
+    """(record epochs, {set: (C, R, seeds) loss}, (C, G, G) first seed's output over the plane)."""
+    config, candidates, data = unit.config, list(unit.candidates), list(unit.data)
+    depth = max(len(c.hidden) for c in candidates)
+    population = new_population(config, list(range(len(candidates))), data, depth)
+    epochs, losses = train_members(config, candidates, population, data, config.epoch_budget, depth,
+                                   evaluate=unit.evaluate)
     n = len(data)
-    records = None
-    train = test = grids = None
-    for batch in sorted({c.hyper.batch_size for c in finalists}):
-        chosen = [i for i, c in enumerate(finalists) if c.hyper.batch_size == batch]
-        depth = max([len(finalists[i].hidden) for i in chosen])
-        population = new_population(config, chosen, data, depth)
-        epochs, losses = train_members(config, finalists, population, data, config.epoch_budget, depth,
-                                       evaluate=("train", "test"))
-        outputs = grid_outputs(config, finalists, population, depth)
-        if records is None:
-            records = epochs
-            train = np.zeros((len(finalists), len(epochs), n))
-            test = np.zeros_like(train)
-            grids = np.zeros((len(finalists), GRID_POINTS, GRID_POINTS))
-        for position, i in enumerate(chosen):
-            train[i] = losses["train"][:, position * n:(position + 1) * n]
-            test[i] = losses["test"][:, position * n:(position + 1) * n]
-            grids[i] = outputs[position * n]
-    return Replication(records, train, test, grids)
+    shaped = {name: np.stack([loss[:, c * n:(c + 1) * n] for c in range(len(candidates))])
+              for name, loss in losses.items()}
+    return epochs, shaped, grid_outputs(config, candidates, population, depth)[::n]
+
+
+def full_units(config: Config, candidates: list[Candidate], data: list[SeedData],
+               evaluate=("train", "test")) -> tuple[list[FullUnit], list[list[int]]]:
+    """Units of at most `wave_members` networks, one batch size each, and the candidate indices of each."""
+    per_unit = max(1, config.wave_members // len(data))
+    units, indices = [], []
+    for batch in sorted({c.hyper.batch_size for c in candidates}):
+        chosen = [i for i, c in enumerate(candidates) if c.hyper.batch_size == batch]
+        for start in range(0, len(chosen), per_unit):
+            part = chosen[start:start + per_unit]
+            units.append(FullUnit(config, tuple(candidates[i] for i in part), tuple(data), tuple(evaluate)))
+            indices.append(part)
+    return units, indices
+
+
+def train_in_full(config: Config, candidates: list[Candidate], data: list[SeedData], evaluate, progress=None,
+                  what: str = "replication"):
+    """Every candidate on every seed for the full budget, as units on the cluster executor:
+    (record epochs, {set: (C, R, seeds)}, (C, G, G))."""
+    units, indices = full_units(config, candidates, data, evaluate)
+    results = cluster.executor().map(train_full, units, progress=progress,
+                                     describe=lambda u: f"spiral {what}, {len(u.candidates)} networks, batch "
+                                                        f"{u.candidates[0].hyper.batch_size}")
+    epochs = results[0][0]
+    losses = {name: np.zeros((len(candidates), len(epochs), len(data))) for name in evaluate}
+    grids = np.zeros((len(candidates), GRID_POINTS, GRID_POINTS))
+    for part, (unit_epochs, unit_losses, unit_grids) in zip(indices, results):
+        for position, i in enumerate(part):
+            for name in evaluate:
+                losses[name][i] = unit_losses[name][position]
+            grids[i] = unit_grids[position]
+    return epochs, losses, grids
+
+
+def replicate(config: Config, finalists: list[Candidate], data: list[SeedData], progress=None) -> Replication:
+    """Train each finalist on every seed of `data` for the full budget, no pruning."""
+    epochs, losses, grids = train_in_full(config, finalists, data, ("train", "test"), progress)
+    return Replication(epochs, losses["train"], losses["test"], grids)
+
+
+def pruning_check(config: Config, candidates: list[Candidate], status, data: list[SeedData], progress=None):
+    """A random sample of the pruned candidates re-run unpruned on the search seeds for the full budget.
+
+    Returns (sample indices, (S, seeds) best training loss, (S,) whether each would have solved by the search's rule).
+    """
+    pruned = [i for i, s in enumerate(status) if s == "pruned"]
+    rng = random.Random(derived_seed(config.seed, PRUNING_SEED_INDEX))
+    sample = sorted(rng.sample(pruned, min(config.pruning_sample, len(pruned))))
+    if not sample:
+        return [], np.zeros((0, len(data))), np.zeros(0, bool)
+    _, losses, _ = train_in_full(config, [candidates[i] for i in sample], data, ("train",), progress,
+                                 "pruning check")
+    best = losses["train"].min(axis=1)
+    reached = (losses["train"] <= config.target_loss).any(axis=1).sum(axis=1)
+    return sample, best, reached >= config.seeds_required
 
 
 def grid_axis() -> np.ndarray:

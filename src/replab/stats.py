@@ -173,6 +173,20 @@ def bootstrap(data: Sequence[np.ndarray], statistic: Callable[..., float], label
     return replace(test, margin=margin, p_equivalent=p_equivalent, p_beyond=p_beyond)
 
 
+def exact(label: str, value: float, *, null: float, margin: float | None = None) -> Test:
+    """A deterministic computation (no sampling, no seed changes it): where it lies against `null` (and, with a
+    margin, inside or beyond ±margin of it) is certain, so each p-value is 0 or 1. Only for measurements that have
+    no variability."""
+    value = float(value)
+    test = Test(label, value, value, value, 0.0 if value > null else 1.0, 0.0 if value < null else 1.0, 1,
+                "exact computation (deterministic)", null=null)
+    if margin is None:
+        return test
+    inside = abs(value - null) < margin
+    return replace(test, margin=float(margin), p_equivalent=0.0 if inside else 1.0,
+                   p_beyond=0.0 if abs(value - null) > margin else 1.0)
+
+
 def unavailable(label: str, reason: str, *, null: float = 0.0, n: int = 0) -> Test:
     """A test the data cannot support (too few positives, a dataset missing): it can only be inconclusive."""
     return Test(label, math.nan, math.nan, math.nan, 1.0, 1.0, n, "not tested", null=null, note=reason)

@@ -31,7 +31,7 @@ def learned_by_lr_only_where_separable():
 
 def verdicts(measurements, config=gates.Config(quick=True)):
     claims = gates.judge(config, measurements)
-    assert all(claim.kind == "check" for claim in claims)
+    assert {claim.id for claim in claims if claim.kind == "finding"} == {"lr-default-learns-separable"}
     return {claim.id: claim.verdict for claim in claims}
 
 
@@ -77,3 +77,14 @@ def test_metrics_keep_their_names_on_hand_built_measurements():
     assert metrics["accuracy"]["logistic_seed"]["XOR"] == 0.5
     assert set(metrics["certificates"]) == {"XOR", "XNOR"} and set(metrics["separating_lines"]) == set(SEPARABLE) - {
         "XOR", "XNOR"}
+
+
+def test_the_default_c_claim_is_an_exact_finding_that_holds_fails_and_is_inconclusive():
+    fits = verdicts(hand_built(learned_by_lr_only_where_separable()))
+    assert fits["lr-default-learns-separable"] == "holds"
+    shrunk = {"logistic_default": {g: 0.75 for g in ("AND", "OR", "NAND", "NOR")} | {"XOR": 0.5, "XNOR": 0.5},
+              "logistic_seed": {"XOR": 0.5, "XNOR": 0.5}}
+    claim = {c.id: c for c in gates.judge(gates.Config(quick=True), hand_built(shrunk))}["lr-default-learns-separable"]
+    assert claim.verdict == "fails" and [t.method for t in claim.tests] == ["exact computation (deterministic)"] * 4
+    nothing = {c.id: c for c in gates.judge(gates.Config(gates=("XOR",)), hand_built({}, gate_names=("XOR",)))}
+    assert nothing["lr-default-learns-separable"].verdict == "inconclusive"

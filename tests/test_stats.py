@@ -113,3 +113,12 @@ def test_combined_verdict_is_a_conjunction():
 def test_the_rule_sentence_is_generated_from_the_same_constants():
     assert "95%" in stats.rule_sentence() and "p < 0.05" in stats.rule_sentence()
     assert "90%" in stats.rule_sentence(0.1)
+
+
+def test_an_exact_computation_decides_with_certainty():
+    inside = stats.exact("AND", 0.0, null=0.0, margin=0.125)
+    beyond = stats.exact("AND", -0.25, null=0.0, margin=0.125)
+    for test, expected in ((inside, "holds"), (beyond, "fails")):
+        decided = stats.adjusted(test, "equal", stats.decision_p_values(test, "equal"))
+        assert stats.test_verdict(decided, "equal") == expected
+    assert stats.exact("x", 2.0, null=1.0).p_greater == 0.0

@@ -107,7 +107,7 @@ def test_fashion_mnist_is_compared_with_the_official_mlp_benchmark(quick):
     (d,) = m.datasets
     fashion = dataclasses.replace(d, info=dataclasses.replace(d.info, dataset="fashion-mnist"))
     table = norms.kinds_table(config, fashion, m.timing)
-    assert table.rows[-1][:2] == [norms.BENCHMARK_ROW, "0.871"]
+    assert table.rows[-1][:3] == [norms.BENCHMARK_ROW, "", "0.871"]
     (note,) = norms.benchmark_note(config, (fashion,))
     assert "0.871" in note
     assert norms.benchmark_note(config, m.datasets) == []  # MNIST only: no comparison
@@ -195,12 +195,24 @@ def test_hand_built_measurements_present_without_training():
 
 def test_the_default_population_holds_all_seven_kinds_in_contiguous_blocks():
     config = norms.Config()
-    members = bnstudy.population(norms.cells(config), config.n_seeds)
+    cells, rates = norms.cells(config)
+    members = bnstudy.population(cells, config.n_seeds)
     blocks = blocks_of(members)
     assert [b.norm for b in blocks] == list(NORMS)
-    assert all(b.stop - b.start == config.n_seeds for b in blocks)
+    assert all(b.stop - b.start == config.n_seeds * len(config.learning_rates) for b in blocks)
+    assert rates == list(config.learning_rates) * len(NORMS)
     assert config.options.renorm_ramp_steps == config.steps // 4
     assert config.options.groups == config.groups
+
+
+def test_each_kind_is_judged_at_its_own_rate_chosen_on_validation_never_on_a_diverged_rate():
+    validation = np.array([[0.8, 0.8], [0.9, 0.9], [0.95, 0.95]])
+    diverged = np.array([[-1, -1], [-1, -1], [-1, 40]])
+    assert norms.best_rate(validation, diverged) == 1
+    digits = bnstudy.load_datasets(norms.Config.quick())[0][0]
+    train, x_val, _ = norms.split_validation(digits, 500)
+    assert train.n_train + len(x_val) == digits.n_train
+    np.testing.assert_array_equal(x_val, digits.x_train[train.n_train:])
 
 
 def test_quick_is_quick_and_a_saved_config_replays():

@@ -11,6 +11,7 @@ over seeds, one test per dataset and kind), `present` draws the tables and figur
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,8 +49,13 @@ class Config(study.StudyConfig):
     type, default, quick value and meaning.
     """
     kinds: tuple[str, ...] = NORMS
-    steps: int = 3000
-    record_every: int = 150
+    learning_rates: tuple[float, ...] = (0.2, 0.5, 1.5)
+    """Every kind trains at each rate; each is then judged at its own best rate, chosen on held-out training
+    images (validation_size), never on the test images."""
+    validation_size: int = 5000
+    """Training images held out (the last ones, at most a fifth of the training set) to choose each kind's rate."""
+    steps: int = 1200
+    record_every: int = 100
     n_seeds: int = 5
     groups: int = 4
     """GroupNorm: the hidden units split into this many contiguous groups (it must divide every hidden width)."""
@@ -64,6 +70,9 @@ class Config(study.StudyConfig):
     """Steps per timing burst (one kind, n_seeds networks, after compiling)."""
     timing_rounds: int = 5
     """Timing bursts per kind, the kinds taking turns; a kind's time per step is its median burst."""
+
+    PROFILES = {"paper": dict(learning_rates=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0), steps=3000, record_every=150,
+                              n_seeds=10)}
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -80,21 +89,28 @@ class Config(study.StudyConfig):
         require(0 < self.tie_within < 1, f"tie_within must lie in (0, 1), got {self.tie_within}")
         check_positive_int("timing_steps", self.timing_steps, minimum=10, maximum=100_000)
         check_positive_int("timing_rounds", self.timing_rounds, maximum=100)
+        rates = self.learning_rates
+        require(1 <= len(rates) <= 10 and all(isinstance(r, (int, float)) and not isinstance(r, bool)
+                                               and np.isfinite(r) and 0 < r <= 100 for r in rates)
+                and list(rates) == sorted(set(rates)),
+                f"learning_rates must list one to ten increasing rates in (0, 100], got {rates}")
+        check_positive_int("validation_size", self.validation_size, minimum=100, maximum=20_000)
 
     @classmethod
     def quick(cls) -> "Config":
         """Three kinds only: every timing run compiles its own training loop, and compiling dominates a quick run."""
         return cls(**study.QUICK, kinds=("none", "batch", "layer"), timing_steps=50,
-                   timing_rounds=3)
+                   timing_rounds=3, learning_rates=(0.5, 1.5), validation_size=500)
 
     @property
     def options(self) -> Options:
         return Options(groups=self.groups, renorm_ramp_steps=max(1, round(self.renorm_ramp_fraction * self.steps)))
 
 
-def cells(config: Config) -> list[Member]:
-    """One cell per kind, in the config's order (each kind is one contiguous block of the population)."""
-    return [Member(kind, weight_std=config.weight_std) for kind in config.kinds]
+def cells(config: Config) -> tuple[list[Member], list[float]]:
+    """Kind-major, rate-minor: cell k·rates + r is kind k at learning rate r (each kind one contiguous block)."""
+    members = [Member(kind, weight_std=config.weight_std) for kind in config.kinds for _ in config.learning_rates]
+    return members, [float(r) for kind in config.kinds for r in config.learning_rates]
 
 
 # --- measurements ------------------------------------------------------------------------------------------
@@ -110,6 +126,10 @@ class KindResult:
     diverged_at: np.ndarray      # (seeds,) step or −1
     steps_to_target: int | None
     """The first record step where the seed-mean curve reaches the dataset's target accuracy (None: never)."""
+    learning_rate: float = 0.0
+    """The kind's own best rate (highest mean validation accuracy), at which every field above is measured."""
+    validation_by_rate: np.ndarray = None  # type: ignore[assignment]
+    """(rates, seeds) final validation accuracy at every rate of the grid."""
 
     @property
     def curve_mean(self) -> np.ndarray:
@@ -162,26 +182,49 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
     results = []
     for i, digits in enumerate(datasets):
         progress(i, total, f"{digits.dataset}: {len(config.kinds)} normalisations × {config.n_seeds} seeds")
-        trained = study.train_cells(config, digits, cells(config), options=config.options)
-        results.append(summarize(config, digits, trained))
+        train, x_val, y_val = split_validation(digits, config.validation_size)
+        members, rates = cells(config)
+        trained = study.train_cells(config, train, members, learning_rates=rates, options=config.options)
+        validation, _ = study.evaluate(trained.net, x_val, y_val)
+        results.append(summarize(config, train, trained, validation))
     progress(len(datasets), total, "time per step, one normalisation at a time")
     timing = measure_times(config, datasets[0])
     progress(total, total, "done")
     return Measurements(tuple(results), timing, tuple(skip_notes))
 
 
-def summarize(config: Config, digits: Digits, trained: study.Trained) -> Dataset:
-    n = config.n_seeds
-    final = study.per_cell(trained.test_accuracy, n).astype(float)                # (kinds, seeds)
-    curves = np.moveaxis(study.per_cell(trained.accuracy, n), 0, -1).astype(float)  # (kinds, seeds, R)
-    train = study.per_cell(trained.train_accuracy, n).astype(float)
-    diverged = study.per_cell(trained.diverged_at, n)
+def split_validation(digits: Digits, size: int):
+    """The digits without their last `size` training images (at most a fifth), and those images and labels."""
+    size = min(size, digits.n_train // 5)
+    keep = digits.n_train - size
+    return (dataclasses.replace(digits, x_train=digits.x_train[:keep], y_train=digits.y_train[:keep]),
+            digits.x_train[keep:], digits.y_train[keep:])
+
+
+def best_rate(validation: np.ndarray, diverged: np.ndarray) -> int:
+    """Of (rates, seeds): the rate with the highest mean validation accuracy among rates where no seed diverged
+    (all rates if every one has a diverged seed)."""
+    ok = ~(diverged >= 0).any(axis=-1)
+    means = validation.mean(axis=-1)
+    return int(np.argmax(np.where(ok, means, -np.inf) if ok.any() else means))
+
+
+def summarize(config: Config, digits: Digits, trained: study.Trained, validation: np.ndarray) -> Dataset:
+    n, r = config.n_seeds, len(config.learning_rates)
+    shape = (len(config.kinds), r, n)
+    final = study.per_cell(trained.test_accuracy, n).astype(float).reshape(shape)          # (kinds, rates, seeds)
+    curves = np.moveaxis(study.per_cell(trained.accuracy, n), 0, -1).astype(float).reshape(*shape, -1)
+    train = study.per_cell(trained.train_accuracy, n).astype(float).reshape(shape)
+    diverged = study.per_cell(trained.diverged_at, n).reshape(shape)
+    val = study.per_cell(validation, n).astype(float).reshape(shape)
+    chosen = [best_rate(val[c], diverged[c]) for c in range(len(config.kinds))]
     steps = np.asarray(trained.steps)
-    best = float(final.mean(axis=1).max())
+    best = float(max(final[c, chosen[c]].mean() for c in range(len(config.kinds))))
     target = best - config.target_within
-    kinds = {kind: KindResult(final[c], curves[c], train[c], diverged[c],
-                              first_step_reaching(steps, curves[c].mean(axis=0), target))
-             for c, kind in enumerate(config.kinds)}
+    kinds = {kind: KindResult(final[c, b], curves[c, b], train[c, b], diverged[c, b],
+                              first_step_reaching(steps, curves[c, b].mean(axis=0), target),
+                              float(config.learning_rates[b]), val[c])
+             for c, (kind, b) in enumerate(zip(config.kinds, chosen))}
     return Dataset(study.dataset_info(config, digits, trained), steps, kinds, best, target)
 
 
@@ -370,10 +413,14 @@ def notes(config: Config, m: Measurements) -> list[str]:
     timing = m.timing
     out = [study.data_note(d.info) for d in m.datasets] + list(m.skip_notes)
     out.append(f"Figure 1's network {'-'.join(map(str, config.layer_sizes))} (sigmoid, Gaussian initial weights std "
-               f"{config.weight_std:g}, batch {config.batch_size}, plain SGD at learning rate {config.learning_rate:g}, "
-               f"{config.steps:,} steps) with {', '.join(NORM_LABELS[k] for k in config.kinds)}; {config.n_seeds} "
-               f"seeds; all {len(config.kinds) * config.n_seeds} networks of a dataset trained as one population. One "
-               "learning rate for every kind: a kind that prefers another rate is at a disadvantage here.")
+               f"{config.weight_std:g}, batch {config.batch_size}, plain SGD, {config.steps:,} steps) with "
+               f"{', '.join(NORM_LABELS[k] for k in config.kinds)}; {config.n_seeds} seeds; every kind at every "
+               f"learning rate {', '.join(f'{r:g}' for r in config.learning_rates)}, all "
+               f"{len(config.kinds) * len(config.learning_rates) * config.n_seeds} networks of a dataset trained as "
+               "one population. Each kind is judged at its own best rate, chosen on held-out training images (the "
+               "test images never choose): " + " | ".join(
+                   f"{d.label}: " + ", ".join(f"{NORM_LABELS[k]} {r.learning_rate:g}" for k, r in d.kinds.items())
+                   for d in m.datasets) + ".")
     out.append(" ".join(settings_notes(config)))
     out.append(f"Time per step: training's own compiled step loop for {timing.networks} networks of one kind "
                f"(compiling excluded) on {study.dataset_label(timing.dataset)}; the kinds take turns for "
@@ -386,13 +433,13 @@ def kinds_table(config: Config, d: Dataset, timing: Timing) -> Table:
     rows = []
     for kind in config.kinds:
         r = d.kinds[kind]
-        rows.append([NORM_LABELS[kind], study.pm(r.final_accuracy), study.pm(r.curve_mean),
+        rows.append([NORM_LABELS[kind], f"{r.learning_rate:g}", study.pm(r.final_accuracy), study.pm(r.curve_mean),
                      study.pm(r.train_accuracy), fmt_steps(r.steps_to_target),
                      int((r.diverged_at >= 0).sum()), round(timing.ms_per_step[kind], 3),
                      round(timing.ratio_to_none[kind], 2)])
     if d.dataset == "fashion-mnist":
-        rows.append([BENCHMARK_ROW, f"{study.FASHION_MLP_BENCHMARK:.3f}"] + [""] * 6)
-    columns = ["normalisation", "final test accuracy", "accuracy averaged over training", "training accuracy",
+        rows.append([BENCHMARK_ROW, "", f"{study.FASHION_MLP_BENCHMARK:.3f}"] + [""] * 6)
+    columns = ["normalisation", "own best rate", "final test accuracy", "accuracy averaged over training", "training accuracy",
                "steps to target", "diverged seeds", "ms per step", "time ÷ none"]
     return Table(f"Normalisations on {d.label}", columns, rows,
                  caption=f"Mean ± std over {config.n_seeds} seeds; final accuracy on the {d.info.n_test:,} test "

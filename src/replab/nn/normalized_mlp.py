@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from replab.budget import mlp_population_bytes, require_memory
 from replab.nn.init import gaussian
 from replab.nn.layers import dense
 from replab.nn.train import hashed_uniform
@@ -107,6 +108,10 @@ class Options:
     """Injected scale per unit and step: log-uniform in [1/scale_range, scale_range]."""
 
 
+EVALUATION_ROWS = 2000
+"""Rows a population is scored on at once (the chunk of evaluations): the activations the memory check allows for."""
+
+
 class NormalizedMLP:
     """State of K sigmoid MLPs (see the module docstring); the maths is in the functions below."""
 
@@ -119,6 +124,9 @@ class NormalizedMLP:
         hidden = list(layer_sizes[1:-1])
         if "group" in {m.norm for m in members} and any(width % options.groups for width in hidden):
             raise ValueError(f"GroupNorm's {options.groups} groups must divide every hidden width {hidden}.")
+        require_memory(f"a population of {len(members)} networks {'-'.join(map(str, layer_sizes))}",
+                       mlp_population_bytes(list(layer_sizes), len(members), batch_rows=EVALUATION_ROWS),
+                       hint="use fewer seeds, cells or narrower layers")
         self.members, self.options, self.layer_sizes = members, options, list(layer_sizes)
         self.population = len(members)
         self.blocks = blocks_of(members)

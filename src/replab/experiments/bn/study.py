@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 
 from replab import nn
 from replab.claims import EvidenceBase
-from replab.budget import mlp_population_bytes, require_memory
 from replab.data.mnist import Digits, check_data_dir, load_digits
 from replab.errors import UserError, check_finite, check_positive_int, require
 from replab.experiments.base import ExperimentConfig
@@ -259,10 +258,6 @@ def train_cells(config: StudyConfig, digits: Digits, cells: list[Member], *, lea
     """Train every cell for every seed as one population; learning_rates holds one rate per cell (default: the
     config's rate for all)."""
     cells_grid = grid(config, cells)
-    rows = max(batch_size or config.batch_size, min(config.eval_size, digits.n_test), min(config.train_eval_size, 2000))
-    require_memory(f"training {cells_grid.size} networks {'-'.join(map(str, config.layer_sizes))}",
-                   mlp_population_bytes(config.layer_sizes, cells_grid.size, rows),
-                   hint="use fewer seeds, cells or narrower layers")
     net = NormalizedMLP(config.layer_sizes, cells_grid.members(), cells_grid.member_seeds(), options)
     rates = np.repeat(np.asarray(learning_rates if learning_rates is not None else [config.learning_rate] * len(cells),
                                  np.float32), config.n_seeds)

@@ -94,3 +94,9 @@ def test_too_few_seeds_for_a_unanimous_sign_test_is_given_as_the_reason():
     assert claim.verdict == "inconclusive"
     assert "with 3 seeds even unanimous agreement has p = 0.25" in claim.reason and "at least 6 seeds" in claim.reason
     assert decide([faster(stats.paired([2.0] * 6, [1.0] * 6, "MNIST"))])[0].verdict == "holds"
+
+
+def test_an_evidence_base_names_what_it_counts():
+    base = EvidenceBase(datasets=("AND", "OR"), skipped=("XOR",), unit="gate")
+    assert "AND, OR (2 of 3 gates; XOR missing)" in base.describe()
+    assert EvidenceBase.from_dict(base.to_dict()) == base

@@ -37,6 +37,8 @@ class EvidenceBase:
     examples: int | None = None
     """Examples per arm (test points scored per seed, trials per rate), where that is what limits the test."""
     quick: bool = False
+    unit: str = "dataset"
+    """What `datasets` lists: 'dataset', or e.g. 'gate' where a claim is judged gate by gate."""
 
     @property
     def partial(self) -> bool:
@@ -47,7 +49,7 @@ class EvidenceBase:
         if self.datasets or self.skipped:
             asked = len(self.datasets) + len(self.skipped)
             names = ", ".join(self.datasets) or "none"
-            parts.append(f"{names} ({len(self.datasets)} of {asked} dataset{'s' if asked != 1 else ''}"
+            parts.append(f"{names} ({len(self.datasets)} of {asked} {self.unit}{'s' if asked != 1 else ''}"
                          + (f"; {', '.join(self.skipped)} missing)" if self.skipped else ")"))
         if self.seeds is not None:
             parts.append(f"{self.seeds} seed{'s' if self.seeds != 1 else ''}")
@@ -63,7 +65,7 @@ class EvidenceBase:
     @classmethod
     def from_dict(cls, data: dict) -> "EvidenceBase":
         return cls(tuple(data.get("datasets") or ()), tuple(data.get("skipped") or ()), data.get("seeds"),
-                   data.get("examples"), bool(data.get("quick", False)))
+                   data.get("examples"), bool(data.get("quick", False)), str(data.get("unit") or "dataset"))
 
 
 @dataclass(frozen=True)

@@ -408,7 +408,7 @@ def _base(config: Config, judged, asked=()) -> EvidenceBase:
     """The gates a check was judged on, and those it is about that this run did not include."""
     judged = tuple(judged)
     return EvidenceBase(datasets=judged, skipped=tuple(g for g in asked if g not in judged and g not in config.gates),
-                        quick=config.quick)
+                        quick=config.quick, unit="gate")
 
 
 def _cannot_check(claim_id: str, statement: str, evidence: str, reason: str, evidence_base: EvidenceBase) -> Claim:

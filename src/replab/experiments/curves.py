@@ -531,16 +531,24 @@ def claim_roc_stable(config: Config, m: Measurements) -> Claim:
         base=_base(config, m))
 
 
-def claim_ap_falls(config: Config, m: Measurements) -> Claim:
+def ap_step_tests(config: Config, m: Measurements, ap_field: str, too_few) -> tuple[list[stats.Test], list[str]]:
+    """One paired test per model and step from a level to the next rarer one (AP before − AP after), unavailable
+    where a level's test sets hold too few positives; and the mean AP per level for the evidence."""
+    ap = getattr(m, ap_field)
     tests, parts = [], []
     for i, name in enumerate(m.models):
         for k in range(len(m.labels) - 1):
             label = f"{MODEL_LABELS[name]}, {m.labels[k]} → {m.labels[k + 1]}"
-            reason = _too_few_positives(m, k) or _too_few_positives(m, k + 1)
+            reason = too_few(m, k) or too_few(m, k + 1)
             tests.append(stats.unavailable(label, reason, n=config.n_seeds) if reason else
-                         stats.paired(m.ap[i, k], m.ap[i, k + 1], label))
-        parts.append(f"{MODEL_LABELS[name]}: " + ", ".join(f"{label} {m.mean('ap', i, k):.4f}"
+                         stats.paired(ap[i, k], ap[i, k + 1], label))
+        parts.append(f"{MODEL_LABELS[name]}: " + ", ".join(f"{label} {m.mean(ap_field, i, k):.4f}"
                                                             for k, label in enumerate(m.labels)))
+    return tests, parts
+
+
+def claim_ap_falls(config: Config, m: Measurements) -> Claim:
+    tests, parts = ap_step_tests(config, m, "ap", _too_few_positives)
     return finding(
         "ap-falls", "Average precision falls as positives get rarer (at every step from one level to the next)",
         effect="AP at a level − AP at the next rarer level, paired by repetition", direction="greater", tests=tests,
@@ -600,15 +608,7 @@ def claim_fixed_roc_stable(config: Config, m: Measurements) -> Claim:
 
 
 def claim_fixed_ap_falls(config: Config, m: Measurements) -> Claim:
-    tests, parts = [], []
-    for i, name in enumerate(m.models):
-        for k in range(len(m.labels) - 1):
-            label = f"{MODEL_LABELS[name]}, {m.labels[k]} → {m.labels[k + 1]}"
-            reason = _fixed_too_few(m, k) or _fixed_too_few(m, k + 1)
-            tests.append(stats.unavailable(label, reason, n=config.n_seeds) if reason else
-                         stats.paired(m.fixed_ap[i, k], m.fixed_ap[i, k + 1], label))
-        parts.append(f"{MODEL_LABELS[name]}: " + ", ".join(f"{label} {m.mean('fixed_ap', i, k):.4f}"
-                                                            for k, label in enumerate(m.labels)))
+    tests, parts = ap_step_tests(config, m, "fixed_ap", _fixed_too_few)
     return finding(
         "ap-falls-fixed-model",
         "For a fixed model, average precision falls as the test set's positives get rarer (the metric's own effect)",

@@ -74,7 +74,7 @@ def test_layout_counts_every_point_once_per_epoch_after_the_first():
 
 
 def test_a_network_gives_the_same_losses_whatever_population_it_trains_in():
-    config = CONFIG
+    config = dataclasses.replace(CONFIG, activations=("tanh", "relu", "sigmoid", "linear"))
     data = spiral.make_seed_data(config)
     me = candidate(hidden=(2,), activation="tanh", lr=0.1)
     alone, _ = trained_losses(config, [me], data)
@@ -151,3 +151,8 @@ def test_search_runs_on_the_cluster_executor(monkeypatch):
     engine.search(CONFIG, spiral.make_seed_data(CONFIG), lambda *a: None)
     engine.replicate(CONFIG, [candidate()], spiral.make_seed_data(CONFIG))
     assert "train_wave" in seen and "train_full" in seen
+
+
+def test_a_member_whose_activation_the_run_does_not_compute_is_refused():
+    with pytest.raises(ValueError, match="not among this run's activations"):
+        engine.member_masks(CONFIG, [candidate(activation="sigmoid")], depth=1)

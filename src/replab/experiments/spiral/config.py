@@ -66,10 +66,10 @@ class Config(ExperimentConfig):
     batch_sizes: tuple[int, ...] = (10,)
     """1 to 30 (the Playground's slider); a size that does not divide the 250 training points batches as the
     Playground does: the leftover points' gradients carry over into the next epoch's first update."""
-    finalists_per_set: int = 3
+    finalists_per_set: int = 2
     """Per feature set the search goes on until it has solvers of this many parameter counts, and the best-scoring
     solver of each count is replicated: the points of the success-rate-against-parameters curve."""
-    pruning_sample: int = 8
+    pruning_sample: int = 4
     """Pruned candidates re-run without pruning (full budget, search seeds) to count how many would have solved."""
     rungs: int = 6
     """Successive-halving rungs: they end at budget/2^(rungs−1), …, budget/2, budget epochs."""

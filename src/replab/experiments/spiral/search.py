@@ -17,8 +17,8 @@ carry over and the next epoch's first update averages leftover + batch points. `
 out as fixed-size slots (padding weighted 0) so that the compiled trainer reproduces exactly that.
 
 A member's numbers do not depend on its population: its initial weights come from its seed alone, and every
-population evaluates every Playground activation (`ALL_ACTIVATIONS`), so the compiled graph a member sees differs only
-in the population's size.
+population of a run evaluates the same activations (`evaluated_activations`: the config's, with the seed's), so the
+compiled graph a member sees differs only in the population's size.
 
 The search selects on the TRAINING loss only: the test points are never evaluated while searching, so the
 replication (`replicate`: the finalists retrained on fresh seeds for the full budget, scored on their final test
@@ -48,6 +48,13 @@ STATUSES = ("solved", "failed", "pruned")
 GRID_POINTS = 60
 GRID_EXTENT = 6.0
 ALL_ACTIVATIONS = tuple(nn.PLAYGROUND_ACTIVATIONS)
+
+
+def evaluated_activations(config: Config) -> tuple[str, ...]:
+    """The activations every population of this run computes, whatever its own members use: the config's and the
+    seed network's, in the Playground's order (computing all four would cost twice the work for two)."""
+    wanted = set(config.activations) | {config.seed_activation}
+    return tuple(a for a in ALL_ACTIVATIONS if a in wanted)
 PRUNING_SEED_INDEX = 900
 """Seed index of the draw that picks which pruned candidates are re-run unpruned."""
 
@@ -284,13 +291,17 @@ def train_members(config: Config, candidates: list[Candidate], population: Popul
 
 
 def member_masks(config: Config, members: list[Candidate], depth: int):
-    """The population's masks; every Playground activation is evaluated whatever the members use, so a member's
+    """The population's masks; the run's activations are all evaluated whatever the members use, so a member's
     graph — and its numbers — do not depend on the activations of the networks beside it."""
+    activations = evaluated_activations(config)
+    outside = sorted({m.hyper.activation for m in members} - set(activations))
+    if outside:
+        raise ValueError(f"activation {outside[0]!r} is not among this run's activations {activations}")
     feature_index = [[FEATURES.index(k) for k in feature_keys(m.feature_set)] for m in members]
     masks = nn.network_masks(feature_index, [m.hidden for m in members], config.width, depth)
     return nn.MaskTensors(tf.constant(masks.input_mask), tf.constant(masks.unit_mask), tf.constant(masks.layer_on),
-                          tf.constant(activation_weights([m.hyper.activation for m in members], ALL_ACTIVATIONS)),
-                          ALL_ACTIVATIONS)
+                          tf.constant(activation_weights([m.hyper.activation for m in members], activations)),
+                          activations)
 
 
 def rung_ends(config: Config) -> list[int]:

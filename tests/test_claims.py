@@ -100,3 +100,14 @@ def test_an_evidence_base_names_what_it_counts():
     base = EvidenceBase(datasets=("AND", "OR"), skipped=("XOR",), unit="gate")
     assert "AND, OR (2 of 3 gates; XOR missing)" in base.describe()
     assert EvidenceBase.from_dict(base.to_dict()) == base
+
+
+def test_a_claim_that_holds_is_as_close_to_its_threshold_as_its_weakest_test():
+    strong = stats.paired(BETTER, WORSE, "MNIST")
+    rng = np.random.default_rng(2)
+    for _ in range(500):
+        weak = stats.one_sample(rng.normal(0.5, 1.0, 20), "Fashion-MNIST")
+        claim = decide([faster(strong, weak)])[0]
+        if claim.verdict == "holds" and claim.tests[1].p_adjusted > 0.025:
+            break
+    assert claim.closest_p == pytest.approx(max(t.p_adjusted for t in claim.tests)) and claim.close_call

@@ -131,10 +131,18 @@ class Claim:
 
     @property
     def closest_p(self) -> float | None:
-        """The adjusted p-value that decided the verdict (the knife-edge to watch), for findings."""
-        values = [p for t in self.tests for p in (t.p_adjusted, t.p_equivalent_adjusted, t.p_beyond_adjusted)
-                  if p is not None and math.isfinite(p)]
-        return min(values) if values else None
+        """The adjusted p-value that decided the verdict (the knife-edge to watch), for findings: a claim that holds
+        is as weak as its weakest test (the largest deciding p), one that fails as its strongest failing test (the
+        smallest), an inconclusive one is as close to a verdict as its closest test."""
+        deciding = [(t.verdict, stats.deciding_p(t, self.direction)) for t in self.tests if t.available]
+        deciding = [(verdict, p) for verdict, p in deciding if p is not None]
+        if not deciding:
+            return None
+        if self.verdict == "holds":
+            return max(p for _, p in deciding)
+        if self.verdict == "fails":
+            return min(p for verdict, p in deciding if verdict == "fails")
+        return min(p for _, p in deciding)
 
     @property
     def close_call(self) -> bool:

@@ -310,6 +310,21 @@ def test_verdict(test: Test, direction: Direction, alpha: float = ALPHA) -> str:
     return "inconclusive"
 
 
+def deciding_p(test: Test, direction: Direction) -> float | None:
+    """The adjusted p-value behind a decided test's verdict (for an undecided one, the closest to deciding it)."""
+    if direction == "equal":
+        options = {"holds": test.p_equivalent_adjusted, "fails": test.p_beyond_adjusted}
+    else:
+        against = test.p_adjusted if test.p_adjusted is not None and test.p_adjusted < ALPHA \
+            else test.p_equivalent_adjusted
+        options = {"holds": test.p_adjusted, "fails": against}
+    if test.verdict in options:
+        return options[test.verdict]
+    values = [p for p in (test.p_adjusted, test.p_equivalent_adjusted, test.p_beyond_adjusted)
+              if p is not None and math.isfinite(p)]
+    return min(values) if values else None
+
+
 def combined_verdict(verdicts: Sequence[str]) -> str:
     """A claim asked of several datasets or arms: holds if it holds on each, fails if it fails on any."""
     if any(v == "fails" for v in verdicts):

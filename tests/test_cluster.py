@@ -123,6 +123,21 @@ def wait_for_nodes(address: str, n: int, timeout_s: float = 120.0) -> None:
     raise TimeoutError(f"the local Ray cluster at {address} did not reach {n} nodes in {timeout_s:.0f} s")
 
 
+def start_worker(address: str, log: Path) -> Node:
+    ports = {name: free_port() for name in ("agent", "agent_grpc", "metrics", "env")}
+    return Node([f"--address={address}", "--node-ip-address=127.0.0.1", "--num-cpus=1",
+                 "--disable-usage-stats", "--object-store-memory=100000000",
+                 f"--dashboard-agent-listen-port={ports['agent']}", f"--dashboard-agent-grpc-port={ports['agent_grpc']}",
+                 f"--metrics-export-port={ports['metrics']}", f"--runtime-env-agent-port={ports['env']}"], log)
+
+
+def log_tail(path: Path, lines: int = 15) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as error:
+        return f"(unreadable: {error})"
+
+
 @pytest.fixture(scope="module")
 def ray_cluster():
     if not HAVE_RAY:
@@ -140,15 +155,17 @@ def ray_cluster():
     nodes = [head]
     try:
         wait_for_nodes(address, 1)
-        worker_ports = {name: free_port() for name in ("agent", "agent_grpc", "metrics", "env")}
-        worker = Node([f"--address={address}", "--node-ip-address=127.0.0.1", "--num-cpus=1",
-                       "--disable-usage-stats", "--object-store-memory=100000000",
-                       f"--dashboard-agent-listen-port={worker_ports['agent']}",
-                       f"--dashboard-agent-grpc-port={worker_ports['agent_grpc']}",
-                       f"--metrics-export-port={worker_ports['metrics']}",
-                       f"--runtime-env-agent-port={worker_ports['env']}"], temp / "worker.log")
-        nodes.append(worker)
-        wait_for_nodes(address, 2)
+        for attempt in (1, 2):  # a worker that has not joined in time is replaced once, on fresh ports
+            worker = start_worker(address, temp / f"worker-{attempt}.log")
+            nodes.append(worker)
+            try:
+                wait_for_nodes(address, 2, timeout_s=90.0)
+                break
+            except TimeoutError as error:
+                worker.stop()
+                nodes.remove(worker)
+                if attempt == 2:
+                    raise TimeoutError(f"{error}; the worker's log ends: {log_tail(worker.log)}") from None
         yield {"address": address, "head": head, "worker": worker, "temp": temp}
     finally:
         for node in reversed(nodes):

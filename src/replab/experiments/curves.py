@@ -510,14 +510,21 @@ def _too_few_positives(m: Measurements, level: int) -> str:
             f"changing rank moves ROC-AUC or AP by up to 1/{positives.min()}")
 
 
+def roc_change_tests(config: Config, m: Measurements, roc_field: str, too_few) -> list[stats.Test]:
+    """One equivalence test per model of the ROC-AUC change from the most balanced level to the rarest (last −
+    first, margin ±roc_tolerance), unavailable where either level's test sets hold too few positives."""
+    roc = getattr(m, roc_field)
+    reason = too_few(m, 0) or too_few(m, -1)
+    return [stats.unavailable(MODEL_LABELS[name], reason, n=config.n_seeds) if reason else
+            stats.paired(roc[i, -1], roc[i, 0], MODEL_LABELS[name], margin=config.roc_tolerance)
+            for i, name in enumerate(m.models)]
+
+
 def claim_roc_stable(config: Config, m: Measurements) -> Claim:
     first, last = m.labels[0], m.labels[-1]
-    reason = _too_few_positives(m, 0) or _too_few_positives(m, -1)
-    tests, parts = [], []
+    tests, parts = roc_change_tests(config, m, "roc_auc", _too_few_positives), []
     for i, name in enumerate(m.models):
         label = MODEL_LABELS[name]
-        tests.append(stats.unavailable(label, reason, n=config.n_seeds) if reason else
-                     stats.paired(m.roc_auc[i, -1], m.roc_auc[i, 0], label, margin=config.roc_tolerance))
         parts.append(f"{label}: ROC-AUC {m.mean('roc_auc', i, 0):.4f} → {m.mean('roc_auc', i, -1):.4f} "
                      f"(Δ {m.mean('roc_auc', i, -1) - m.mean('roc_auc', i, 0):+.4f}) while AP "
                      f"{m.mean('ap', i, 0):.4f} → {m.mean('ap', i, -1):.4f} "
@@ -587,12 +594,9 @@ def _fixed_too_few(m: Measurements, level: int) -> str:
 
 def claim_fixed_roc_stable(config: Config, m: Measurements) -> Claim:
     first, last = m.labels[0], m.labels[-1]
-    reason = _fixed_too_few(m, 0) or _fixed_too_few(m, -1)
-    tests, parts = [], []
+    tests, parts = roc_change_tests(config, m, "fixed_roc_auc", _fixed_too_few), []
     for i, name in enumerate(m.models):
         label = MODEL_LABELS[name]
-        tests.append(stats.unavailable(label, reason, n=config.n_seeds) if reason else
-                     stats.paired(m.fixed_roc_auc[i, -1], m.fixed_roc_auc[i, 0], label, margin=config.roc_tolerance))
         parts.append(f"{label}: ROC-AUC {m.mean('fixed_roc_auc', i, 0):.4f} → {m.mean('fixed_roc_auc', i, -1):.4f}")
     return finding(
         "roc-stable-fixed-model",

@@ -1,5 +1,7 @@
 """The compiled trainer: populations equal separate runs, divergence, records and batch order."""
 
+import time
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -84,6 +86,22 @@ def test_records_every_n_steps_and_at_the_last_step():
     assert history.diverged_at.tolist() == [-1, -1]
     assert history.steps_per_second > 0 and history.wall_time > 0
     np.testing.assert_allclose(history.metrics["full_loss"][-1], full_loss().numpy(), rtol=1e-6)
+
+
+def test_record_times_are_taken_inside_the_run_as_each_record_is_reached():
+    params = nn.init_mlp(SIZES, population=1, seed=0)
+
+    def slow_metric():  # each record point takes at least 50 ms, so the clock must move between records
+        return tf.reshape(tf.py_function(lambda: (time.sleep(0.05), np.float32(0.0))[1], [], tf.float32), [])
+
+    before = time.time()
+    history = nn.fit(regression_loss, params, nn.SGD(params, 0.1), X, Y, steps=40, record_every=10,
+                     metrics={"slow": slow_metric})
+    after = time.time()
+    times = history.record_times
+    assert times.shape == (4,) and times.dtype == np.float64
+    assert before <= times[0] and times[-1] <= after
+    assert np.all(np.diff(times) >= 0.045)
 
 
 def test_recorded_loss_is_the_batch_loss_before_the_recorded_update():

@@ -29,14 +29,17 @@ class History:
     is the loss on the mini-batch of that last step, before its update, and NaN for
     members that have diverged; ``metrics[name][r]`` is evaluated after the update.
     ``diverged_at[k]`` is the step (counting updates from 1) whose loss, gradients or
-    update were not finite, or -1. ``wall_time`` includes ``compile_time``;
-    ``steps_per_second`` does not.
+    update were not finite, or -1. ``record_times[r]`` is the wall time (seconds since
+    the epoch) at which record r's training steps had finished, taken inside the graph,
+    so TensorBoard can show when each point was measured. ``wall_time`` includes
+    ``compile_time``; ``steps_per_second`` does not.
     """
 
     steps: np.ndarray
     loss: np.ndarray
     metrics: dict = field(default_factory=dict)
     diverged_at: np.ndarray = None
+    record_times: np.ndarray = None
     wall_time: float = 0.0
     compile_time: float = 0.0
     steps_per_second: float = 0.0
@@ -249,28 +252,31 @@ def make_run(train_until, metrics, population, loss_dtype, plan, jit_compile):
         dtype, shape = spec
         return tf.cond(with_metrics, metrics[name], lambda: tf.zeros(shape, dtype))
 
-    def record(stops, with_metrics, r, state, loss_records, metric_records):
+    def record(stops, with_metrics, r, state, loss_records, time_records, metric_records):
         step, *rest = state
         state = compiled_train_until(step, stops[r], *rest)
+        with tf.control_dependencies([state[3]]):  # the clock is read once these steps are done
+            time_records = time_records.write(r, tf.timestamp())
         loss_records = loss_records.write(r, state[3])
         metric_records = tuple(
             records.write(r, measure(name, spec, with_metrics))
             for name, spec, records in zip(names, specs, metric_records)
         )
-        return r + 1, state, loss_records, metric_records
+        return r + 1, state, loss_records, time_records, metric_records
 
     @tf.function(autograph=False, input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.bool)])
     def run(stops, with_metrics):
         size = tf.size(stops)
         loss_records = tf.TensorArray(loss_dtype, size=size, element_shape=[population])
+        time_records = tf.TensorArray(tf.float64, size=size, element_shape=[])
         metric_records = tuple(tf.TensorArray(dtype, size=size, element_shape=shape) for dtype, shape in specs)
-        _, state, loss_records, metric_records = tf.while_loop(
+        _, state, loss_records, time_records, metric_records = tf.while_loop(
             lambda r, *_: r < size,
             lambda *loop_vars: record(stops, with_metrics, *loop_vars),
-            (tf.constant(0), initial_state(population, loss_dtype, plan), loss_records, metric_records),
+            (tf.constant(0), initial_state(population, loss_dtype, plan), loss_records, time_records, metric_records),
         )
         metric_values = {name: records.stack() for name, records in zip(names, metric_records)}
-        return loss_records.stack(), metric_values, state[2]
+        return loss_records.stack(), metric_values, state[2], time_records.stack()
 
     return run
 
@@ -383,7 +389,7 @@ def fit(
         run, jit_used = build(False), False
         run(tf.zeros([1], tf.int32), tf.constant(False))
     compiled = time.perf_counter()
-    loss, metric_values, diverged_at = run(tf.constant(record_steps), tf.constant(True))
+    loss, metric_values, diverged_at, record_times = run(tf.constant(record_steps), tf.constant(True))
     finished = time.perf_counter()
 
     return History(
@@ -391,6 +397,7 @@ def fit(
         loss=loss.numpy(),
         metrics={name: value.numpy() for name, value in metric_values.items()},
         diverged_at=diverged_at.numpy().astype(np.int64),
+        record_times=record_times.numpy(),
         wall_time=finished - start,
         compile_time=compiled - start,
         steps_per_second=int(steps) / (finished - compiled),

@@ -86,7 +86,7 @@ def brute_force_smallest(config):
         for hyper in spiral.hyper_grid(config):
             candidate = spiral.Candidate(feature_set, arch, hyper)
             population = spiral.new_population(config, [0], data, len(arch))
-            _, losses = spiral.train_members(config, [candidate], population, data, config.epoch_budget,
+            _, losses, _ = spiral.train_members(config, [candidate], population, data, config.epoch_budget,
                                              len(arch))
             if np.sum(np.any(losses["train"] <= config.target_loss, axis=0)) >= config.seeds_required:
                 solved.append(candidate.parameters)
@@ -144,3 +144,26 @@ def test_feature_sets_and_search_order():
     assert spiral.seed_choice(config).parameters == 105
     assert spiral.rung_ends(config)[-1] == config.epoch_budget
     assert engine.rung_ends(spiral.Config.quick()) == [20, 40]
+
+
+def test_finalists_get_tensorboard_series_stamped_when_measured_and_their_settings(quick, tmp_path):
+    from replab.runs import write_tensorboard
+    from tests.test_tensorboard import _hparams_data, _load
+    from tensorboard.plugins.hparams import metadata as hparams_metadata
+
+    config, result = quick
+    finalists = len(result.metrics["replication"])
+    assert sorted(result.scalars) == sorted(f"finalist{i}" for i in range(finalists))
+    series = result.scalars["finalist0"]["loss/test_mean"]
+    epochs = [point[0] for point in series]
+    assert epochs[-1] == config.epoch_budget and epochs == sorted(epochs)
+    times = [point[2] for point in series]
+    assert all(isinstance(t, float) and t > 1e9 for t in times) and times == sorted(times)
+    assert "record_times" not in str(sorted(result.metrics))  # when it ran is not a measurement
+    first = result.hparams["finalist0"]
+    assert {"features", "hidden", "activation", "learning_rate", "batch_size", "role", "success_rate"} <= set(first)
+    write_tensorboard(tmp_path, result.scalars, hparams=result.hparams)
+    logged = _load(tmp_path / "finalist0").Scalars("loss/test_mean")
+    assert [e.wall_time for e in logged] == times
+    start = _hparams_data(_load(tmp_path / "finalist0"))[hparams_metadata.SESSION_START_INFO_TAG].session_start_info
+    assert start.hparams["role"].string_value == result.hparams["finalist0"]["role"]

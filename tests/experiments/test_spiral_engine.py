@@ -24,7 +24,7 @@ def trained_losses(config, members, data, epochs=12):
     """Train `members` as one population on every seed of `data`; (C, R, seeds) training loss."""
     depth = max(len(m.hidden) for m in members)
     population = spiral.new_population(config, list(range(len(members))), data, depth)
-    _, losses = spiral.train_members(config, members, population, data, epochs, depth)
+    _, losses, _ = spiral.train_members(config, members, population, data, epochs, depth)
     n = len(data)
     return np.stack([losses["train"][:, c * n:(c + 1) * n] for c in range(len(members))]), population
 

@@ -123,13 +123,19 @@ def _from_json(value: Any, annotation: Any) -> Any:
     return value
 
 
+WHEN_MEASURED = {"when_measured": True}
+"""Field metadata for when something was measured (e.g. record wall times, for TensorBoard): kept out of the
+metrics, so result.json and `replab rerun` compare what was measured, never when."""
+
+
 @dataclass(frozen=True)
 class Measurements:
     """Base of every experiment's measurements: a frozen dataclass of numpy values, computed, never written."""
 
     def to_metrics(self) -> dict[str, Any]:
-        """result.json's metrics: every field as plain JSON values."""
-        return to_jsonable({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+        """result.json's metrics: every field as plain JSON values, except those marked WHEN_MEASURED."""
+        return to_jsonable({f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                            if not f.metadata.get("when_measured")})
 
 
 @dataclass

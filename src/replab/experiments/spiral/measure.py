@@ -70,6 +70,7 @@ class Measurements(base.Measurements):
     pruning_sample: np.ndarray = field(default_factory=lambda: np.zeros(0, int))         # (S,) candidate indices
     pruning_best_loss: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))      # (S, n_seeds) best training loss over the full budget
     pruning_solved: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))        # (S,) would have solved by the search's rule
+    replicate_record_times: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), metadata=base.WHEN_MEASURED)  # (F, R) wall times
 
     # --- derived views -----------------------------------------------------------------------------------
 
@@ -280,4 +281,4 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
         links=tuple(playground_link(config, c, int(first.seed)) for c in finalists),
         success_null=config.success_null, pruning_sample=np.array(sample, int),
         pruning_best_loss=np.asarray(pruning_best, float).reshape(len(sample), config.n_seeds),
-        pruning_solved=np.asarray(pruning_solved, bool))
+        pruning_solved=np.asarray(pruning_solved, bool), replicate_record_times=replicated.record_times)

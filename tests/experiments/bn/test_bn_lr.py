@@ -31,6 +31,9 @@ def test_quick_run_yields_figures_tables_claims_and_scalars(quick):
     final = np.asarray(section["final_accuracy"])
     assert final.shape == (len(bn_lr.MODELS), len(config.learning_rates), config.n_seeds)
     assert np.all((final >= 0) & (final <= 1))
+    times = [point[2] for point in result.scalars[f"mnist/batch/lr{config.learning_rates[0]:g}"]["accuracy/test_mean"]]
+    assert len(times) == len(section["steps"]) and all(isinstance(t, float) and t > 1e9 for t in times)
+    assert times == sorted(times) and "record_times" not in section  # when it ran is TensorBoard's, not a metric
     # With BN the network learns at every rate of the quick grid but the largest; without BN it does not at lr 10.
     assert final[1, :3].mean(axis=-1).min() > 0.6
     assert final[0, 2].mean() < 0.2

@@ -7,7 +7,7 @@ starts from the same weights.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -18,7 +18,7 @@ from replab.data.mnist import Digits
 from replab.experiments.bn import study
 from replab.experiments.bn.batchnorm import first_step_reaching
 from replab.experiments.bn.bn_lr_config import Config
-from replab.experiments.base import Measurements, Presentation, Progress, Result, Table, compose, no_progress
+from replab.experiments.base import WHEN_MEASURED, Presentation, Progress, Result, Table, compose, no_progress
 from replab.nn.normalized_mlp import Member
 
 NAME = "bn-lr"
@@ -47,6 +47,7 @@ class DatasetMeasurements:
     final_accuracy: np.ndarray     # (2, rates, seeds) whole test set
     curves: np.ndarray             # (2, rates, seeds, R) accuracy on the first eval_size test images
     diverged_at: np.ndarray        # (2, rates, seeds) step or −1
+    record_times: np.ndarray = field(default_factory=study.no_times, metadata=WHEN_MEASURED)  # (R,) wall times
 
     @property
     def dataset(self) -> str:
@@ -54,7 +55,7 @@ class DatasetMeasurements:
 
 
 @dataclass(frozen=True)
-class LrMeasurements(Measurements):
+class LrMeasurements(study.StudyMeasurements):
     learning_rates: np.ndarray     # (rates,)
     datasets: tuple[DatasetMeasurements, ...]
     skipped: tuple[str, ...] = ()
@@ -82,7 +83,8 @@ def measure_dataset(config: Config, digits: Digits, trained: study.Trained) -> D
     curves = np.moveaxis(study.per_cell(trained.accuracy, n), 0, -1).reshape(*shape, -1)
     diverged = study.per_cell(trained.diverged_at, n).reshape(shape)
     return DatasetMeasurements(study.dataset_info(config, digits, trained), np.asarray(trained.steps),
-                               np.asarray(final, float), np.asarray(curves, float), np.asarray(diverged, int))
+                               np.asarray(final, float), np.asarray(curves, float), np.asarray(diverged, int),
+                               trained.record_times)
 
 
 # --- what the measurements say ----------------------------------------------------------------------------
@@ -338,5 +340,5 @@ def tensorboard_scalars(config: Config, m: LrMeasurements) -> dict:
         for i, model in enumerate(MODELS):
             for r, rate in enumerate(config.learning_rates):
                 scalars[f"{d.dataset}/{model}/lr{rate:g}"] = {
-                    "accuracy/test_mean": [(int(step), float(v)) for step, v in zip(d.steps, mean[i, r])]}
+                    "accuracy/test_mean": study.points(d.steps, mean[i, r], d.record_times)}
     return scalars

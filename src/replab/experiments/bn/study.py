@@ -10,6 +10,8 @@ builds its claims' EvidenceBase with `evidence_base`.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -21,6 +23,7 @@ from replab import nn
 from replab.claims import EvidenceBase
 from replab.data.mnist import Digits, load_digits
 from replab.errors import UserError, require
+from replab.experiments.base import Measurements, to_jsonable
 from replab.experiments.bn.study_config import (DATASET_LABELS, DATASETS, MAX_DEPTH, MAX_WIDTH, QUICK,  # noqa: F401
                                                 StudyConfig)
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
@@ -32,6 +35,30 @@ LABELS = {"none": "without BN", "batch": "with BN"}
 COLOURS = {"none": "C0", "batch": "C3"}
 FASHION_MLP_BENCHMARK = 0.871
 """Fashion-MNIST's official benchmark: scikit-learn's MLPClassifier, best test accuracy 0.871."""
+
+
+# --- measurements ------------------------------------------------------------------------------------------
+
+
+def measured_only(value):
+    """value with every dataclass, at any depth, as a dict of its fields less those marked base.WHEN_MEASURED."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: measured_only(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not f.metadata.get("when_measured")}
+    if isinstance(value, (list, tuple)):
+        return [measured_only(item) for item in value]
+    if isinstance(value, dict):
+        return {key: measured_only(item) for key, item in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class StudyMeasurements(Measurements):
+    """Base of a study's Measurements: its per-dataset record times (WHEN_MEASURED) sit one level down, where
+    Measurements.to_metrics would keep them, so they are left out at every depth."""
+
+    def to_metrics(self) -> dict:
+        return to_jsonable(measured_only(self))
 
 
 # --- data ------------------------------------------------------------------------------------------------------
@@ -165,6 +192,8 @@ class Trained:
     compile_seconds: float
     metrics: dict = field(default_factory=dict)
     net: NormalizedMLP | None = None
+    record_times: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (R,) wall time of each record
+    started: float = 0.0             # wall time just before training, for a step-0 record measured before fit
 
     @property
     def diverged(self) -> np.ndarray:
@@ -218,6 +247,7 @@ def train_cells(config: StudyConfig, digits: Digits, cells: list[Member], *, lea
         return nn.accuracy(forward(net, x_eval, training=False)[0], y_eval)
 
     metrics = {"accuracy": test_accuracy, **(extra_metrics(net, digits) if extra_metrics else {})}
+    started = time.time()
     history = nn.fit(loss_fn, params, nn.SGD(params, rates), digits.x_train, digits.y_train, steps=steps,
                      batch_size=batch_size, record_every=min(config.record_every, steps), metrics=metrics,
                      seed=config.seed)
@@ -227,7 +257,26 @@ def train_cells(config: StudyConfig, digits: Digits, cells: list[Member], *, lea
     extra = {name: value for name, value in history.metrics.items() if name != "accuracy"}
     return Trained(history.steps, history.loss, history.metrics["accuracy"], test_accuracy_final, test_loss,
                    train_accuracy, train_loss, history.diverged_at, history.steps_per_second,
-                   history.wall_time - history.compile_time, history.compile_time, extra, net)
+                   history.wall_time - history.compile_time, history.compile_time, extra, net,
+                   history.record_times, started)
+
+
+def no_times() -> np.ndarray:
+    """The record times of measurements that carry none (hand-built ones): an empty (0,) array."""
+    return np.zeros(0)
+
+
+def wall_times(record_times: np.ndarray, n: int) -> list:
+    """TensorBoard's wall time of each of n points: the record times as floats, or None each (stamped when written)
+    for measurements that carry none."""
+    times = np.asarray(record_times, float)
+    return times.tolist() if times.size else [None] * n
+
+
+def points(steps, values, record_times: np.ndarray) -> list[tuple]:
+    """(step, value, wall time) for TensorBoard, one per record point."""
+    steps = list(steps)
+    return [(int(s), float(v), t) for s, v, t in zip(steps, values, wall_times(record_times, len(steps)))]
 
 
 # --- per-cell values over seeds ------------------------------------------------------------------------------------

@@ -25,6 +25,9 @@ def test_quick_run_yields_figures_tables_claims_and_scalars(quick):
     assert len(result.scalars) == 2 * len(config.scales)
     (section,) = result.metrics["datasets"]
     assert np.asarray(section["final_accuracy"]).shape == (2, len(config.scales), config.n_seeds)
+    times = [point[2] for point in result.scalars[f"mnist/batch/scale{config.scales[0]:g}"]["accuracy/test_mean"]]
+    assert len(times) == len(section["steps"]) and all(isinstance(t, float) and t > 1e9 for t in times)
+    assert times == sorted(times) and "record_times" not in section  # when it ran is TensorBoard's, not a metric
     assert result.quick and all(c.base.quick and c.base.datasets == ("MNIST",) for c in result.claims)
 
 

@@ -8,7 +8,7 @@ BN((aW)u) = BN(Wu), and ∂BN((aW)u)/∂(aW) = (1/a)·∂BN(Wu)/∂W.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
@@ -21,7 +21,7 @@ from replab.data.mnist import Digits
 from replab.errors import require
 from replab.experiments.bn import study
 from replab.experiments.bn.bn_init_config import Config
-from replab.experiments.base import Measurements, Presentation, Progress, Result, Table, compose, no_progress
+from replab.experiments.base import WHEN_MEASURED, Presentation, Progress, Result, Table, compose, no_progress
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
 
 NAME = "bn-init"
@@ -52,6 +52,7 @@ class DatasetMeasurements:
     relative_difference: np.ndarray   # (scales, seeds) first BN layer's output change relative to a = 1
     gradient_ratio: np.ndarray        # (scales, seeds) its weight-gradient norm relative to a = 1
     input_variance: np.ndarray        # (scales,) mean over units and seeds of Var_batch[aWu]
+    record_times: np.ndarray = field(default_factory=study.no_times, metadata=WHEN_MEASURED)  # (R,) wall times
 
     @property
     def dataset(self) -> str:
@@ -59,7 +60,7 @@ class DatasetMeasurements:
 
 
 @dataclass(frozen=True)
-class InitMeasurements(Measurements):
+class InitMeasurements(study.StudyMeasurements):
     scales: np.ndarray
     datasets: tuple[DatasetMeasurements, ...]
     skipped: tuple[str, ...] = ()
@@ -131,7 +132,7 @@ def measure_dataset(config: Config, digits: Digits, trained: study.Trained, at_i
                                np.asarray(final, float), np.asarray(curves, float), np.asarray(diverged, int),
                                np.asarray(at_init["relative_difference"], float),
                                np.asarray(at_init["gradient_ratio"], float),
-                               np.asarray(at_init["input_variance"], float))
+                               np.asarray(at_init["input_variance"], float), trained.record_times)
 
 
 def spreads(d: DatasetMeasurements) -> np.ndarray:
@@ -214,7 +215,7 @@ def present(config: Config, m: InitMeasurements) -> Presentation:
         figures={"final_accuracy": accuracy_figure(config, m), "curves": curves_figure(config, m)},
         notes=notes(config, m),
         scalars={f"{d.dataset}/{model}/scale{scale:g}": {
-            "accuracy/test_mean": [(int(t), float(v)) for t, v in zip(d.steps, d.curves[i, j].mean(axis=0))]}
+            "accuracy/test_mean": study.points(d.steps, d.curves[i, j].mean(axis=0), d.record_times)}
             for d in m.datasets for i, model in enumerate(MODELS) for j, scale in enumerate(config.scales)},
         captions={"final_accuracy": "Final test accuracy against the initial weights' std without and with BN, mean ± "
                                     "std over seeds, with each network's spread over the scales in the legend.",

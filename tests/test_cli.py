@@ -195,6 +195,35 @@ def test_list_help_show_and_report_never_import_tensorflow(tmp_path):
     assert ran.stdout.strip().splitlines()[-1] == "False False"
 
 
+CONFIG_OF_EACH = """
+import contextlib, io, json, sys
+from replab.cli import main
+report = {}
+for name in sys.argv[1:]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["config", name])
+    report[name] = [code, out.getvalue(), [m for m in ("tensorflow", "replab.nn") if m in sys.modules]]
+print(json.dumps(report))
+"""
+
+
+def test_config_prints_every_experiments_settings_without_importing_tensorflow():
+    import dataclasses
+
+    from replab.experiments import config_class
+
+    ran = subprocess.run([sys.executable, "-c", CONFIG_OF_EACH, *EXPERIMENTS], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "200"})
+    assert ran.returncode == 0, ran.stderr
+    report = json.loads(ran.stdout.strip().splitlines()[-1])
+    for name in EXPERIMENTS:  # in order: the first experiment that loads TensorFlow is the one named
+        code, out, loaded = report[name]
+        assert code == 0 and loaded == [], f"replab config {name} loaded {loaded}"
+        assert f"{name} settings (default → quick)" in out
+        assert all(f"  {field.name} (" in out for field in dataclasses.fields(config_class(name))), out
+
+
 def test_runs_lists_past_runs_with_their_verdict_counts(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     from replab.runs import save_run

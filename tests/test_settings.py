@@ -66,3 +66,29 @@ def test_profiles_are_named_configs_recorded_in_the_config():
     with pytest.raises(ConfigError, match="profile 'huge' is not defined"):
         Grid.from_profile("huge")
     assert Grid.from_dict(dataclasses.asdict(paper)) == paper
+
+
+def test_each_experiments_config_class_is_the_config_of_its_module():
+    from replab.errors import UserError
+    from replab.experiments import CONFIGS, EXPERIMENTS, config_class, load
+
+    assert tuple(CONFIGS) == EXPERIMENTS
+    for name in EXPERIMENTS:
+        assert config_class(name) is load(name).Config, name
+    with pytest.raises(UserError, match="unknown experiment 'nonsense'"):
+        config_class("nonsense")
+
+
+def test_names_the_tensorflow_free_configs_repeat_match_their_originals():
+    from replab import nn
+    from replab.data.synthetic import TARGETS
+    from replab.experiments import regression_config, spiral_config
+    from replab.experiments.bn import bn_practice_config, norms_config
+    from replab.nn.conv import ARCHITECTURES
+    from replab.nn.normalized_mlp import NORMS
+
+    assert norms_config.NORMS == NORMS
+    assert bn_practice_config.ARCHITECTURES == ARCHITECTURES
+    assert spiral_config.PLAYGROUND_ACTIVATIONS == nn.PLAYGROUND_ACTIVATIONS
+    assert spiral_config.REGULARIZATIONS == nn.REGULARIZATIONS
+    assert tuple(regression_config.TARGET_LABELS) == tuple(TARGETS)

@@ -27,7 +27,7 @@ from replab import __version__, stats
 from replab.claims import count_dicts
 from replab.errors import UserError
 from replab.quiet import quiet_tensorflow_import
-from replab.experiments import EXPERIMENTS, GROUPS, load, title
+from replab.experiments import EXPERIMENTS, GROUPS, config_class, load, title
 from replab.experiments.base import apply_overrides, parse_assignments
 from replab.replication import MAX_REPLICATES, replicate
 from replab.report import build_report
@@ -488,15 +488,14 @@ def cmd_config(args: argparse.Namespace, console: Console) -> int:
 
     from replab.experiments.base import field_docs
 
-    quiet_tensorflow_import()
-    module = load(args.name)
-    default, quick = module.Config(), module.Config.quick()
-    docs = field_docs(module.Config)
+    config = config_class(args.name)  # its settings alone: reading them imports no TensorFlow
+    default, quick = config(), config.quick()
+    docs = field_docs(config)
     console.print(f"[bold]{escape(args.name)}[/] settings (default → quick):")
-    if getattr(module.Config, "PROFILES", None):
-        console.print(f"  profiles beyond the default: {escape(', '.join(module.Config.PROFILES))} "
+    if getattr(config, "PROFILES", None):
+        console.print(f"  profiles beyond the default: {escape(', '.join(config.PROFILES))} "
                       f"(`replab run {escape(args.name)} --profile NAME`)", highlight=False)
-    for field in dataclasses.fields(module.Config):
+    for field in dataclasses.fields(config):
         kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
         full, small = getattr(default, field.name), getattr(quick, field.name)
         values = escape(repr(full)) + ("" if small == full else f" → {escape(repr(small))}")

@@ -2,7 +2,8 @@
 
 Every module exposes NAME, TITLE, QUESTION, a frozen `Config` (with `Config.quick()` and `Config.from_dict()`)
 and `run(config, progress=None) -> Result`, composed of `measure`, `judge` and `present`.
-Load one by its CLI name with `load("bn-lr")`, or import it directly, e.g. `from replab.experiments import gates`.
+Load one by its CLI name with `load("bn-lr")`, or import it directly, e.g. `from replab.experiments import gates`;
+`config_class("bn-lr")` is its Config alone, loaded without TensorFlow.
 """
 
 from __future__ import annotations
@@ -34,6 +35,23 @@ MODULES: dict[str, str] = {
     "bn-smoothness": "replab.experiments.bn.bn_smoothness",
 }
 """CLI name -> module, in the order `replab list` and the report show them."""
+CONFIGS: dict[str, str] = {
+    "gates": "replab.experiments.gates",
+    "curves": "replab.experiments.curves",
+    "regression": "replab.experiments.regression_config",
+    "batchnorm": "replab.experiments.bn.figure1_config",
+    "spiral": "replab.experiments.spiral_config",
+    "bn-lr": "replab.experiments.bn.bn_lr_config",
+    "bn-init": "replab.experiments.bn.bn_init_config",
+    "bn-gradients": "replab.experiments.bn.bn_gradients_config",
+    "bn-regularization": "replab.experiments.bn.bn_regularization_config",
+    "norms": "replab.experiments.bn.norms_config",
+    "bn-ics": "replab.experiments.bn.bn_ics_config",
+    "bn-practice": "replab.experiments.bn.bn_practice_config",
+    "bn-smoothness": "replab.experiments.bn.bn_smoothness_config",
+}
+"""CLI name -> the module holding its Config, which imports neither TensorFlow nor replab.nn (gates and curves,
+which train nothing with TensorFlow, keep their Config in the experiment module)."""
 BN_STUDY: tuple[str, ...] = ("bn-lr", "bn-init", "bn-gradients", "bn-regularization", "norms", "bn-ics",
                              "bn-practice", "bn-smoothness")
 """The Batch Normalization study: six experiments, runnable together as `replab run bn-study`."""
@@ -52,6 +70,13 @@ def load(name: str) -> ModuleType:
             raise UserError(f"{name} trains networks with TensorFlow, which is not installed: "
                             f"pip install 'replab[cpu]' (or 'replab[gpu]', or keep your own TensorFlow)") from None
         raise
+
+
+def config_class(name: str) -> type:
+    """The Config of the experiment called `name`, imported without importing the experiment (nor TensorFlow)."""
+    if name not in CONFIGS:
+        raise UserError(f"unknown experiment '{name}'; choose from: {', '.join(EXPERIMENTS)}")
+    return importlib.import_module(CONFIGS[name]).Config
 
 
 def __getattr__(attribute: str) -> ModuleType:

@@ -48,6 +48,9 @@ def test_quick_run_yields_every_figure_table_claim_and_scalar(quick):
     assert set(result.scalars) == {"mnist/none", "mnist/batch"}
     assert "gradient/activation_layer1" in result.scalars["mnist/batch"]
     assert "jacobian/rms_sv_J2" in result.scalars["mnist/none"]
+    times = [point[2] for point in result.scalars["mnist/batch"]["jacobian/rms_sv_J2"]]  # step 0: training starts
+    assert len(times) == len(m.datasets[0].steps) and all(isinstance(t, float) and t > 1e9 for t in times)
+    assert times == sorted(times) and "record_times" not in result.metrics["datasets"][0]  # TensorBoard's, not a metric
 
     (d,) = m.datasets
     assert d.steps.tolist() == [0, 100, 200, 300] and d.jacobian_layers == (2, 3)

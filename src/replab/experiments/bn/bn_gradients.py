@@ -98,6 +98,8 @@ class Dataset:
     jacobian_layers: tuple[int, ...]   # 2..L
     none: Network
     batch: Network
+    record_times: np.ndarray = field(default_factory=study.no_times, metadata=base.WHEN_MEASURED)  # (points,)
+    """Wall time of each point (step 0: when training started), for TensorBoard."""
 
     @property
     def dataset(self) -> str:
@@ -112,7 +114,7 @@ class Dataset:
 
 
 @dataclass(frozen=True)
-class Measurements(base.Measurements):
+class Measurements(study.StudyMeasurements):
     datasets: tuple[Dataset, ...]
     skip_notes: tuple[str, ...] = ()
     """Why a requested dataset was skipped (not installed)."""
@@ -241,7 +243,7 @@ def summarize(config: Config, digits: Digits, measured: Measured) -> Dataset:
             histogram_end=np.stack([log10_histogram(values[members]) for values in measured.end]),
         )
     return Dataset(study.dataset_info(config, digits, trained), np.asarray(measured.steps),
-                   tuple(range(2, hidden + 1)), networks["none"], networks["batch"])
+                   tuple(range(2, hidden + 1)), networks["none"], networks["batch"], trained.times_from_start())
 
 
 # --- the statistics behind the claims: one value per seed --------------------------------------------------
@@ -583,16 +585,15 @@ def tensorboard_scalars(datasets: tuple[Dataset, ...]) -> dict:
     """Seed means per network: gradient norms per layer and the hidden-to-hidden Jacobians' RMS and median σ."""
     scalars = {}
     for d in datasets:
-        steps = [int(s) for s in d.steps]
         for model in MODELS:
             net, tags = d.network(model), {}
             for kind in ("activation", "weight"):
                 norms = np.exp(np.log(getattr(net, f"{kind}_gradients")).mean(axis=0))  # (points, layers)
                 for layer in range(norms.shape[-1]):
-                    tags[f"gradient/{kind}_layer{layer + 1}"] = list(zip(steps, norms[:, layer].tolist()))
+                    tags[f"gradient/{kind}_layer{layer + 1}"] = study.points(d.steps, norms[:, layer], d.record_times)
             for i, layer in enumerate(d.jacobian_layers):
                 for key in ("rms", "median"):
                     values = getattr(net.jacobians, key)[i].mean(axis=0)
-                    tags[f"jacobian/{key}_sv_J{layer}"] = list(zip(steps, values.tolist()))
+                    tags[f"jacobian/{key}_sv_J{layer}"] = study.points(d.steps, values, d.record_times)
             scalars[f"{d.dataset}/{model}"] = tags
     return scalars

@@ -199,6 +199,10 @@ class Trained:
     def diverged(self) -> np.ndarray:
         return self.diverged_at >= 0
 
+    def times_from_start(self) -> np.ndarray:
+        """(R + 1,) record times behind a step-0 record measured before training, stamped when training started."""
+        return np.concatenate([[self.started], self.record_times])
+
 
 def evaluate(net: NormalizedMLP, x: np.ndarray, y: np.ndarray, chunk: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """(accuracy (K,), mean cross-entropy (K,)) in inference mode, in chunks so memory stays small."""

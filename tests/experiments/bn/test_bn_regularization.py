@@ -60,6 +60,10 @@ def test_quick_run_yields_every_figure_table_claim_and_scalar(quick):
     assert load("bn-regularization") is reg
     (section,) = result.metrics["datasets"]
     assert len(section["none"]) == len(config.dropout_rates) and "logit_std" in section["noise"][0]
+    times = [point[2] for point in result.scalars["mnist/batch/dropout0"]["accuracy/gap_mean"]]
+    assert len(times) == len(section["steps"]) and all(isinstance(t, float) and t > 1e9 for t in times)
+    assert times == sorted(times) and "record_times" not in section  # when it ran is TensorBoard's, not a metric
+    assert all(len(point) == 2 for point in result.scalars["mnist/batch/noise"]["noise/logit_std_by_batch_size"])
 
 
 def test_a_quick_run_is_marked_quick_end_to_end(quick):

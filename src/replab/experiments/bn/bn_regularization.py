@@ -26,7 +26,7 @@ over seeds, one test per dataset) and the batch-noise check, `present` draws the
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import matplotlib
 import numpy as np
@@ -178,6 +178,8 @@ class Dataset:
     other_rule_runs: tuple[BatchRun, ...] = ()
     """Per batch size, under the other learning-rate rule (both_rate_rules)."""
     tuned: Tuned | None = None
+    record_times: np.ndarray = field(default_factory=study.no_times, metadata=base.WHEN_MEASURED)
+    """Wall time of each record point of the main population, for TensorBoard."""
 
     @property
     def dataset(self) -> str:
@@ -200,7 +202,7 @@ class Dataset:
 
 
 @dataclass(frozen=True)
-class Measurements(base.Measurements):
+class Measurements(study.StudyMeasurements):
     datasets: tuple[Dataset, ...]
     skip_notes: tuple[str, ...] = ()
 
@@ -236,7 +238,8 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
         batch = tuple(final_scores(main, member_indices(config, "batch", r)) for r in range(len(config.dropout_rates)))
         results.append(Dataset(info, main.steps.copy(), none, batch, matched_gaps(none[0], batch[0]),
                                tuple(config.noise_batch_sizes), tuple(noise[m] for m in config.noise_batch_sizes),
-                               tuple(runs), tuple(others), tuned_sides(config, main, x_val, y_val)))
+                               tuple(runs), tuple(others), tuned_sides(config, main, x_val, y_val),
+                               main.record_times))
     progress(len(datasets) * stages, len(datasets) * stages, "done")
     return Measurements(tuple(results), tuple(skip_notes))
 
@@ -829,14 +832,13 @@ def curves_figure(config: Config, datasets: tuple[Dataset, ...]) -> Figure:
 def tensorboard_scalars(config: Config, datasets: tuple[Dataset, ...]) -> dict:
     scalars = {}
     for d in datasets:
-        steps = [int(s) for s in d.steps]
         for model in MODELS:
             for r, s in enumerate(d.rates(model)):
                 test, train = s.test_curves.mean(axis=0), s.train_curves.mean(axis=0)
                 scalars[f"{d.dataset}/{model}/dropout{config.rate_labels[r]}"] = {
-                    "accuracy/test_mean": list(zip(steps, test.tolist())),
-                    "accuracy/train_mean": list(zip(steps, train.tolist())),
-                    "accuracy/gap_mean": list(zip(steps, (train - test).tolist())),
+                    "accuracy/test_mean": study.points(d.steps, test, d.record_times),
+                    "accuracy/train_mean": study.points(d.steps, train, d.record_times),
+                    "accuracy/gap_mean": study.points(d.steps, train - test, d.record_times),
                 }
         noise = d.noise_by_size().mean(axis=1)
         scalars[f"{d.dataset}/batch/noise"] = {

@@ -55,6 +55,9 @@ def test_quick_run_yields_every_table_figure_claim_and_scalar(quick):
     assert timing.ratio_to_none["none"] == 1.0
     metrics = result.metrics
     assert set(metrics["datasets"][0]["kinds"]) == set(config.kinds) and "ms_per_step" in metrics["timing"]
+    times = [point[2] for point in result.scalars["mnist/batch"]["accuracy/test_mean"]]
+    assert len(times) == n_records and all(isinstance(t, float) and t > 1e9 for t in times)
+    assert times == sorted(times) and "record_times" not in metrics["datasets"][0]  # TensorBoard's, not a metric
 
 
 def test_a_quick_run_is_marked_quick_end_to_end(quick):

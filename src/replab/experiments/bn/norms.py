@@ -12,7 +12,7 @@ over seeds, one test per dataset and kind), `present` draws the tables and figur
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -80,6 +80,7 @@ class Dataset:
     kinds: dict[str, KindResult]
     best_mean_accuracy: float
     target_accuracy: float
+    record_times: np.ndarray = field(default_factory=study.no_times, metadata=base.WHEN_MEASURED)  # (R,) wall times
 
     @property
     def dataset(self) -> str:
@@ -101,7 +102,7 @@ class Timing:
 
 
 @dataclass(frozen=True)
-class Measurements(base.Measurements):
+class Measurements(study.StudyMeasurements):
     datasets: tuple[Dataset, ...]
     timing: Timing
     skip_notes: tuple[str, ...] = ()
@@ -157,7 +158,7 @@ def summarize(config: Config, digits: Digits, trained: study.Trained, validation
                               first_step_reaching(steps, curves[c, b].mean(axis=0), target),
                               float(config.learning_rates[b]), val[c])
              for c, (kind, b) in enumerate(zip(config.kinds, chosen))}
-    return Dataset(study.dataset_info(config, digits, trained), steps, kinds, best, target)
+    return Dataset(study.dataset_info(config, digits, trained), steps, kinds, best, target, trained.record_times)
 
 
 def step_loop(config: Config, digits: Digits, kind: str) -> nn.StepLoop:
@@ -443,6 +444,6 @@ def timing_figure(config: Config, timing: Timing) -> Figure:
 
 
 def tensorboard_scalars(config: Config, datasets: tuple[Dataset, ...]) -> dict:
-    return {f"{d.dataset}/{kind}": {"accuracy/test_mean": list(zip([int(s) for s in d.steps],
-                                                                   d.kinds[kind].curves.mean(axis=0).tolist()))}
+    return {f"{d.dataset}/{kind}": {"accuracy/test_mean": study.points(d.steps, d.kinds[kind].curves.mean(axis=0),
+                                                                       d.record_times)}
             for d in datasets for kind in config.kinds}

@@ -31,6 +31,9 @@ def test_quick_run_yields_every_table_figure_claim_and_scalar(quick):
     n_records = config.steps // config.record_every
     assert np.asarray(section["curves"]).shape == (len(bn_ics.CELLS), config.n_seeds, n_records)
     assert np.asarray(section["probe_unit_mean"]).shape == (len(bn_ics.CELLS), config.n_seeds, n_records)
+    times = [point[2] for point in result.scalars["mnist/noisy"]["accuracy/test_mean"]]
+    assert len(times) == n_records and all(isinstance(t, float) and t > 1e9 for t in times)
+    assert times == sorted(times) and "record_times" not in section  # when it ran is TensorBoard's, not a metric
     for name in ("final_accuracy", "mean_wander", "std_wander", "shift", "inference_shift"):
         assert np.asarray(section[name]).shape == (len(bn_ics.CELLS), config.n_seeds)
     shift = dict(zip(bn_ics.CELLS, section["shift"]))

@@ -12,7 +12,7 @@ at every record point, as training sees them (batch statistics) and in inference
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
@@ -24,7 +24,7 @@ from replab.data.mnist import Digits
 from replab.experiments.bn import study
 from replab.experiments.bn.batchnorm import first_step_reaching
 from replab.experiments.bn.bn_ics_config import Config
-from replab.experiments.base import Measurements, Presentation, Progress, Result, Table, compose, no_progress
+from replab.experiments.base import WHEN_MEASURED, Presentation, Progress, Result, Table, compose, no_progress
 from replab.nn.normalized_mlp import Member, NormalizedMLP, forward
 
 NAME = "bn-ics"
@@ -103,6 +103,7 @@ class DatasetMeasurements:
     inference_shift: np.ndarray    # (cells, seeds) the same shift in inference mode (moving averages, no noise)
     probe_unit_mean: np.ndarray    # (cells, seeds, R) probe_unit's input mean, as training sees it
     probe_unit_std: np.ndarray     # (cells, seeds, R)
+    record_times: np.ndarray = field(default_factory=study.no_times, metadata=WHEN_MEASURED)  # (R,) wall times
 
     @property
     def dataset(self) -> str:
@@ -113,7 +114,7 @@ class DatasetMeasurements:
 
 
 @dataclass(frozen=True)
-class IcsMeasurements(Measurements):
+class IcsMeasurements(study.StudyMeasurements):
     datasets: tuple[DatasetMeasurements, ...]
     skipped: tuple[str, ...] = ()
     """A note per requested dataset that is not installed."""
@@ -147,7 +148,7 @@ def measure_dataset(config: Config, digits: Digits, trained: study.Trained) -> D
         np.asarray(np.moveaxis(study.per_cell(trained.accuracy, n), 0, -1), float),
         np.asarray(study.per_cell(trained.diverged_at, n), int),
         shifts["mean_wander"], shifts["std_wander"], shifts["shift"], inference,
-        np.asarray(unit[:, :, 0], float), np.asarray(unit[:, :, 1], float))
+        np.asarray(unit[:, :, 0], float), np.asarray(unit[:, :, 1], float), trained.record_times)
 
 
 def target_accuracy(config: Config, d: DatasetMeasurements) -> float:
@@ -364,8 +365,8 @@ def tensorboard_scalars(config: Config, m: IcsMeasurements) -> dict:
     for d in m.datasets:
         for c, cell in enumerate(CELLS):
             scalars[f"{d.dataset}/{cell}"] = {
-                "accuracy/test_mean": [(int(t), float(v)) for t, v in zip(d.steps, d.curves[c].mean(axis=0))],
+                "accuracy/test_mean": study.points(d.steps, d.curves[c].mean(axis=0), d.record_times),
                 f"layer_input/unit{config.probe_unit}_mean_seed0":
-                    [(int(t), float(v)) for t, v in zip(d.steps, d.probe_unit_mean[c, 0])],
+                    study.points(d.steps, d.probe_unit_mean[c, 0], d.record_times),
             }
     return scalars

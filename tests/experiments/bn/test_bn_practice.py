@@ -23,6 +23,12 @@ def test_quick_run_end_to_end(quick):
     assert set(result.figures) == set(result.captions) == {"grid"}
     grid = result.metrics["grids"][0]
     assert np.asarray(grid["test_accuracy"]).shape == (2, len(config.learning_rates), config.n_seeds)
+    none, bn = ([point[2] for point in result.scalars[f"mnist/{grid['architecture']}/{model}/lr"
+                                                      f"{config.learning_rates[0]:g}"]["accuracy/validation_mean"]]
+                for model in bn_practice.MODELS)
+    assert len(bn) == len(grid["steps"]) and all(isinstance(t, float) and t > 1e9 for t in none + bn)
+    assert none == sorted(none) and bn == sorted(bn) and "record_times" not in grid  # TensorBoard's, not a metric
+    assert bn[0] > none[-1]  # each network's series has its own fit's times: with BN trains after without
 
 
 def test_rates_are_chosen_on_held_out_training_images_not_the_test_set():

@@ -19,7 +19,7 @@ draws the grid.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
@@ -59,14 +59,20 @@ class Grid:
     diverged_at: np.ndarray       # (2, rates, seeds) step or −1
     parameters: tuple[int, int]   # trainable numbers of one network without and with BN
     train_seconds: float
+    record_times: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), metadata=base.WHEN_MEASURED)
+    """(2, R) wall time of each record point, per model (each network is its own fit), for TensorBoard."""
 
     @property
     def label(self) -> str:
         return f"{study.DATASET_LABELS[self.dataset]}: {ARCHITECTURE_LABELS[self.architecture]}"
 
+    def times_of(self, model: int) -> np.ndarray:
+        """(R,) the record times of model's fit; empty for a grid that carries none."""
+        return self.record_times[model] if self.record_times.size else study.no_times()
+
 
 @dataclass(frozen=True)
-class Measurements(base.Measurements):
+class Measurements(study.StudyMeasurements):
     info: tuple[study.DatasetInfo, ...]
     grids: tuple[Grid, ...]
     validation_images: tuple[int, ...]
@@ -145,7 +151,8 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
             grids.append(Grid(digits.dataset, architecture, np.asarray(parts[0][0].steps),
                               *(np.stack([p[i] for p in parts]).astype(float if i < 4 else int) for i in range(1, 5)),
                               (parts[0][5], parts[1][5]),
-                              float(sum(p[0].wall_time - p[0].compile_time for p in parts))))
+                              float(sum(p[0].wall_time - p[0].compile_time for p in parts)),
+                              np.stack([p[0].record_times for p in parts])))
         infos.append(study.DatasetInfo(train.dataset, train.source, train.n_train, train.n_test,
                                        bool(config.binarize_mnist and train.dataset == "mnist"),
                                        min(config.eval_size, len(y_val)),
@@ -234,7 +241,7 @@ def present(config: Config, m: Measurements) -> Presentation:
         figures={"grid": grid_figure(config, m)},
         notes=notes(config, m),
         scalars={f"{g.dataset}/{g.architecture}/{MODELS[i]}/lr{rate:g}":
-                 {"accuracy/validation_mean": [(int(s), float(v)) for s, v in zip(g.steps, g.curves[i, r].mean(0))]}
+                 {"accuracy/validation_mean": study.points(g.steps, g.curves[i, r].mean(0), g.times_of(i))}
                  for g in m.grids for i in range(2) for r, rate in enumerate(config.learning_rates)},
         captions={"grid": "Test accuracy against the learning rate, ReLU MLP and CNN, without and with BN (mean ± std "
                           "over seeds; × a seed diverged; dotted: each network's best rate on validation)."})

@@ -23,6 +23,11 @@ def test_quick_run_end_to_end(quick):
     variation = np.asarray(d["loss_variation"])
     assert variation.shape == (2, config.n_seeds, config.steps // config.record_every)
     assert np.all(variation >= 0) and np.all(np.asarray(d["beta_smoothness"]) > 0)
+    none, bn = ([point[2] for point in result.scalars[f"mnist/{model}"]["landscape/beta_smoothness"]]
+                for model in bn_smoothness.MODELS)
+    assert len(bn) == len(d["steps"]) and all(isinstance(t, float) and t > 1e9 for t in none + bn)
+    assert none == sorted(none) and bn == sorted(bn) and "record_times" not in d  # TensorBoard's, not a metric
+    assert bn[0] > none[-1]  # each network's series has its own fit's times: with BN trains after without
 
 
 def landscape(none, bn, diverged=None):

@@ -66,10 +66,6 @@ class Grid:
     def label(self) -> str:
         return f"{study.DATASET_LABELS[self.dataset]}: {ARCHITECTURE_LABELS[self.architecture]}"
 
-    def times_of(self, model: int) -> np.ndarray:
-        """(R,) the record times of model's fit; empty for a grid that carries none."""
-        return self.record_times[model] if self.record_times.size else study.no_times()
-
 
 @dataclass(frozen=True)
 class Measurements(study.StudyMeasurements):
@@ -241,7 +237,7 @@ def present(config: Config, m: Measurements) -> Presentation:
         figures={"grid": grid_figure(config, m)},
         notes=notes(config, m),
         scalars={f"{g.dataset}/{g.architecture}/{MODELS[i]}/lr{rate:g}":
-                 {"accuracy/validation_mean": study.points(g.steps, g.curves[i, r].mean(0), g.times_of(i))}
+                 {"accuracy/validation_mean": study.points(g.steps, g.curves[i, r].mean(0), study.fit_times(g.record_times, i))}
                  for g in m.grids for i in range(2) for r, rate in enumerate(config.learning_rates)},
         captions={"grid": "Test accuracy against the learning rate, ReLU MLP and CNN, without and with BN (mean ± std "
                           "over seeds; × a seed diverged; dotted: each network's best rate on validation)."})

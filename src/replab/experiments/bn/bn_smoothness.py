@@ -20,7 +20,7 @@ findings with `replab.stats` (paired over seeds, one test per dataset), `present
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
@@ -66,6 +66,8 @@ class Landscape:
     probe_loss: np.ndarray          # (2, seeds, R) loss on the probe batch at θ
     test_accuracy: np.ndarray       # (2, seeds)
     diverged_at: np.ndarray         # (2, seeds)
+    record_times: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), metadata=base.WHEN_MEASURED)
+    """(2, R) wall time of each checkpoint, per model (each network is its own fit), for TensorBoard."""
 
     @property
     def dataset(self) -> str:
@@ -81,7 +83,7 @@ class Landscape:
 
 
 @dataclass(frozen=True)
-class Measurements(base.Measurements):
+class Measurements(study.StudyMeasurements):
     datasets: tuple[Landscape, ...]
     skipped: tuple[str, ...] = ()
 
@@ -152,7 +154,7 @@ def measure_dataset(config: Config, digits) -> Landscape:
         histories.append(history)
     stacked = {key: np.stack([p[key] for p in parts]) for key in parts[0]}
     return Landscape(study.dataset_info(config, digits, *[_Timed(h) for h in histories]), np.asarray(histories[0].steps),
-                     **stacked)
+                     **stacked, record_times=np.stack([h.record_times for h in histories]))
 
 
 @dataclass
@@ -221,8 +223,8 @@ def present(config: Config, m: Measurements) -> Presentation:
         tables=[table(config, d) for d in m.datasets],
         figures={"landscape": figure(config, m)},
         notes=notes(config, m),
-        scalars={f"{d.dataset}/{model}": {f"landscape/{q}": [(int(s), float(v)) for s, v in
-                                                             zip(d.steps, getattr(d, q)[i].mean(0))]
+        scalars={f"{d.dataset}/{model}": {f"landscape/{q}": study.points(d.steps, getattr(d, q)[i].mean(0),
+                                                                         study.fit_times(d.record_times, i))
                                           for q in QUANTITIES}
                  for d in m.datasets for i, model in enumerate(MODELS)},
         captions={"landscape": "Loss variation, gradient predictiveness and effective β-smoothness along the gradient "

@@ -277,6 +277,11 @@ def wall_times(record_times: np.ndarray, n: int) -> list:
     return times.tolist() if times.size else [None] * n
 
 
+def fit_times(record_times: np.ndarray, fit: int) -> np.ndarray:
+    """(R,) the record times of one fit from a (fits, R) array; empty where none were recorded (hand-built)."""
+    return record_times[fit] if record_times.size else no_times()
+
+
 def points(steps, values, record_times: np.ndarray) -> list[tuple]:
     """(step, value, wall time) for TensorBoard, one per record point."""
     steps = list(steps)

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -5,6 +7,7 @@ from scipy import stats
 from replab import nn
 from replab.errors import ConfigError
 from replab.experiments import regression
+from replab.nn.train import record_schedule
 from replab.runs import save_run
 
 
@@ -52,6 +55,13 @@ def test_quick_run_yields_every_figure_table_claim_and_log(quick):
     assert [table.title for table in result.tables][0] == "Networks"
     assert len(result.scalars) == 2 * len(config.targets) * len(config.noise_stds) * config.n_seeds
     assert result.metrics["parameters"] == {"shallow": 31, "deep": 141}
+    shallow, deep = ([point[2] for point in result.scalars[f"sine/noise{config.noise_stds[0]:g}/{model}/seed0"][
+        "loss/train"]] for model in regression.MODELS)
+    records = len(record_schedule(config.epochs, config.record_every))
+    assert len(shallow) == len(deep) == records and all(isinstance(t, float) and t > 1e9 for t in shallow + deep)
+    assert shallow == sorted(shallow) and deep == sorted(deep)
+    assert deep[0] > shallow[-1]  # each architecture's series has its own fit's times: deep trains after shallow
+    assert "record_times" not in json.dumps(result.metrics)  # when it ran is TensorBoard's, not a metric
 
 
 @pytest.mark.parametrize("model", ["shallow", "deep"])

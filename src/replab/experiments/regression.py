@@ -12,7 +12,7 @@ on held-out inputs (test MSE on noisy targets is that plus σ², and the noise o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
@@ -51,6 +51,7 @@ class Training:
     curve_y: np.ndarray            # (K, G)
     diverged_at: np.ndarray        # (K,)
     steps_per_second: float
+    record_times: np.ndarray       # (R,) wall time (seconds since the epoch) of each record, for TensorBoard
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class Measurements(base.Measurements):
     data_x: np.ndarray             # (T, N, n_train) seed 0's training inputs
     data_y: np.ndarray             # (T, N, n_train)
     steps_per_second: np.ndarray   # (A,)
+    record_times: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), metadata=base.WHEN_MEASURED)
+    """(A, R) wall time of each record, per architecture (each is its own fit), for TensorBoard."""
 
     def to_metrics(self) -> dict:
         """result.json's metrics: per target, noise level and architecture, the final errors of every seed."""
@@ -148,7 +151,8 @@ def train_population(config: Config, model: str, splits: list[RegressionSplit]) 
     final_train = nn.mean_squared_error(nn.mlp_forward(params, x_train), y_train).numpy()
     final_test = nn.mean_squared_error(nn.mlp_forward(params, x_test), y_test).numpy()
     return Training(model, history.steps, history.loss, history.metrics["excess"], final_train, final_test,
-                    excess_risk().numpy(), curve_x[:, 0], curve_y, history.diverged_at, history.steps_per_second)
+                    excess_risk().numpy(), curve_x[:, 0], curve_y, history.diverged_at, history.steps_per_second,
+                    history.record_times)
 
 
 def measure(config: Config, progress: Progress = no_progress) -> Measurements:
@@ -179,7 +183,8 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
         diverged_at=stack("diverged_at"), curve_x=np.asarray(trainings[0].curve_x), curve_y=curve_y,
         data_x=np.array([[splits[k].x_train[:, 0] for k in row] for row in first]),
         data_y=np.array([[splits[k].y_train[:, 0] for k in row] for row in first]),
-        steps_per_second=np.array([t.steps_per_second for t in trainings], float))
+        steps_per_second=np.array([t.steps_per_second for t in trainings], float),
+        record_times=np.stack([t.record_times for t in trainings]))
 
 
 # --- claims ------------------------------------------------------------------------------------------
@@ -444,12 +449,13 @@ def tensorboard_scalars(config: Config, m: Measurements) -> dict:
     scalars: dict = {}
     steps = m.epochs.tolist()
     for a, model in enumerate(MODELS):
+        times = m.record_times[a].tolist() if m.record_times.size else [None] * len(steps)
         for t, target in enumerate(m.targets):
             for i, noise in enumerate(m.noise_stds):
                 for s in range(config.n_seeds):
                     scalars[f"{target}/noise{noise:g}/{model}/seed{s}"] = {
-                        "loss/train": list(zip(steps, m.train_curve[a, :, t, i, s].tolist())),
-                        "loss/excess_risk": list(zip(steps, m.excess_curve[a, :, t, i, s].tolist())),
+                        "loss/train": list(zip(steps, m.train_curve[a, :, t, i, s].tolist(), times)),
+                        "loss/excess_risk": list(zip(steps, m.excess_curve[a, :, t, i, s].tolist(), times)),
                     }
     return scalars
 

@@ -203,12 +203,13 @@ for name in sys.argv[1:]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = main(["config", name])
-    report[name] = [code, out.getvalue(), [m for m in ("tensorflow", "replab.nn") if m in sys.modules]]
+    report[name] = [code, out.getvalue(),
+                    [m for m in ("tensorflow", "replab.nn", "sklearn", "matplotlib.figure") if m in sys.modules]]
 print(json.dumps(report))
 """
 
 
-def test_config_prints_every_experiments_settings_without_importing_tensorflow():
+def test_config_prints_every_experiments_settings_without_importing_tensorflow_or_scikit_learn():
     import dataclasses
 
     from replab.experiments import config_class

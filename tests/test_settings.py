@@ -66,6 +66,10 @@ def test_profiles_are_named_configs_recorded_in_the_config():
     with pytest.raises(ConfigError, match="profile 'huge' is not defined"):
         Grid.from_profile("huge")
     assert Grid.from_dict(dataclasses.asdict(paper)) == paper
+    from replab.experiments import config_class
+
+    with pytest.raises(ConfigError, match="profile 'huge' is not defined for norms; profiles: default, paper"):
+        config_class("norms").from_profile("huge")
 
 
 def test_each_experiments_config_class_is_the_config_of_its_module():

@@ -36,8 +36,8 @@ MODULES: dict[str, str] = {
 }
 """CLI name -> module, in the order `replab list` and the report show them."""
 CONFIGS: dict[str, str] = {
-    "gates": "replab.experiments.gates",
-    "curves": "replab.experiments.curves",
+    "gates": "replab.experiments.gates_config",
+    "curves": "replab.experiments.curves_config",
     "regression": "replab.experiments.regression_config",
     "batchnorm": "replab.experiments.bn.figure1_config",
     "spiral": "replab.experiments.spiral_config",
@@ -50,8 +50,8 @@ CONFIGS: dict[str, str] = {
     "bn-practice": "replab.experiments.bn.bn_practice_config",
     "bn-smoothness": "replab.experiments.bn.bn_smoothness_config",
 }
-"""CLI name -> the module holding its Config, which imports neither TensorFlow nor replab.nn (gates and curves,
-which train nothing with TensorFlow, keep their Config in the experiment module)."""
+"""CLI name -> the module holding its Config, which imports neither TensorFlow, replab.nn, scikit-learn nor
+matplotlib: `replab config NAME` answers without loading the experiment."""
 BN_STUDY: tuple[str, ...] = ("bn-lr", "bn-init", "bn-gradients", "bn-regularization", "norms", "bn-ics",
                              "bn-practice", "bn-smoothness")
 """The Batch Normalization study: six experiments, runnable together as `replab run bn-study`."""

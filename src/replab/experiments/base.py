@@ -91,9 +91,17 @@ class ExperimentConfig:
         if name == "default":
             return cls()
         if name not in cls.PROFILES:
-            raise ConfigError(f"profile '{name}' is not defined for {cls.__module__.rpartition('.')[2]}; "
+            raise ConfigError(f"profile '{name}' is not defined for {cls.experiment_name()}; "
                               f"profiles: {', '.join(['default', *cls.PROFILES])}")
         return cls(**cls.PROFILES[name], profile=name)
+
+    @classmethod
+    def experiment_name(cls) -> str:
+        """The CLI name of the experiment this Config belongs to (its module's name outside the registry)."""
+        from replab.experiments import CONFIGS
+
+        names = [name for name, module in CONFIGS.items() if module == cls.__module__]
+        return names[0] if names else cls.__module__.rpartition(".")[2]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":

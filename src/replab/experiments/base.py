@@ -142,8 +142,7 @@ class Measurements:
 
     def to_metrics(self) -> dict[str, Any]:
         """result.json's metrics: every field as plain JSON values, except those marked WHEN_MEASURED."""
-        return to_jsonable({f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                            if not f.metadata.get("when_measured")})
+        return to_jsonable(self)
 
 
 @dataclass
@@ -200,9 +199,11 @@ def compose(config: ExperimentConfig, measurements: Measurements, claims: list[C
 
 
 def to_jsonable(value: Any) -> Any:
-    """Plain JSON types; numpy scalars and arrays converted, non-finite floats become None."""
+    """Plain JSON types; numpy scalars and arrays converted, non-finite floats become None; dataclass fields
+    marked WHEN_MEASURED left out at any depth."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+        return to_jsonable({f.name: getattr(value, f.name) for f in dataclasses.fields(value)
+                            if not f.metadata.get("when_measured")})
     if isinstance(value, dict):
         return {str(key): to_jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

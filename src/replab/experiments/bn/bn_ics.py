@@ -24,6 +24,7 @@ from replab.data.mnist import Digits
 from replab.experiments.bn import study
 from replab.experiments.bn.batchnorm import first_step_reaching
 from replab.experiments.bn.bn_ics_config import Config
+from replab.experiments import base
 from replab.experiments.base import WHEN_MEASURED, Presentation, Progress, Result, Table, compose, no_progress
 from replab.nn.normalized_mlp import Member, NormalizedMLP, forward
 
@@ -114,7 +115,7 @@ class DatasetMeasurements:
 
 
 @dataclass(frozen=True)
-class IcsMeasurements(study.StudyMeasurements):
+class IcsMeasurements(base.Measurements):
     datasets: tuple[DatasetMeasurements, ...]
     skipped: tuple[str, ...] = ()
     """A note per requested dataset that is not installed."""

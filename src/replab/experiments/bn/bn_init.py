@@ -21,6 +21,7 @@ from replab.data.mnist import Digits
 from replab.errors import require
 from replab.experiments.bn import study
 from replab.experiments.bn.bn_init_config import Config
+from replab.experiments import base
 from replab.experiments.base import WHEN_MEASURED, Presentation, Progress, Result, Table, compose, no_progress
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
 
@@ -60,7 +61,7 @@ class DatasetMeasurements:
 
 
 @dataclass(frozen=True)
-class InitMeasurements(study.StudyMeasurements):
+class InitMeasurements(base.Measurements):
     scales: np.ndarray
     datasets: tuple[DatasetMeasurements, ...]
     skipped: tuple[str, ...] = ()

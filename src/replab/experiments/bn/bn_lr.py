@@ -18,6 +18,7 @@ from replab.data.mnist import Digits
 from replab.experiments.bn import study
 from replab.experiments.bn.batchnorm import first_step_reaching
 from replab.experiments.bn.bn_lr_config import Config
+from replab.experiments import base
 from replab.experiments.base import WHEN_MEASURED, Presentation, Progress, Result, Table, compose, no_progress
 from replab.nn.normalized_mlp import Member
 
@@ -55,7 +56,7 @@ class DatasetMeasurements:
 
 
 @dataclass(frozen=True)
-class LrMeasurements(study.StudyMeasurements):
+class LrMeasurements(base.Measurements):
     learning_rates: np.ndarray     # (rates,)
     datasets: tuple[DatasetMeasurements, ...]
     skipped: tuple[str, ...] = ()

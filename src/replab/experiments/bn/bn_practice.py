@@ -68,7 +68,7 @@ class Grid:
 
 
 @dataclass(frozen=True)
-class Measurements(study.StudyMeasurements):
+class Measurements(base.Measurements):
     info: tuple[study.DatasetInfo, ...]
     grids: tuple[Grid, ...]
     validation_images: tuple[int, ...]

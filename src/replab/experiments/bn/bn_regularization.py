@@ -202,7 +202,7 @@ class Dataset:
 
 
 @dataclass(frozen=True)
-class Measurements(study.StudyMeasurements):
+class Measurements(base.Measurements):
     datasets: tuple[Dataset, ...]
     skip_notes: tuple[str, ...] = ()
 

@@ -83,7 +83,7 @@ class Landscape:
 
 
 @dataclass(frozen=True)
-class Measurements(study.StudyMeasurements):
+class Measurements(base.Measurements):
     datasets: tuple[Landscape, ...]
     skipped: tuple[str, ...] = ()
 

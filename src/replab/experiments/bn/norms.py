@@ -102,7 +102,7 @@ class Timing:
 
 
 @dataclass(frozen=True)
-class Measurements(study.StudyMeasurements):
+class Measurements(base.Measurements):
     datasets: tuple[Dataset, ...]
     timing: Timing
     skip_notes: tuple[str, ...] = ()

@@ -10,7 +10,6 @@ builds its claims' EvidenceBase with `evidence_base`.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -23,7 +22,6 @@ from replab import nn
 from replab.claims import EvidenceBase
 from replab.data.mnist import Digits, load_digits
 from replab.errors import UserError, require
-from replab.experiments.base import Measurements, to_jsonable
 from replab.experiments.bn.study_config import (DATASET_LABELS, DATASETS, MAX_DEPTH, MAX_WIDTH, QUICK,  # noqa: F401
                                                 StudyConfig)
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
@@ -35,30 +33,6 @@ LABELS = {"none": "without BN", "batch": "with BN"}
 COLOURS = {"none": "C0", "batch": "C3"}
 FASHION_MLP_BENCHMARK = 0.871
 """Fashion-MNIST's official benchmark: scikit-learn's MLPClassifier, best test accuracy 0.871."""
-
-
-# --- measurements ------------------------------------------------------------------------------------------
-
-
-def measured_only(value):
-    """value with every dataclass, at any depth, as a dict of its fields less those marked base.WHEN_MEASURED."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: measured_only(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not f.metadata.get("when_measured")}
-    if isinstance(value, (list, tuple)):
-        return [measured_only(item) for item in value]
-    if isinstance(value, dict):
-        return {key: measured_only(item) for key, item in value.items()}
-    return value
-
-
-@dataclass(frozen=True)
-class StudyMeasurements(Measurements):
-    """Base of a study's Measurements: its per-dataset record times (WHEN_MEASURED) sit one level down, where
-    Measurements.to_metrics would keep them, so they are left out at every depth."""
-
-    def to_metrics(self) -> dict:
-        return to_jsonable(measured_only(self))
 
 
 # --- data ------------------------------------------------------------------------------------------------------

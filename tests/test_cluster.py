@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -138,11 +139,8 @@ def log_tail(path: Path, lines: int = 15) -> str:
         return f"(unreadable: {error})"
 
 
-@pytest.fixture(scope="module")
-def ray_cluster():
-    if not HAVE_RAY:
-        pytest.fail("CI is set but Ray is not installed: .ci/run should have installed replab[cluster]")
-    temp = Path(tempfile.mkdtemp(prefix="rlray", dir="/tmp"))  # short: Ray's socket paths must fit 107 characters
+def start_cluster(temp: Path) -> tuple[str, list[Node]]:
+    """A head and one worker on 127.0.0.1, each its own process group; the caller stops the nodes, even on failure."""
     port = free_port()
     address = f"127.0.0.1:{port}"
     ports = {name: free_port() for name in ("client", "dashboard", "agent", "agent_grpc", "metrics", "env")}
@@ -166,10 +164,29 @@ def ray_cluster():
                 nodes.remove(worker)
                 if attempt == 2:
                     raise TimeoutError(f"{error}; the worker's log ends: {log_tail(worker.log)}") from None
-        yield {"address": address, "head": head, "worker": worker, "temp": temp}
+    except BaseException:
+        stop_all(nodes)
+        raise
+    return address, nodes
+
+
+def stop_all(nodes: list[Node]) -> None:
+    for node in reversed(nodes):
+        node.stop()
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    if not HAVE_RAY:
+        pytest.fail("CI is set but Ray is not installed: .ci/run should have installed replab[cluster]")
+    temp = Path(tempfile.mkdtemp(prefix="rlray", dir="/tmp"))  # short: Ray's socket paths must fit 107 characters
+    try:
+        address, nodes = start_cluster(temp)
+        try:
+            yield {"address": address, "head": nodes[0], "worker": nodes[-1], "temp": temp}
+        finally:
+            stop_all(nodes)
     finally:
-        for node in reversed(nodes):
-            node.stop()
         shutil.rmtree(temp, ignore_errors=True)
 
 
@@ -238,6 +255,60 @@ def test_unreachable_cluster_is_one_sentence(monkeypatch):
     with pytest.raises(cluster.ClusterError, match=f"cannot reach a Ray cluster at 127.0.0.1:{port}"):
         with cluster.use_cluster(cluster.address_from(None)):
             pass
+
+
+# -- a cluster of its own, whose head dies ----------------------------------------------------------------
+def read_until(process: subprocess.Popen, pattern: str, timeout_s: float) -> str:
+    """The process's stdout so far, read until `pattern` appears in it, the process ends, or the time is up."""
+    os.set_blocking(process.stdout.fileno(), False)
+    seen, deadline = "", time.monotonic() + timeout_s
+    while not re.search(pattern, seen) and process.poll() is None and time.monotonic() < deadline:
+        seen += (process.stdout.read() or b"").decode(errors="replace")
+        time.sleep(0.1)
+    return seen
+
+
+@needs_ray
+def test_a_head_killed_mid_run_ends_the_run_with_one_sentence_and_saves_nothing(tmp_path):
+    """The head (GCS and its raylet) dies after the run has finished a unit: replab must not wait for it, must not
+    print a traceback, and must leave nothing that looks like a complete run. Its own cluster: the head is killed."""
+    if not HAVE_RAY:
+        pytest.fail("CI is set but Ray is not installed: .ci/run should have installed replab[cluster]")
+    temp = Path(tempfile.mkdtemp(prefix="rlhead", dir="/tmp"))
+    out = tmp_path / "runs"
+    try:
+        address, nodes = start_cluster(temp)
+        try:
+            run = subprocess.Popen([*REPLAB, "run", "gates", "--quick", "--replicate", "20", "--cluster", address,
+                                    "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env={**environment(), "TTY_INTERACTIVE": "1", "TTY_COMPATIBLE": "1", "COLUMNS": "200"},  # live progress on a pipe
+                                   cwd=ROOT, start_new_session=True)
+            try:
+                seen = read_until(run, r"\b[1-9]\d*/20 units done", timeout_s=180)
+                assert re.search(r"\b[1-9]\d*/20 units done", seen), f"no unit finished before: {seen[-1500:]}"
+                assert run.poll() is None, "the run ended before the head could be killed"
+                nodes[0].stop(grace_s=0)  # the head's process group (GCS, raylet, its workers), nothing else
+                _, err = run.communicate(timeout=120)  # bounded: a run waiting on a dead head fails here
+            finally:
+                if run.poll() is None:
+                    os.killpg(run.pid, signal.SIGKILL)
+                    run.wait(timeout=10)
+        finally:
+            stop_all([node for node in nodes if node.process.poll() is None])
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    err = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err.decode(errors="replace"))  # the colours TTY_COMPATIBLE asks for
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert run.returncode != 0
+    assert len(lines) == 1 and lines[0].startswith("replab: error:"), err[-3000:]
+    assert "Traceback" not in err and "nothing was saved" in lines[0] and address in lines[0]
+    log = re.search(r"Ray's messages: (\S+?\.log)", lines[0])
+    if log:  # Ray itself ended the driver: its messages were kept for the user, not for this test
+        Path(log.group(1)).unlink(missing_ok=True)
+    complete = [run_dir for run_dir in out.glob("*/*") if not run_dir.name.startswith(".")]
+    assert complete == [], complete
+    listed = replab(["runs", "--out", str(out)], timeout_s=60)
+    assert listed.returncode == 0 and "no complete runs" in listed.stdout, listed.stdout + listed.stderr
 
 
 # -- on the two-node cluster -------------------------------------------------------------------------------------
@@ -331,3 +402,4 @@ def test_a_worker_killed_mid_run_loses_no_unit_and_duplicates_none(ray_cluster, 
     else:
         assert driver.returncode == 2, err[-3000:]
         assert "ERROR" in out and "nothing was saved" in out and "Traceback" not in out
+

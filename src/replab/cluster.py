@@ -19,6 +19,9 @@ import dataclasses
 import os
 import pickle
 import socket
+import subprocess
+import sys
+import tempfile
 import time
 from typing import Any, Callable, Iterator, Sequence
 
@@ -134,7 +137,10 @@ def use_cluster(address: str | None) -> Iterator[Any]:
 
 MISSING_RAY = "--cluster needs Ray, which is not installed here: pip install 'replab[cluster]'"
 CONNECT_TIMEOUT_S = 10.0
-HEARTBEAT_S = 5.0  # how often map checks that the cluster is still there while it waits for units
+HEARTBEAT_S = 2.0  # how often map checks that the cluster is still there while it waits for units
+# Ray's own give-up time for a head that stopped answering; past it Ray ends this process itself (the 60 s default
+# would hold a run that long for nothing). replab's heartbeat notices a dead head well before.
+GCS_RECONNECT_S = "20"
 
 
 def _parse_address(address: str) -> tuple[str, int]:
@@ -171,6 +177,46 @@ def keep_loopback() -> Iterator[None]:
         services.resolve_ip_for_localhost = original
 
 
+LOST_HEAD = "lost the Ray cluster at {address} mid-run (its head no longer answers); nothing was saved"
+ABRUPT_END = ("replab ended abruptly while running on the Ray cluster at {address}, most likely because its head went "
+              "away (Ray's messages: {log}); nothing was saved")
+_WATCHER = ("import sys\n"
+            "if not sys.stdin.buffer.read().startswith(b'done'):\n"
+            "    sys.stderr.write('replab: error: ' + sys.argv[1] + '\\n')\n")
+
+
+class DriverGuard:
+    """While connected: Ray's C++ messages (fd 2) go to a log file, and a watcher process prints one sentence if Ray
+    ends this process without Python seeing it (a head that dies can make Ray's core abort the driver)."""
+
+    def __init__(self, address: str) -> None:
+        handle, self.log = tempfile.mkstemp(prefix="replab-ray-", suffix=".log")
+        sys.stderr.flush()
+        self._saved_fd = os.dup(2)
+        self._saved_stderr = sys.stderr
+        self._watcher = subprocess.Popen([sys.executable, "-c", _WATCHER, ABRUPT_END.format(address=address, log=self.log)],
+                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True)
+        os.dup2(handle, 2)
+        os.close(handle)
+        sys.stderr = open(os.dup(self._saved_fd), "w", buffering=1, errors="backslashreplace")
+
+    def release(self) -> None:
+        """Back to the terminal's stderr; the watcher is told all ended in Python (which reports its own errors)."""
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+            sys.stderr.close()
+        sys.stderr = self._saved_stderr
+        os.dup2(self._saved_fd, 2)
+        os.close(self._saved_fd)
+        with contextlib.suppress(OSError):
+            self._watcher.stdin.write(b"done")
+            self._watcher.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._watcher.wait(timeout=5)
+        with contextlib.suppress(OSError):
+            os.unlink(self.log)
+
+
 def _run_unit(function: Callable[[Any], Any], unit: Any) -> tuple[bytes, str, float]:
     """One unit on a Ray worker: its result (pickled here, so the driver gets ordinary writable objects rather than
     Ray's read-only zero-copy arrays), the node it ran on, and how long it took."""
@@ -188,8 +234,9 @@ class RayExecutor:
 
     kind = "ray"
 
-    def __init__(self, address: str, ray: Any) -> None:
+    def __init__(self, address: str, ray: Any, guard: DriverGuard | None = None) -> None:
         self.address = address
+        self._guard = guard
         self.location_log: list[Placement] = []
         self._ray = ray
         self._names: dict[str, str] = {}
@@ -216,13 +263,23 @@ class RayExecutor:
                          "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}})
         if is_loopback(host):
             options["_node_ip_address"] = "127.0.0.1"
+        os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", GCS_RECONNECT_S)  # this driver only
+        guard = DriverGuard(f"{host}:{port}")
         try:
             with keep_loopback():
                 ray.init(**options)
         except (ConnectionError, RuntimeError, ValueError) as error:
+            guard.release()
             raise ClusterError(f"could not join the Ray cluster at {address}: {str(error).splitlines()[0]}") from None
-        executor = cls(f"{host}:{port}", ray)
-        executor._refresh_names()
+        except BaseException:
+            guard.release()
+            raise
+        executor = cls(f"{host}:{port}", ray, guard)
+        try:
+            executor._refresh_names()
+        except BaseException:
+            executor.close()
+            raise
         return executor
 
     def _refresh_names(self) -> None:
@@ -267,7 +324,10 @@ class RayExecutor:
         progress(0, total, f"0/{total} units done on the cluster")
         try:
             while pending:
-                ready, pending = ray.wait(pending, num_returns=1, timeout=HEARTBEAT_S)
+                try:
+                    ready, pending = ray.wait(pending, num_returns=1, timeout=HEARTBEAT_S)
+                except (OSError, exceptions.RpcError, exceptions.RaySystemError, exceptions.LocalRayletDiedError):
+                    raise ClusterError(LOST_HEAD.format(address=self.address)) from None
                 if not ready:
                     self._check_alive()
                     continue
@@ -284,6 +344,8 @@ class RayExecutor:
                         raise ClusterError(
                             f"{name} was lost on the Ray cluster at {self.address} after {MAX_RETRIES + 1} tries "
                             f"({type(error).__name__}); nothing was saved") from None
+                    except (OSError, exceptions.RpcError):  # this node's Ray (the head's raylet) went with the head
+                        raise ClusterError(LOST_HEAD.format(address=self.address)) from None
                     except exceptions.RaySystemError as error:
                         raise ClusterError(f"the Ray cluster at {self.address} failed while running {name} "
                                            f"({str(error).splitlines()[0] if str(error) else type(error).__name__}); "
@@ -301,6 +363,11 @@ class RayExecutor:
         return results
 
     def _check_alive(self) -> None:
+        host, port = _parse_address(self.address)
+        try:  # first a plain connection: Ray's own calls to a dead head retry for a long time before failing
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+        except OSError:
+            raise ClusterError(LOST_HEAD.format(address=self.address)) from None
         try:
             alive = [node for node in self._ray.nodes() if node.get("Alive")]
         except Exception as error:  # the head (GCS) is gone
@@ -315,6 +382,9 @@ class RayExecutor:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._ray.shutdown()
+        if self._guard is not None:
+            self._guard.release()
+            self._guard = None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -156,3 +156,18 @@ def test_search_runs_on_the_cluster_executor(monkeypatch):
 def test_a_member_whose_activation_the_run_does_not_compute_is_refused():
     with pytest.raises(ValueError, match="not among this run's activations"):
         engine.member_masks(CONFIG, [candidate(activation="sigmoid")], depth=1)
+
+
+def test_the_search_trains_its_populations_in_groups_of_one_activation_and_depth():
+    config = dataclasses.replace(CONFIG, activations=("tanh", "relu"))
+    mixed = [candidate(hidden=(2,) * (1 + k % 3), activation=("tanh", "relu")[k % 2], lr=(0.03, 0.1)[k % 2])
+             for k in range(12)]
+    ordered = [mixed[i] for i in engine.in_forward_order(mixed)]
+    masks = engine.member_masks(config, ordered, depth=3)
+    assert [g[2:] for g in masks.groups] == [("tanh", 3), ("tanh", 2), ("tanh", 1), ("relu", 3), ("relu", 2),
+                                             ("relu", 1)]
+    data = spiral.make_seed_data(config)
+    population = spiral.new_population(config, engine.in_forward_order(mixed), data, 3)
+    columns = engine.member_columns(population)
+    assert sorted(columns) == list(range(12)) and all(len(c) == len(data) for c in columns.values())
+    assert all(population.members[k] == (c, s) for c, ks in columns.items() for s, k in enumerate(ks))

@@ -177,3 +177,47 @@ def test_a_network_trains_the_same_whatever_population_it_sits_in():
     for size, position in ((3, 0), (40, 17)):
         for a, b in zip(alone, train(size, position)):
             np.testing.assert_allclose(b, a, rtol=0, atol=1e-6)
+
+
+def varied_members(count):
+    return [(list(range(1 + k % 7)), ((2, 4, 6, 8)[k % 4],) * (1 + (k // 3) % 3), ("relu", "tanh", "sigmoid")[k % 3])
+            for k in range(count)]
+
+
+def test_groups_are_the_runs_of_neighbours_sharing_an_activation_and_a_depth():
+    members = varied_members(12)
+    order = nn.forward_order([m[2] for m in members], [len(m[1]) for m in members])
+    ordered = [members[k] for k in order]
+    masks = nn.network_masks([m[0] for m in ordered], [m[1] for m in ordered], 8, 3)
+    groups = nn.member_groups(masks.layer_on, [m[2] for m in ordered])
+    assert [g[2:] for g in groups] == sorted({(m[2], len(m[1])) for m in members},
+                                             key=lambda g: (nn.PLAYGROUND_ACTIVATIONS.index(g[0]), -g[1]))
+    assert groups[0][0] == 0 and groups[-1][1] == 12 and all(a[1] == b[0] for a, b in zip(groups, groups[1:]))
+    for start, stop, activation, depth in groups:
+        assert all(m[2] == activation and len(m[1]) == depth for m in ordered[start:stop])
+    scattered = nn.network_masks([[0]] * 200, [(1 + k % 2,) * (1 + k % 2) for k in range(200)], 8, 2)
+    assert nn.member_groups(scattered.layer_on, ["tanh"] * 200) is None  # 200 groups: masked instead
+
+
+def test_computing_groups_alone_gives_what_the_masked_population_gives():
+    import dataclasses
+
+    width, depth, size = 8, 3, 24
+    data = make_dataset("spiral", n_points=100, seed=5)
+    x_all = nn.pad_features(features(data.x_train, FEATURES), width)
+    members = varied_members(size)
+    members = [members[k] for k in nn.forward_order([m[2] for m in members], [len(m[1]) for m in members])]
+    masks = nn.mask_tensors(nn.network_masks([m[0] for m in members], [m[1] for m in members], width, depth),
+                            [m[2] for m in members])
+    assert masks.groups is not None and len(masks.groups) == 9
+
+    def train(masks):
+        params = nn.init_playground_network(width, depth, list(range(size)))
+        optimizer = nn.playground_optimizer(params, [0.1] * size, ["L1", "L2"] * (size // 2), [0.001] * size)
+        nn.fit(nn.playground_training_loss(masks), params, optimizer, np.stack([x_all] * size),
+               np.stack([data.y_train] * size), steps=60, batch_size=BATCH, batch_order="sequential",
+               record_every=60, per_member_data=True)
+        return [v.numpy() for pair in params for v in pair]
+
+    for grouped, masked in zip(train(masks), train(dataclasses.replace(masks, groups=None))):
+        np.testing.assert_allclose(grouped, masked, rtol=0, atol=1e-6)

@@ -24,6 +24,11 @@ three masks pick its real shape:
 A masked unit outputs 0, so weights into and out of it get zero gradient and never influence the
 output: the member computes exactly what the narrower, shallower network computes. Hidden
 activations and learning and regularisation rates are per member too.
+
+Where members that share an activation and a depth sit next to each other (forward_order), each
+such group is computed on its own slice with its own activation and layers only: no work on layers
+a member lacks or on activations it does not use. A population scattered over more than MAX_GROUPS
+groups is computed whole and masked instead; both give the same numbers.
 """
 
 from __future__ import annotations
@@ -138,12 +143,46 @@ def small_dense(h, w, b):
 def masked_forward(params, x, masks: "MaskTensors"):
     """tanh outputs (K, B) of masked Playground networks for inputs x (K, B, width) or (B, width)."""
     h = x * masks.input_mask[:, None, :]
+    if masks.groups is not None:
+        return tf.concat([group_forward(params, h, masks.unit_mask, *group) for group in masks.groups], axis=0)
     for layer, (w, b) in enumerate(params[:-1]):
         a = mixed_activation(small_dense(h, w, b), masks.activation, masks.activations_used)
         a = a * masks.unit_mask[:, layer, None, :]
         h = tf.where(masks.layer_on[:, layer, None, None], a, h)
     w, b = params[-1]
     return tf.tanh(small_dense(h, w, b))[..., 0]
+
+
+def group_forward(params, h, unit_mask, start: int, stop: int, activation: str, depth: int):
+    """Outputs of members start…stop−1, which share an activation and a depth: only their own layers are computed."""
+    h = h[start:stop]
+    for layer, (w, b) in enumerate(params[:depth]):
+        h = ACTIVATIONS[activation](small_dense(h, w[start:stop], b[start:stop])) * unit_mask[start:stop, layer, None, :]
+    w, b = params[-1]
+    return tf.tanh(small_dense(h, w[start:stop], b[start:stop]))[..., 0]
+
+
+MAX_GROUPS = 64
+"""Past this many groups, slicing costs more than it saves: the population is computed whole and masked."""
+
+
+def member_groups(layer_on: np.ndarray, activations: Sequence[str]) -> tuple | None:
+    """Runs (start, stop, activation, depth) of consecutive members that share an activation and a depth; None
+    when there are more than MAX_GROUPS (an unsorted population)."""
+    depths = layer_on.sum(axis=1)
+    groups: list[tuple[int, int, str, int]] = []
+    for k, (activation, depth) in enumerate(zip(activations, depths.tolist())):
+        if groups and groups[-1][2:] == (activation, depth):
+            groups[-1] = (groups[-1][0], k + 1, activation, depth)
+        else:
+            groups.append((k, k + 1, activation, depth))
+    return tuple(groups) if len(groups) <= MAX_GROUPS else None
+
+
+def forward_order(activations: Sequence[str], depths: Sequence[int]) -> list[int]:
+    """Member positions sorted by activation, then deepest first (stable): the order in which members sharing an
+    activation and a depth sit together, so the forward computes them as one group."""
+    return sorted(range(len(depths)), key=lambda k: (PLAYGROUND_ACTIVATIONS.index(activations[k]), -depths[k]))
 
 
 @dataclass(frozen=True)
@@ -155,12 +194,16 @@ class MaskTensors:
     layer_on: tf.Tensor
     activation: tf.Tensor
     activations_used: tuple[str, ...]
+    groups: tuple | None = None
+    """member_groups(): runs of neighbours computed together, each with its own layers only; None computes every
+    member whole, masked."""
 
 
 def mask_tensors(masks: Masks, activations: Sequence[str]) -> MaskTensors:
     used = tuple(name for name in PLAYGROUND_ACTIVATIONS if name in set(activations))
     return MaskTensors(tf.constant(masks.input_mask), tf.constant(masks.unit_mask),
-                       tf.constant(masks.layer_on), tf.constant(activation_weights(activations, used)), used)
+                       tf.constant(masks.layer_on), tf.constant(activation_weights(activations, used)), used,
+                       member_groups(masks.layer_on, activations))
 
 
 def playground_sgd_update(w, grad, dead, learning_rate, l1_rate, l2_rate):

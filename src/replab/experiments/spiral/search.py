@@ -193,11 +193,24 @@ class Population:
 
 
 def new_population(config: Config, indices: list[int], data: list[SeedData], depth: int) -> Population:
-    """Every candidate in `indices` on every seed of `data` (member c · len(data) + s), freshly initialised."""
+    """Every candidate in `indices`, in that order, on every seed of `data`, freshly initialised."""
     members = [(c, s) for c in indices for s in range(len(data))]
     networks = [nn.initial_weights(config.width, depth, data[s].seed) for _, s in members]
     dead = [[np.zeros_like(w) for w, _ in net] for net in networks]
     return Population(members, networks, dead)
+
+
+def in_forward_order(candidates: list[Candidate]) -> list[int]:
+    """Candidate indices sorted so that the forward computes each layer once per activation (nn.forward_order)."""
+    return nn.forward_order([c.hyper.activation for c in candidates], [len(c.hidden) for c in candidates])
+
+
+def member_columns(population: Population) -> dict[int, list[int]]:
+    """Candidate index -> the positions of its members (one per seed, in seed order) in the population."""
+    columns: dict[int, list[int]] = {}
+    for k, (c, _) in enumerate(population.members):
+        columns.setdefault(c, []).append(k)
+    return columns
 
 
 @dataclass(frozen=True)
@@ -291,8 +304,10 @@ def train_members(config: Config, candidates: list[Candidate], population: Popul
 
 
 def member_masks(config: Config, members: list[Candidate], depth: int):
-    """The population's masks; the run's activations are all evaluated whatever the members use, so a member's
-    graph — and its numbers — do not depend on the activations of the networks beside it."""
+    """The population's masks, with its groups of neighbours that share an activation and a depth
+    (nn.member_groups): each group is computed with its own layers and activation only, so a member's numbers do
+    not depend on the networks beside it. Should the members be too scattered for groups, the run's activations are
+    all evaluated and masked, with the same result."""
     activations = evaluated_activations(config)
     outside = sorted({m.hyper.activation for m in members} - set(activations))
     if outside:
@@ -301,7 +316,7 @@ def member_masks(config: Config, members: list[Candidate], depth: int):
     masks = nn.network_masks(feature_index, [m.hidden for m in members], config.width, depth)
     return nn.MaskTensors(tf.constant(masks.input_mask), tf.constant(masks.unit_mask), tf.constant(masks.layer_on),
                           tf.constant(activation_weights([m.hyper.activation for m in members], activations)),
-                          activations)
+                          activations, nn.member_groups(masks.layer_on, [m.hyper.activation for m in members]))
 
 
 def rung_ends(config: Config) -> list[int]:
@@ -348,7 +363,7 @@ def train_wave(unit: WaveUnit) -> tuple[list[Outcome], list]:
     config, candidates, data = unit.config, list(unit.candidates), list(unit.data)
     depth = max(len(c.hidden) for c in candidates)
     indices = list(range(len(candidates)))
-    population = new_population(config, indices, data, depth)
+    population = new_population(config, in_forward_order(candidates), data, depth)
     n = len(data)
     state = {i: Outcome("failed", 0, np.full(n, np.inf), np.full(n, np.nan)) for i in indices}
     prune_log: list = []
@@ -358,11 +373,11 @@ def train_wave(unit: WaveUnit) -> tuple[list[Outcome], list]:
             break
         epochs, losses, _ = train_members(config, candidates, population, data, end - done, depth)
         epochs = epochs + done
-        alive = sorted({c for c, _ in population.members})
-        for position, c in enumerate(alive):
-            record(state[c], epochs, losses["train"][:, position * n:(position + 1) * n], config.target_loss)
+        alive = member_columns(population)
+        for c, columns in alive.items():
+            record(state[c], epochs, losses["train"][:, columns], config.target_loss)
         done = end
-        keep = settle(config, state, alive, done, prune_log)
+        keep = settle(config, state, sorted(alive), done, prune_log)
         population = select(population, keep)
     return [state[i] for i in indices], prune_log
 
@@ -479,13 +494,13 @@ def train_full(unit: FullUnit) -> tuple[np.ndarray, dict, np.ndarray, np.ndarray
     """(record epochs, {set: (C, R, seeds) loss}, (C, G, G) first seed's output over the plane, (R,) record times)."""
     config, candidates, data = unit.config, list(unit.candidates), list(unit.data)
     depth = max(len(c.hidden) for c in candidates)
-    population = new_population(config, list(range(len(candidates))), data, depth)
+    population = new_population(config, in_forward_order(candidates), data, depth)
     epochs, losses, times = train_members(config, candidates, population, data, config.epoch_budget, depth,
                                           evaluate=unit.evaluate)
-    n = len(data)
-    shaped = {name: np.stack([loss[:, c * n:(c + 1) * n] for c in range(len(candidates))])
-              for name, loss in losses.items()}
-    return epochs, shaped, grid_outputs(config, candidates, population, depth)[::n], times
+    columns = member_columns(population)
+    shaped = {name: np.stack([loss[:, columns[c]] for c in range(len(candidates))]) for name, loss in losses.items()}
+    first_seed = [columns[c][0] for c in range(len(candidates))]
+    return epochs, shaped, grid_outputs(config, candidates, population, depth)[first_seed], times
 
 
 def full_units(config: Config, candidates: list[Candidate], data: list[SeedData],

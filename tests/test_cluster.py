@@ -258,6 +258,9 @@ def test_unreachable_cluster_is_one_sentence(monkeypatch):
 
 
 # -- a cluster of its own, whose head dies ----------------------------------------------------------------
+LIVE_PROGRESS = {"TTY_INTERACTIVE": "1", "TTY_COMPATIBLE": "1", "COLUMNS": "200"}  # rich redraws its bar on a pipe
+
+
 def read_until(process: subprocess.Popen, pattern: str, timeout_s: float) -> str:
     """The process's stdout so far, read until `pattern` appears in it, the process ends, or the time is up."""
     os.set_blocking(process.stdout.fileno(), False)
@@ -281,8 +284,7 @@ def test_a_head_killed_mid_run_ends_the_run_with_one_sentence_and_saves_nothing(
         try:
             run = subprocess.Popen([*REPLAB, "run", "gates", "--quick", "--replicate", "20", "--cluster", address,
                                     "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env={**environment(), "TTY_INTERACTIVE": "1", "TTY_COMPATIBLE": "1", "COLUMNS": "200"},  # live progress on a pipe
-                                   cwd=ROOT, start_new_session=True)
+                                   env={**environment(), **LIVE_PROGRESS}, cwd=ROOT, start_new_session=True)
             try:
                 seen = read_until(run, r"\b[1-9]\d*/20 units done", timeout_s=180)
                 assert re.search(r"\b[1-9]\d*/20 units done", seen), f"no unit finished before: {seen[-1500:]}"
@@ -294,7 +296,8 @@ def test_a_head_killed_mid_run_ends_the_run_with_one_sentence_and_saves_nothing(
                     os.killpg(run.pid, signal.SIGKILL)
                     run.wait(timeout=10)
         finally:
-            stop_all([node for node in nodes if node.process.poll() is None])
+            for node in reversed(nodes):  # a throwaway cluster: no grace needed
+                node.stop(grace_s=0)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     err = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err.decode(errors="replace"))  # the colours TTY_COMPATIBLE asks for

@@ -177,7 +177,8 @@ def keep_loopback() -> Iterator[None]:
         services.resolve_ip_for_localhost = original
 
 
-LOST_HEAD = "lost the Ray cluster at {address} mid-run (its head no longer answers); nothing was saved"
+LOST_HEAD = ("lost the Ray cluster at {address} mid-run (its head, or this machine's Ray node, no longer answers); "
+             "nothing was saved")
 ABRUPT_END = ("replab ended abruptly while running on the Ray cluster at {address}, most likely because its head went "
               "away (Ray's messages: {log}); nothing was saved")
 _WATCHER = ("import sys\n"
@@ -194,7 +195,8 @@ class DriverGuard:
         sys.stderr.flush()
         self._saved_fd = os.dup(2)
         self._saved_stderr = sys.stderr
-        self._watcher = subprocess.Popen([sys.executable, "-c", _WATCHER, ABRUPT_END.format(address=address, log=self.log)],
+        sentence = ABRUPT_END.format(address=address, log=self.log)
+        self._watcher = subprocess.Popen([sys.executable, "-c", _WATCHER, sentence],
                                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True)
         os.dup2(handle, 2)
         os.close(handle)
@@ -311,12 +313,16 @@ class RayExecutor:
         ray = self._ray
         from ray import exceptions
 
+        head_gone = (OSError, exceptions.RpcError, exceptions.RaySystemError, exceptions.LocalRayletDiedError)
         progress = progress or _no_progress
         describe = describe or _describe_default
         units = list(units)
         total = len(units)
-        function_ref = ray.put(function)
-        refs = [self._task.remote(function_ref, unit) for unit in units]
+        try:
+            function_ref = ray.put(function)
+            refs = [self._task.remote(function_ref, unit) for unit in units]
+        except head_gone:
+            raise ClusterError(LOST_HEAD.format(address=self.address)) from None  # e.g. gone between two waves
         index = {ref: position for position, ref in enumerate(refs)}
         results: list[Any] = [None] * total
         placements: list[Placement | None] = [None] * total
@@ -326,7 +332,7 @@ class RayExecutor:
             while pending:
                 try:
                     ready, pending = ray.wait(pending, num_returns=1, timeout=HEARTBEAT_S)
-                except (OSError, exceptions.RpcError, exceptions.RaySystemError, exceptions.LocalRayletDiedError):
+                except head_gone:
                     raise ClusterError(LOST_HEAD.format(address=self.address)) from None
                 if not ready:
                     self._check_alive()

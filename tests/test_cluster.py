@@ -350,6 +350,25 @@ def test_spiral_search_on_the_cluster_equals_the_local_run(ray_cluster, tmp_path
     assert remote_result["metrics"]["cluster"]["units"] >= 1
 
 
+@needs_ray
+def test_a_bn_experiments_populations_on_the_cluster_equal_the_local_run(ray_cluster, tmp_path):
+    args = ["run", "bn-practice", "--quick"]
+    local = replab([*args, "--out", str(tmp_path / "local")], timeout_s=600)
+    assert local.returncode == 0, local.stderr[-2000:]
+    remote = replab([*args, "--cluster", ray_cluster["address"], "--out", str(tmp_path / "remote")], timeout_s=600)
+    assert remote.returncode == 0, remote.stderr[-3000:]
+    local_result = saved_result(tmp_path / "local", "bn-practice")
+    remote_result = saved_result(tmp_path / "remote", "bn-practice")
+    from replab.cli import measured
+
+    assert measured(remote_result) == measured(local_result)  # all but how fast each machine trained
+    assert remote_result["claims"] == local_result["claims"]
+    placements = remote_result["metrics"]["cluster"]["placements"]
+    assert [p["description"] for p in placements] == [
+        f"bn-practice mnist, {architecture} {model}" for architecture in ("ReLU MLP", "CNN")
+        for model in ("without BN", "with BN")]
+
+
 SLOW_UNITS = """
 import json, os, sys, time
 from pathlib import Path

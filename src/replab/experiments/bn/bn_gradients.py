@@ -165,14 +165,17 @@ def split_layers(values: np.ndarray, widths: list[int]) -> list[np.ndarray]:
 def measure(config: Config, progress: Progress = no_progress) -> Measurements:
     """Train both networks on every available dataset and probe their Jacobians and gradients."""
     datasets, skip_notes = study.load_datasets(config)
-    results = []
-    for i, digits in enumerate(datasets):
+    for digits in datasets:
         require(config.probe_size <= digits.n_train,
                 f"probe_size ({config.probe_size}) exceeds the {digits.n_train} training examples of {digits.dataset}")
-        progress(i, len(datasets), f"{digits.dataset}: {len(MODELS)} cells × {config.n_seeds} seeds")
-        results.append(summarize(config, digits, measure_dataset(config, digits)))
+    results = study.per_dataset(config, datasets, train_and_summarize, progress,
+                                f"{len(MODELS)} cells × {config.n_seeds} seeds")
     progress(len(datasets), len(datasets), "done")
     return Measurements(tuple(results), tuple(skip_notes), HISTOGRAM_EDGES.copy())
+
+
+def train_and_summarize(config: Config, digits: Digits) -> "Dataset":
+    return summarize(config, digits, measure_dataset(config, digits))
 
 
 def measure_dataset(config: Config, digits: Digits) -> Measured:

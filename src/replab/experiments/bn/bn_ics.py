@@ -126,14 +126,16 @@ def measure(config: Config, progress: Progress = no_progress) -> IcsMeasurements
     much each layer's input distribution moves; computes, never writes files.
     """
     datasets, skipped = study.load_datasets(config)
-    measured = []
-    for i, digits in enumerate(datasets):
-        progress(i, len(datasets), f"{digits.dataset}: {len(CELLS)} cells × {config.n_seeds} seeds")
-        trained = study.train_cells(config, digits, cells(config), options=config.options,
-                                    extra_metrics=layer_input_moments(config))
-        measured.append(measure_dataset(config, digits, trained))
+    measured = study.per_dataset(config, datasets, train_and_measure, progress,
+                                 f"{len(CELLS)} cells × {config.n_seeds} seeds")
     progress(len(datasets), len(datasets), "done")
     return IcsMeasurements(tuple(measured), tuple(skipped))
+
+
+def train_and_measure(config: Config, digits: Digits) -> DatasetMeasurements:
+    trained = study.train_cells(config, digits, cells(config), options=config.options,
+                                extra_metrics=layer_input_moments(config))
+    return measure_dataset(config, digits, trained)
 
 
 def measure_dataset(config: Config, digits: Digits, trained: study.Trained) -> DatasetMeasurements:

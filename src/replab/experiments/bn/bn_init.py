@@ -76,14 +76,15 @@ def measure(config: Config, progress: Progress = no_progress) -> InitMeasurement
     for digits in datasets:
         require(config.probe_size <= digits.n_train,
                 f"probe_size ({config.probe_size}) exceeds the {digits.n_train:,} training images of {digits.dataset}")
-    measured = []
-    for i, digits in enumerate(datasets):
-        progress(i, len(datasets), f"{digits.dataset}: {2 * len(config.scales)} cells × {config.n_seeds} seeds")
-        at_init = initial_response(config, digits)
-        trained = study.train_cells(config, digits, cells(config))
-        measured.append(measure_dataset(config, digits, trained, at_init))
+    measured = study.per_dataset(config, datasets, train_and_measure, progress,
+                                 f"{2 * len(config.scales)} cells × {config.n_seeds} seeds")
     progress(len(datasets), len(datasets), "done")
     return InitMeasurements(np.asarray(config.scales, float), tuple(measured), tuple(skipped))
+
+
+def train_and_measure(config: Config, digits: Digits) -> DatasetMeasurements:
+    at_init = initial_response(config, digits)
+    return measure_dataset(config, digits, study.train_cells(config, digits, cells(config)), at_init)
 
 
 def run(config: Config | None = None, progress: Progress = no_progress) -> Result:

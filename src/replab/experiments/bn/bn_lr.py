@@ -68,14 +68,15 @@ def measure(config: Config, progress: Progress = no_progress) -> LrMeasurements:
     per dataset; computes, never writes files.
     """
     datasets, skipped = study.load_datasets(config)
-    measured = []
-    for i, digits in enumerate(datasets):
-        progress(i, len(datasets), f"{digits.dataset}: {2 * len(config.learning_rates)} cells × {config.n_seeds} seeds")
-        members, rates = cells(config)
-        trained = study.train_cells(config, digits, members, learning_rates=rates)
-        measured.append(measure_dataset(config, digits, trained))
+    measured = study.per_dataset(config, datasets, train_and_measure, progress,
+                                 f"{2 * len(config.learning_rates)} cells × {config.n_seeds} seeds")
     progress(len(datasets), len(datasets), "done")
     return LrMeasurements(np.asarray(config.learning_rates, float), tuple(measured), tuple(skipped))
+
+
+def train_and_measure(config: Config, digits: Digits) -> DatasetMeasurements:
+    members, rates = cells(config)
+    return measure_dataset(config, digits, study.train_cells(config, digits, members, learning_rates=rates))
 
 
 def measure_dataset(config: Config, digits: Digits, trained: study.Trained) -> DatasetMeasurements:

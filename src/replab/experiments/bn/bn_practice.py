@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from replab import nn, stats
+from replab import cluster, nn, stats
 from replab.claims import Claim, decide, finding
 from replab.data.mnist import Digits
 from replab.experiments import base
@@ -128,23 +128,43 @@ def train_population(config: Config, digits: Digits, x_val, y_val, architecture:
             history.diverged_at.reshape(shape), net.parameter_count())
 
 
+@dataclass(frozen=True)
+class PopulationUnit:
+    """One population (a dataset's architecture, with or without BN, every rate × seed) as a unit of work."""
+
+    config: Config
+    train: Digits
+    x_val: np.ndarray
+    y_val: np.ndarray
+    architecture: str
+    bn: bool
+
+
+def train_unit(unit: PopulationUnit):
+    return train_population(unit.config, unit.train, unit.x_val, unit.y_val, unit.architecture, unit.bn)
+
+
 def measure(config: Config, progress: Progress = no_progress) -> Measurements:
+    """Every architecture without and with BN over the rate grid on every dataset: each population a unit on the
+    cluster executor (in-process unless --cluster), gathered in order."""
     datasets, skipped = study.load_datasets(config)
-    total = len(datasets) * len(config.architectures) * 2
-    done, infos, grids, validation = 0, [], [], []
-    for digits in datasets:
-        train, x_val, y_val = split_validation(digits, config.validation_size)
+    splits = [split_validation(digits, config.validation_size) for digits in datasets]
+    units = [PopulationUnit(config, train, x_val, y_val, architecture, bn) for train, x_val, y_val in splits
+             for architecture in config.architectures for bn in (False, True)]
+    total = len(units)
+    progress(0, total, f"{total} populations of {len(config.learning_rates)} rates × {config.n_seeds} seeds")
+    trained = iter(cluster.executor().map(
+        train_unit, units, progress=progress,
+        describe=lambda u: f"bn-practice {u.train.dataset}, {ARCHITECTURE_LABELS[u.architecture]} "
+                           f"{LABELS[MODELS[u.bn]]}"))
+    infos, grids, validation = [], [], []
+    for train, x_val, y_val in splits:
         validation.append(len(y_val))
         histories = []
         for architecture in config.architectures:
-            parts = []
-            for bn in (False, True):
-                progress(done, total, f"{digits.dataset}: {ARCHITECTURE_LABELS[architecture]} {LABELS[MODELS[bn]]}, "
-                                      f"{len(config.learning_rates)} rates × {config.n_seeds} seeds")
-                parts.append(train_population(config, train, x_val, y_val, architecture, bn))
-                done += 1
+            parts = [next(trained), next(trained)]
             histories += [p[0] for p in parts]
-            grids.append(Grid(digits.dataset, architecture, np.asarray(parts[0][0].steps),
+            grids.append(Grid(train.dataset, architecture, np.asarray(parts[0][0].steps),
                               *(np.stack([p[i] for p in parts]).astype(float if i < 4 else int) for i in range(1, 5)),
                               (parts[0][5], parts[1][5]),
                               float(sum(p[0].wall_time - p[0].compile_time for p in parts)),

@@ -210,38 +210,39 @@ class Measurements(base.Measurements):
 def measure(config: Config, progress: Progress = no_progress) -> Measurements:
     """Train every cell on every available dataset, measure the batch noise and the batch-size runs."""
     datasets, skip_notes = study.load_datasets(config)
-    results = []
-    stages = 1 + len(config.batch_sizes)
-    for i, digits in enumerate(datasets):
-        digits = training_subset(digits, config.max_train)
+    datasets = [training_subset(digits, config.max_train) for digits in datasets]
+    for digits in datasets:
         require(max(config.batch_sizes) <= digits.n_train and config.noise_pool <= digits.n_train,
                 f"noise_pool ({config.noise_pool}) and the largest batch size ({max(config.batch_sizes)}) must not "
                 f"exceed the {digits.n_train:,} training images of {digits.dataset}")
-        done, total = i * stages, len(datasets) * stages
-        progress(done, total, f"{digits.dataset}: {len(cells(config))} cells × {config.n_seeds} seeds")
-        digits, x_val, y_val = split_validation(digits, config.validation_size)
-        main = study.train_cells(config, digits, cells(config), learning_rates=cell_rates(config),
-                                 extra_metrics=train_accuracy_metric(config))
-        noise = batch_noise(main.net, member_indices(config, "batch", 0), digits, config.noise_batch_sizes, config)
-        runs, others, extra = [], [], []
-        for j, m in enumerate(config.batch_sizes):
-            progress(done + 1 + j, total, f"{digits.dataset}: batch size {m}")
-            run_m, trained = batch_size_run(config, digits, m, main)
-            runs.append(run_m)
-            extra += [trained] if trained is not main else []
-            if config.both_rate_rules:
-                run_o, trained = batch_size_run(config, digits, m, main, scaled=not config.scale_learning_rate)
-                others.append(run_o)
-                extra += [trained] if trained is not main else []
-        info = study.dataset_info(config, digits, main, *extra)
-        none = tuple(final_scores(main, member_indices(config, "none", r)) for r in range(len(config.dropout_rates)))
-        batch = tuple(final_scores(main, member_indices(config, "batch", r)) for r in range(len(config.dropout_rates)))
-        results.append(Dataset(info, main.steps.copy(), none, batch, matched_gaps(none[0], batch[0]),
-                               tuple(config.noise_batch_sizes), tuple(noise[m] for m in config.noise_batch_sizes),
-                               tuple(runs), tuple(others), tuned_sides(config, main, x_val, y_val),
-                               main.record_times))
-    progress(len(datasets) * stages, len(datasets) * stages, "done")
+    results = study.per_dataset(config, datasets, measure_dataset, progress,
+                                f"{len(cells(config))} cells × {config.n_seeds} seeds, then batch sizes "
+                                f"{', '.join(map(str, config.batch_sizes))}")
+    progress(len(datasets), len(datasets), "done")
     return Measurements(tuple(results), tuple(skip_notes))
+
+
+def measure_dataset(config: Config, digits: Digits) -> Dataset:
+    """One dataset: the dropout × BN cells, the batch noise of the trained BN network, and the batch-size runs."""
+    digits, x_val, y_val = split_validation(digits, config.validation_size)
+    main = study.train_cells(config, digits, cells(config), learning_rates=cell_rates(config),
+                             extra_metrics=train_accuracy_metric(config))
+    noise = batch_noise(main.net, member_indices(config, "batch", 0), digits, config.noise_batch_sizes, config)
+    runs, others, extra = [], [], []
+    for m in config.batch_sizes:
+        run_m, trained = batch_size_run(config, digits, m, main)
+        runs.append(run_m)
+        extra += [trained] if trained is not main else []
+        if config.both_rate_rules:
+            run_o, trained = batch_size_run(config, digits, m, main, scaled=not config.scale_learning_rate)
+            others.append(run_o)
+            extra += [trained] if trained is not main else []
+    info = study.dataset_info(config, digits, main, *extra)
+    none = tuple(final_scores(main, member_indices(config, "none", r)) for r in range(len(config.dropout_rates)))
+    batch = tuple(final_scores(main, member_indices(config, "batch", r)) for r in range(len(config.dropout_rates)))
+    return Dataset(info, main.steps.copy(), none, batch, matched_gaps(none[0], batch[0]),
+                   tuple(config.noise_batch_sizes), tuple(noise[m] for m in config.noise_batch_sizes),
+                   tuple(runs), tuple(others), tuned_sides(config, main, x_val, y_val), main.record_times)
 
 
 def split_validation(digits: Digits, size: int):

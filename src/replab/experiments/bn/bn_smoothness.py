@@ -178,10 +178,7 @@ class _Timed:
 
 def measure(config: Config, progress: Progress = no_progress) -> Measurements:
     datasets, skipped = study.load_datasets(config)
-    out = []
-    for i, digits in enumerate(datasets):
-        progress(i, len(datasets), f"{digits.dataset}: without and with BN × {config.n_seeds} seeds")
-        out.append(measure_dataset(config, digits))
+    out = study.per_dataset(config, datasets, measure_dataset, progress, f"without and with BN × {config.n_seeds} seeds")
     progress(len(datasets), len(datasets), "done")
     return Measurements(tuple(out), tuple(skipped))
 

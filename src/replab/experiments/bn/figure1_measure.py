@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from replab.data.mnist import load_digits
+from replab import cluster
+from replab.data.mnist import Digits, load_digits
 from replab.errors import UserError, require
 from replab.experiments import base
 from replab.experiments.base import Progress, no_progress
@@ -199,22 +200,28 @@ def measure_dataset(config: Config, digits) -> DatasetRun:
 
 def measure(config: Config, progress: Progress = no_progress) -> Measurements:
     """One population per dataset (every cell × model × seed); Fashion-MNIST skipped loudly when missing."""
-    runs, skipped, notes = [], [], []
+    loaded, skipped, notes = [], [], []
     total = len(config.datasets)
     for i, name in enumerate(config.datasets):
         progress(i, total, f"loading {DATASET_LABELS[name]}")
         try:
-            digits = load_digits(name, data_dir=(config.data_dir or None) if name == "mnist" else None,
-                                 seed=config.seed, binarize=config.binarize_mnist and name == "mnist")
+            loaded.append(load_digits(name, data_dir=(config.data_dir or None) if name == "mnist" else None,
+                                      seed=config.seed, binarize=config.binarize_mnist and name == "mnist"))
         except UserError as error:
             if name != "fashion-mnist":
                 raise
             skipped.append(DATASET_LABELS[name])
             notes.append(f"FASHION-MNIST SKIPPED — every claim below rests on the other datasets only: {error}")
-            continue
-        progress(i, total, f"{DATASET_LABELS[name]}: training {config.population} networks "
-                           f"({len(config.cells)} cells × 2 × {config.n_seeds} seeds) for {config.steps:,} steps")
-        runs.append(measure_dataset(config, digits))
-    progress(total, total, "done")
-    require(runs, "none of the requested datasets is available: " + " ".join(notes))
+    require(loaded, "none of the requested datasets is available: " + " ".join(notes))
+    what = f"{config.population} networks ({len(config.cells)} cells × 2 × {config.n_seeds} seeds), {config.steps:,} steps"
+    progress(0, len(loaded), f"training {what} on {', '.join(DATASET_LABELS[d.dataset] for d in loaded)}")
+    runs = cluster.executor().map(measure_unit, [(config, digits) for digits in loaded],
+                                  progress=lambda done, n, text: progress(done, n, f"{what}: {text}"),
+                                  describe=lambda unit: f"batchnorm {unit[1].dataset}")
+    progress(len(loaded), len(loaded), "done")
     return Measurements(tuple(runs), tuple(skipped), tuple(notes))
+
+
+def measure_unit(unit: tuple[Config, Digits]) -> DatasetRun:
+    """One dataset's population as a unit of work on the cluster executor (in-process unless --cluster)."""
+    return measure_dataset(*unit)

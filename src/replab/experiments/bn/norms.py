@@ -112,18 +112,20 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
     """Train every kind on every available dataset as one population, then time one kind at a time."""
     datasets, skip_notes = study.load_datasets(config)
     total = len(datasets) + 1
-    results = []
-    for i, digits in enumerate(datasets):
-        progress(i, total, f"{digits.dataset}: {len(config.kinds)} normalisations × {config.n_seeds} seeds")
-        train, x_val, y_val = split_validation(digits, config.validation_size)
-        members, rates = cells(config)
-        trained = study.train_cells(config, train, members, learning_rates=rates, options=config.options)
-        validation, _ = study.evaluate(trained.net, x_val, y_val)
-        results.append(summarize(config, train, trained, validation))
+    results = study.per_dataset(config, datasets, train_and_summarize, progress,
+                                f"{len(config.kinds)} normalisations × {config.n_seeds} seeds")
     progress(len(datasets), total, "time per step, one normalisation at a time")
-    timing = measure_times(config, datasets[0])
+    timing = measure_times(config, datasets[0])  # here, not on a cluster: the times compare kinds on one machine
     progress(total, total, "done")
     return Measurements(tuple(results), timing, tuple(skip_notes))
+
+
+def train_and_summarize(config: Config, digits: Digits) -> Dataset:
+    train, x_val, y_val = split_validation(digits, config.validation_size)
+    members, rates = cells(config)
+    trained = study.train_cells(config, train, members, learning_rates=rates, options=config.options)
+    validation, _ = study.evaluate(trained.net, x_val, y_val)
+    return summarize(config, train, trained, validation)
 
 
 def split_validation(digits: Digits, size: int):

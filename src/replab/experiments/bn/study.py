@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from replab import nn
+from replab import cluster, nn
 from replab.claims import EvidenceBase
 from replab.data.mnist import Digits, load_digits
 from replab.errors import UserError, require
@@ -55,6 +55,30 @@ def load_datasets(config: StudyConfig) -> tuple[list[Digits], list[str]]:
         loaded.append(digits)
     require(loaded, "none of the requested datasets is available: " + " ".join(notes))
     return loaded, notes
+
+
+@dataclass(frozen=True)
+class DatasetUnit:
+    """One dataset's share of a study, as a unit of work: `measure(config, digits)` returns its numpy measurements."""
+
+    config: StudyConfig
+    digits: Digits
+    measure: Callable
+
+
+def measure_unit(unit: DatasetUnit):
+    return unit.measure(unit.config, unit.digits)
+
+
+def per_dataset(config: StudyConfig, datasets: list[Digits], measure: Callable, progress, what: str) -> list:
+    """measure(config, digits) for every dataset, each a unit on the cluster executor (in-process unless the run
+    has --cluster): the datasets train on different nodes and give the same numbers as here. The data travel with
+    the unit, so a worker needs no dataset of its own."""
+    names = ", ".join(DATASET_LABELS.get(d.dataset, d.dataset) for d in datasets)
+    progress(0, len(datasets), f"{what} on {names}")
+    return cluster.executor().map(measure_unit, [DatasetUnit(config, digits, measure) for digits in datasets],
+                                  progress=lambda done, total, text: progress(done, total, f"{what}: {text}"),
+                                  describe=lambda unit: f"{what}, {unit.digits.dataset}")
 
 
 def dataset_section(config: StudyConfig, digits: Digits, *trained: "Trained") -> dict:

@@ -322,3 +322,14 @@ def test_rerun_compares_what_was_measured_not_where_it_ran():
     from replab.cli import measured
 
     assert measured({"metrics": {"a": 1, "cluster": {"nodes": 2}, "replication": {"seeds": [0, 1]}}}) == {"a": 1}
+
+
+def test_rerun_does_not_ask_how_fast_a_machine_trained_to_match():
+    from replab.cli import measured
+
+    run = {"metrics": {"datasets": [{"accuracy": [0.9, 0.8], "steps_per_second": 4000.0, "train_seconds": 2.5}],
+                       "timing": {"batch": 1.2}, "loss": 0.1}}
+    faster = {"metrics": {"datasets": [{"accuracy": [0.9, 0.8], "steps_per_second": 9000.0, "train_seconds": 1.1}],
+                          "timing": {"batch": 0.6}, "loss": 0.1}}
+    assert measured(run) == measured(faster) == {"datasets": [{"accuracy": [0.9, 0.8]}], "loss": 0.1}
+    assert measured(run) != measured({"metrics": {**faster["metrics"], "loss": 0.2}})

@@ -449,10 +449,24 @@ RUN_BOOKKEEPING = ("cluster", "replication")
 """Metrics about how a run was executed (where units ran, the other seed sets of --replicate), not what it measured."""
 
 
+SPEED_KEYS = frozenset({"compile_seconds", "train_seconds", "steps_per_second", "steps_per_second_deep",
+                        "steps_per_second_shallow", "ms_per_step", "speedup_per_seed", "timing"})
+"""Metrics of how fast this machine trained (seconds, steps per second, per-step timings): they change from run to
+run and machine to machine while every number trained stays the same, so `rerun` does not ask them to match."""
+
+
 def measured(result: dict[str, Any]) -> dict[str, Any]:
-    """A result's metrics without the bookkeeping of how it ran: what `rerun` compares."""
+    """A result's metrics without the bookkeeping of how it ran or how fast: what `rerun` compares."""
     metrics = result.get("metrics") or {}
-    return {key: value for key, value in metrics.items() if key not in RUN_BOOKKEEPING}
+    return without_speed({key: value for key, value in metrics.items() if key not in RUN_BOOKKEEPING})
+
+
+def without_speed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: without_speed(item) for key, item in value.items() if key not in SPEED_KEYS}
+    if isinstance(value, list):
+        return [without_speed(item) for item in value]
+    return value
 
 
 def cmd_runs(args: argparse.Namespace, console: Console) -> int:

@@ -3,8 +3,11 @@
 Rows (each prints the issue's "today" figure, measured on a quiet machine before the speed work, and today's
 measurement here): the Figure-1 MLP 784-100×3-10 sigmoid with and without BN (batch 60, one network); a population
 of 6 such networks (3 seeds × {BN, plain}, each on its own data order, as the BN experiment trains them); the
-spiral search's Playground populations (this file's old batched-matmul forward against the current one, same run);
-the float32 matmul peak and the fraction of it each replab row reaches.
+spiral search's Playground populations (this file's old batched-matmul forward, the fused forward computing every
+member whole, and the current one computing each group of one activation and depth alone, same run); the float32
+matmul peak, the MLP's matmuls alone (the ceiling of its shapes) and the fraction of the peak each replab row
+reaches; the commands that train nothing, timed as a user runs them; and a gates --quick run's figure saving
+against its wall time.
 
 Anchors, when installed: Keras `fit` with jit_compile=True and steps_per_execution=500; PyTorch eager and
 torch.compile (a line says when PyTorch is missing). Every rate is the best of REPEATS interleaved bursts after a
@@ -14,6 +17,7 @@ Usage: python benchmarks/bench_table.py [--quick]
 """
 
 import dataclasses
+import math
 import os
 import sys
 import time
@@ -33,6 +37,7 @@ SIZES = [784, 100, 100, 100, 10]
 BATCH, RATE = 60, 0.5
 BURST = 300 if QUICK else 1000  # steps per timed burst (MLP rows)
 TODAY = {  # the issue's table, quiet machine, before this work
+    "list": 6.5, "--help": 0.4, "figures_share": 4.4 / 7.0,
     "bn": 2531, "plain": 2737, "pop6": 2934, "spiral_mix": 9560, "spiral_88": 17700,
     "torch_bn": 1176, "torch_compile_bn": 1241, "keras_bn": 476, "torch_plain": 1615,
 }
@@ -269,12 +274,73 @@ def torch_timers(x, y, with_bn, with_compile):
     return timers
 
 
+# --- command line and saving -----------------------------------------------------------------------------
+
+TIMED_COMMAND = """
+import sys, time
+start = time.perf_counter()
+from replab.cli import main
+try:
+    main(sys.argv[1:])
+finally:  # --help exits through SystemExit
+    print(f"@@ {time.perf_counter() - start:.3f} {'tensorflow' in sys.modules}", file=sys.stderr)
+"""
+
+
+def timed_command(args):
+    """(seconds from interpreter start to exit, whether TensorFlow got imported) of `replab ARGS`, best of 3."""
+    import subprocess
+
+    best, imported = math.inf, None
+    for _ in range(3):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", TIMED_COMMAND, *args], capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        marker = [line for line in done.stderr.splitlines() if line.startswith("@@ ")]
+        imported = marker[-1].split()[2] == "True" if marker else None
+        best = min(best, seconds)
+    return best, imported
+
+
+def command_rows():
+    """The commands that train nothing, timed end to end as a user runs them, and a gates --quick run's figure
+    saving against its compute."""
+    import tempfile
+    from pathlib import Path
+
+    from replab.experiments import gates
+    from replab.runs import _write_figures, save_run
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        config = gates.Config.quick()
+        start = time.perf_counter()
+        result = gates.run(config)
+        compute = time.perf_counter() - start
+        start = time.perf_counter()
+        path = save_run(out, "gates", gates.TITLE, gates.QUESTION, config, result, compute)
+        saving = time.perf_counter() - start
+        start = time.perf_counter()
+        _write_figures(out / "figures-again", result.figures)
+        figures = time.perf_counter() - start
+        print(f"\nCommands that train nothing (interpreter start to exit, best of 3)  (load {load():.1f})")
+        for args in (["--help"], ["list"], ["config", "spiral"], ["config", "bn-lr"], ["show", str(path)],
+                     ["runs", "--out", str(out)], ["report", "--out", str(out)]):
+            seconds, imported = timed_command(args)
+            label = "replab " + " ".join(a if a.startswith("-") or "/" not in a else "RUN" for a in args[:2])
+            row(label, TODAY.get(args[0]), seconds, "s", f"   TensorFlow imported: {imported} (target < 1 s, no TensorFlow)")
+        print(f"\nSaving gates --quick: compute {compute:.2f} s, saving the whole run {saving:.2f} s, "
+              f"its {len(result.figures)} figures alone {figures:.2f} s = {figures / (compute + saving):.0%} of the run's "
+              f"wall time (today {TODAY['figures_share']:.0%}; target ≤ 10%)")
+
+
 # --- the table --------------------------------------------------------------------------------------------
 
 
 def row(label, today, now, unit, extra=""):
-    today_text = f"{today:>9,.0f}" if today else f"{'—':>9}"
-    print(f"  {label:44s} today {today_text}   now {now:>9,.0f} {unit}{extra}")
+    digits = 2 if unit == "s" else 0
+    today_text = f"{today:>9,.{digits}f}" if today else f"{'—':>9}"
+    print(f"  {label:44s} today {today_text}   now {now:>9,.{digits}f} {unit}{extra}")
 
 
 def mlp_rows(x, y, peak, flops):
@@ -342,6 +408,7 @@ def main():
             f"   = {rates['masked'] / rates['old']:.2f}x the old forward here")
         row(f"{label}, K={population}, current (groups)", TODAY[key], rates["new"], "network-epochs/s",
             f"   = {rates['new'] / rates['old']:.2f}x the old forward here (target 150,000)")
+    command_rows()
     print(f"\nfinished; load average {os.getloadavg()}")
 
 

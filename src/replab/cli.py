@@ -26,7 +26,7 @@ from rich.table import Table as RichTable
 from replab import __version__, stats
 from replab.claims import count_dicts
 from replab.errors import UserError
-from replab.quiet import quiet_tensorflow_import
+from replab.quiet import install_hook
 from replab.experiments import EXPERIMENTS, GROUPS, config_class, load, title
 from replab.experiments.base import apply_overrides, parse_assignments
 from replab.replication import MAX_REPLICATES, replicate
@@ -197,7 +197,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     check_out(args.out)
     if not 1 <= args.replicate <= MAX_REPLICATES:
         raise UserError(f"--replicate must be an integer from 1 to {MAX_REPLICATES}, got {args.replicate}")
-    quiet_tensorflow_import()
+    install_hook()  # TensorFlow, if an experiment imports it, starts quietly
     plans = [(load(name), make_config(load(name), args.quick, settings_for(name, names, overrides), args.profile))
              for name in names]
     known_profiles = {p for module, _ in plans for p in getattr(module.Config, "PROFILES", {})}
@@ -409,7 +409,7 @@ def cmd_rerun(args: argparse.Namespace, console: Console) -> int:
     if not args.run_dir.is_dir():
         raise UserError(f"run folder '{args.run_dir}' does not exist")
     record = load_run(args.run_dir)
-    quiet_tensorflow_import()
+    install_hook()  # TensorFlow, if an experiment imports it, starts quietly
     module = load(record.name)
     config = module.Config.from_dict(record.config)
     ensure_run_folder(args.out, module.NAME)

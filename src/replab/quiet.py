@@ -32,17 +32,6 @@ def stderr_silenced():
         os.close(null)
 
 
-def quiet_tensorflow_import() -> None:
-    """Import TensorFlow now, quietly (nothing happens if it is already imported or not installed)."""
-    if "tensorflow" in sys.modules:
-        return
-    install_hook()
-    try:
-        import tensorflow  # noqa: F401  (the hook silences it)
-    except ImportError:
-        pass
-
-
 class _QuietLoader(importlib.abc.Loader):
     def __init__(self, loader: importlib.abc.Loader) -> None:
         self.loader = loader

@@ -7,6 +7,7 @@ A directory whose name starts with '.' is incomplete and is never listed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import errno
 import hashlib
@@ -146,21 +147,31 @@ def _write_figures(folder: Path, figures: dict[str, Any]) -> list[str]:
     for figure_name, figure in figures.items():
         if not FIGURE_NAME.match(figure_name):
             raise ValueError(f"figure name {figure_name!r} is not a plain file name")
-        # The tight bounding box is found once and reused: letting each savefig find it draws the figure twice.
-        bbox = _tight_bbox(figure)
-        for suffix in ("png", "svg"):
-            figure.savefig(folder / f"{figure_name}.{suffix}", dpi=110, bbox_inches=bbox)
+        with _laid_out_once(figure) as bbox:
+            for suffix in ("png", "svg"):
+                figure.savefig(folder / f"{figure_name}.{suffix}", dpi=110, bbox_inches=bbox)
     return list(figures)
 
 
-def _tight_bbox(figure: Any) -> Any:
-    """The figure's tight bounding box in inches, padded as savefig(bbox_inches="tight") pads it."""
-    get_renderer = getattr(figure.canvas, "get_renderer", None)
-    if get_renderer is None:
-        return "tight"
+@contextlib.contextmanager
+def _laid_out_once(figure: Any):
+    """The figure drawn once — its layout engine placing the axes — and its tight bounding box, with the layout
+    frozen while it is saved: otherwise every savefig lays the figure out again and, for bbox_inches="tight",
+    draws it twice. The layout engine is restored afterwards."""
     import matplotlib  # imported here: only runs with figures need it
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    return figure.get_tightbbox(get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+    if not hasattr(figure.canvas, "get_renderer"):  # a Figure() made without pyplot has a canvas that cannot draw
+        FigureCanvasAgg(figure)
+    bbox = figure.get_tightbbox(figure.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+    engine = figure.get_layout_engine()
+    if engine is not None:
+        figure.set_layout_engine("none")
+    try:
+        yield bbox
+    finally:
+        if engine is not None:
+            figure.set_layout_engine(engine)
 
 
 def write_tensorboard(folder: Path, scalars: Scalars, settings: dict[str, Any] | None = None,

@@ -40,6 +40,10 @@ class Config(StudyConfig):
 
     PROFILES = {"paper": dict(datasets=DATASETS, learning_rates=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
                               steps=3000, record_every=250, n_seeds=10, channels=(8, 16))}
+    """'paper': both datasets, seven rates, 3,000 steps, 10 seeds, 8/16 channels. Measured on 2 quiet cores with
+    `--set steps=300 --set record_every=150`: 7 of its 8 populations took 15 min 49 s (then stopped), so the
+    profile takes hours (roughly 2–3, the CNN's convolutions dominating): meant for a GPU or the cluster, where each
+    population is one unit."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

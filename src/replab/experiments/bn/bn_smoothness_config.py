@@ -29,6 +29,7 @@ class Config(StudyConfig):
 
     PROFILES = {"paper": dict(steps=6000, record_every=500, n_seeds=10,
                               eta_factors=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0))}
+    """'paper': 6,000 steps, 10 seeds, six step sizes along the gradient; measured in full on 2 quiet cores: 56 s."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -54,6 +54,8 @@ class Config(StudyConfig):
 
     PROFILES = {"paper": dict(learning_rates=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0), steps=3000, record_every=150,
                               n_seeds=10)}
+    """'paper': six rates × 3,000 steps × 10 seeds. Measured on 2 quiet cores with `--set steps=300`: 164 s, of
+    which 104 s training, so the profile takes about 18 minutes (training ×10, the rest unchanged)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -28,7 +28,8 @@ activations and learning and regularisation rates are per member too.
 Where members that share an activation and a depth sit next to each other (forward_order), each
 such group is computed on its own slice with its own activation and layers only: no work on layers
 a member lacks or on activations it does not use. A population scattered over more than MAX_GROUPS
-groups is computed whole and masked instead; both give the same numbers.
+groups is computed whole and masked instead; both compute the same function (up to float32 rounding:
+they group the arithmetic differently).
 """
 
 from __future__ import annotations

@@ -307,7 +307,7 @@ def member_masks(config: Config, members: list[Candidate], depth: int):
     """The population's masks, with its groups of neighbours that share an activation and a depth
     (nn.member_groups): each group is computed with its own layers and activation only, so a member's numbers do
     not depend on the networks beside it. Should the members be too scattered for groups, the run's activations are
-    all evaluated and masked, with the same result."""
+    all evaluated and masked: the same function, up to float32 rounding."""
     activations = evaluated_activations(config)
     outside = sorted({m.hyper.activation for m in members} - set(activations))
     if outside:

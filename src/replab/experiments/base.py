@@ -61,6 +61,19 @@ Scalars = dict[str, dict[str, list[tuple[int, float] | tuple[int, float, float]]
 """TensorBoard series: group -> tag -> [(step, value), ...] or [(step, value, wall_time), ...]."""
 
 
+def wall_times(record_times, n: int) -> list:
+    """TensorBoard's wall time of each of n points: the record times as floats, or None each (stamped when written)
+    for measurements that carry none (hand-built ones)."""
+    times = np.asarray(record_times, float)
+    return times.tolist() if times.size else [None] * n
+
+
+def scalar_points(steps, values, record_times) -> list[tuple]:
+    """(step, value, wall time) for TensorBoard, one per record point."""
+    steps = list(steps)
+    return [(int(s), float(v), t) for s, v, t in zip(steps, values, wall_times(record_times, len(steps)))]
+
+
 @dataclass(frozen=True)
 class ExperimentConfig:
     """What every experiment's Config shares: the seed (one range, checked here) and the quick mark.

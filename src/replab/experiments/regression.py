@@ -449,7 +449,7 @@ def tensorboard_scalars(config: Config, m: Measurements) -> dict:
     scalars: dict = {}
     steps = m.epochs.tolist()
     for a, model in enumerate(MODELS):
-        times = m.record_times[a].tolist() if m.record_times.size else [None] * len(steps)
+        times = base.wall_times(m.record_times[a] if m.record_times.size else (), len(steps))
         for t, target in enumerate(m.targets):
             for i, noise in enumerate(m.noise_stds):
                 for s in range(config.n_seeds):

@@ -593,10 +593,10 @@ def tensorboard_scalars(datasets: tuple[Dataset, ...]) -> dict:
             for kind in ("activation", "weight"):
                 norms = np.exp(np.log(getattr(net, f"{kind}_gradients")).mean(axis=0))  # (points, layers)
                 for layer in range(norms.shape[-1]):
-                    tags[f"gradient/{kind}_layer{layer + 1}"] = study.points(d.steps, norms[:, layer], d.record_times)
+                    tags[f"gradient/{kind}_layer{layer + 1}"] = base.scalar_points(d.steps, norms[:, layer], d.record_times)
             for i, layer in enumerate(d.jacobian_layers):
                 for key in ("rms", "median"):
                     values = getattr(net.jacobians, key)[i].mean(axis=0)
-                    tags[f"jacobian/{key}_sv_J{layer}"] = study.points(d.steps, values, d.record_times)
+                    tags[f"jacobian/{key}_sv_J{layer}"] = base.scalar_points(d.steps, values, d.record_times)
             scalars[f"{d.dataset}/{model}"] = tags
     return scalars

@@ -368,8 +368,8 @@ def tensorboard_scalars(config: Config, m: IcsMeasurements) -> dict:
     for d in m.datasets:
         for c, cell in enumerate(CELLS):
             scalars[f"{d.dataset}/{cell}"] = {
-                "accuracy/test_mean": study.points(d.steps, d.curves[c].mean(axis=0), d.record_times),
+                "accuracy/test_mean": base.scalar_points(d.steps, d.curves[c].mean(axis=0), d.record_times),
                 f"layer_input/unit{config.probe_unit}_mean_seed0":
-                    study.points(d.steps, d.probe_unit_mean[c, 0], d.record_times),
+                    base.scalar_points(d.steps, d.probe_unit_mean[c, 0], d.record_times),
             }
     return scalars

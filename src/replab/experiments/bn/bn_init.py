@@ -217,7 +217,7 @@ def present(config: Config, m: InitMeasurements) -> Presentation:
         figures={"final_accuracy": accuracy_figure(config, m), "curves": curves_figure(config, m)},
         notes=notes(config, m),
         scalars={f"{d.dataset}/{model}/scale{scale:g}": {
-            "accuracy/test_mean": study.points(d.steps, d.curves[i, j].mean(axis=0), d.record_times)}
+            "accuracy/test_mean": base.scalar_points(d.steps, d.curves[i, j].mean(axis=0), d.record_times)}
             for d in m.datasets for i, model in enumerate(MODELS) for j, scale in enumerate(config.scales)},
         captions={"final_accuracy": "Final test accuracy against the initial weights' std without and with BN, mean ± "
                                     "std over seeds, with each network's spread over the scales in the legend.",

@@ -342,5 +342,5 @@ def tensorboard_scalars(config: Config, m: LrMeasurements) -> dict:
         for i, model in enumerate(MODELS):
             for r, rate in enumerate(config.learning_rates):
                 scalars[f"{d.dataset}/{model}/lr{rate:g}"] = {
-                    "accuracy/test_mean": study.points(d.steps, mean[i, r], d.record_times)}
+                    "accuracy/test_mean": base.scalar_points(d.steps, mean[i, r], d.record_times)}
     return scalars

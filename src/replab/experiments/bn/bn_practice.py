@@ -257,7 +257,7 @@ def present(config: Config, m: Measurements) -> Presentation:
         figures={"grid": grid_figure(config, m)},
         notes=notes(config, m),
         scalars={f"{g.dataset}/{g.architecture}/{MODELS[i]}/lr{rate:g}":
-                 {"accuracy/validation_mean": study.points(g.steps, g.curves[i, r].mean(0), study.fit_times(g.record_times, i))}
+                 {"accuracy/validation_mean": base.scalar_points(g.steps, g.curves[i, r].mean(0), study.fit_times(g.record_times, i))}
                  for g in m.grids for i in range(2) for r, rate in enumerate(config.learning_rates)},
         captions={"grid": "Test accuracy against the learning rate, ReLU MLP and CNN, without and with BN (mean ± std "
                           "over seeds; × a seed diverged; dotted: each network's best rate on validation)."})

@@ -837,9 +837,9 @@ def tensorboard_scalars(config: Config, datasets: tuple[Dataset, ...]) -> dict:
             for r, s in enumerate(d.rates(model)):
                 test, train = s.test_curves.mean(axis=0), s.train_curves.mean(axis=0)
                 scalars[f"{d.dataset}/{model}/dropout{config.rate_labels[r]}"] = {
-                    "accuracy/test_mean": study.points(d.steps, test, d.record_times),
-                    "accuracy/train_mean": study.points(d.steps, train, d.record_times),
-                    "accuracy/gap_mean": study.points(d.steps, train - test, d.record_times),
+                    "accuracy/test_mean": base.scalar_points(d.steps, test, d.record_times),
+                    "accuracy/train_mean": base.scalar_points(d.steps, train, d.record_times),
+                    "accuracy/gap_mean": base.scalar_points(d.steps, train - test, d.record_times),
                 }
         noise = d.noise_by_size().mean(axis=1)
         scalars[f"{d.dataset}/batch/noise"] = {

@@ -220,7 +220,7 @@ def present(config: Config, m: Measurements) -> Presentation:
         tables=[table(config, d) for d in m.datasets],
         figures={"landscape": figure(config, m)},
         notes=notes(config, m),
-        scalars={f"{d.dataset}/{model}": {f"landscape/{q}": study.points(d.steps, getattr(d, q)[i].mean(0),
+        scalars={f"{d.dataset}/{model}": {f"landscape/{q}": base.scalar_points(d.steps, getattr(d, q)[i].mean(0),
                                                                          study.fit_times(d.record_times, i))
                                           for q in QUANTITIES}
                  for d in m.datasets for i, model in enumerate(MODELS)},

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from replab import cluster
-from replab.data.mnist import Digits, load_digits
+from replab.data.mnist import load_digits
 from replab.errors import UserError, require
 from replab.experiments import base
 from replab.experiments.base import Progress, no_progress
+from replab.experiments.bn import study
 from replab.experiments.bn.figure1_config import (DATASET_LABELS, MODELS, PLATEAU_FRACTION, READINGS,
                                                   TARGET_FRACTION, Config)
 from replab.experiments.bn.figure1_train import per_cell, train
@@ -213,15 +213,9 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
             skipped.append(DATASET_LABELS[name])
             notes.append(f"FASHION-MNIST SKIPPED — every claim below rests on the other datasets only: {error}")
     require(loaded, "none of the requested datasets is available: " + " ".join(notes))
-    what = f"{config.population} networks ({len(config.cells)} cells × 2 × {config.n_seeds} seeds), {config.steps:,} steps"
-    progress(0, len(loaded), f"training {what} on {', '.join(DATASET_LABELS[d.dataset] for d in loaded)}")
-    runs = cluster.executor().map(measure_unit, [(config, digits) for digits in loaded],
-                                  progress=lambda done, n, text: progress(done, n, f"{what}: {text}"),
-                                  describe=lambda unit: f"batchnorm {unit[1].dataset}")
+    runs = study.per_dataset(config, loaded, measure_dataset, progress,
+                             f"{config.population} networks ({len(config.cells)} cells × 2 × {config.n_seeds} seeds), "
+                             f"{config.steps:,} steps")
     progress(len(loaded), len(loaded), "done")
     return Measurements(tuple(runs), tuple(skipped), tuple(notes))
 
-
-def measure_unit(unit: tuple[Config, Digits]) -> DatasetRun:
-    """One dataset's population as a unit of work on the cluster executor (in-process unless --cluster)."""
-    return measure_dataset(*unit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from replab.experiments.base import Presentation, Table
+from replab.experiments.base import Presentation, Table, wall_times
 from replab.experiments.bn.figure1_config import (COLOURS, LABELS, MODELS, PAPER_ACCURACY, PAPER_END_STEP,
                                                   PERCENTILES, READING_LABELS, READINGS, TABLE_STEPS,
                                                   TARGET_FRACTION, Config)
@@ -231,7 +231,7 @@ def tensorboard_scalars(m: Measurements) -> dict:
     scalars: dict = {}
     for run in m.runs:
         steps = [int(s) for s in run.steps]
-        times = run.record_times.tolist() if run.record_times.size else [None] * len(steps)
+        times = wall_times(run.record_times, len(steps))
         c = run.paper_cell
         for i, model in enumerate(MODELS):
             for seed in range(run.n_seeds):

@@ -446,6 +446,6 @@ def timing_figure(config: Config, timing: Timing) -> Figure:
 
 
 def tensorboard_scalars(config: Config, datasets: tuple[Dataset, ...]) -> dict:
-    return {f"{d.dataset}/{kind}": {"accuracy/test_mean": study.points(d.steps, d.kinds[kind].curves.mean(axis=0),
+    return {f"{d.dataset}/{kind}": {"accuracy/test_mean": base.scalar_points(d.steps, d.kinds[kind].curves.mean(axis=0),
                                                                        d.record_times)}
             for d in datasets for kind in config.kinds}

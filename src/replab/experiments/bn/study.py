@@ -22,6 +22,7 @@ from replab import cluster, nn
 from replab.claims import EvidenceBase
 from replab.data.mnist import Digits, load_digits
 from replab.errors import UserError, require
+from replab.experiments.base import ExperimentConfig
 from replab.experiments.bn.study_config import (DATASET_LABELS, DATASETS, MAX_DEPTH, MAX_WIDTH, QUICK,  # noqa: F401
                                                 StudyConfig)
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
@@ -61,7 +62,7 @@ def load_datasets(config: StudyConfig) -> tuple[list[Digits], list[str]]:
 class DatasetUnit:
     """One dataset's share of a study, as a unit of work: `measure(config, digits)` returns its numpy measurements."""
 
-    config: StudyConfig
+    config: ExperimentConfig
     digits: Digits
     measure: Callable
 
@@ -70,7 +71,7 @@ def measure_unit(unit: DatasetUnit):
     return unit.measure(unit.config, unit.digits)
 
 
-def per_dataset(config: StudyConfig, datasets: list[Digits], measure: Callable, progress, what: str) -> list:
+def per_dataset(config: ExperimentConfig, datasets: list[Digits], measure: Callable, progress, what: str) -> list:
     """measure(config, digits) for every dataset, each a unit on the cluster executor (in-process unless the run
     has --cluster): the datasets train on different nodes and give the same numbers as here. The data travel with
     the unit, so a worker needs no dataset of its own."""
@@ -268,22 +269,9 @@ def no_times() -> np.ndarray:
     return np.zeros(0)
 
 
-def wall_times(record_times: np.ndarray, n: int) -> list:
-    """TensorBoard's wall time of each of n points: the record times as floats, or None each (stamped when written)
-    for measurements that carry none."""
-    times = np.asarray(record_times, float)
-    return times.tolist() if times.size else [None] * n
-
-
 def fit_times(record_times: np.ndarray, fit: int) -> np.ndarray:
     """(R,) the record times of one fit from a (fits, R) array; empty where none were recorded (hand-built)."""
     return record_times[fit] if record_times.size else no_times()
-
-
-def points(steps, values, record_times: np.ndarray) -> list[tuple]:
-    """(step, value, wall time) for TensorBoard, one per record point."""
-    steps = list(steps)
-    return [(int(s), float(v), t) for s, v, t in zip(steps, values, wall_times(record_times, len(steps)))]
 
 
 # --- per-cell values over seeds ------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
 from replab import stats
-from replab.experiments.base import Presentation, Table
+from replab.experiments.base import Presentation, Table, scalar_points
 from replab.experiments.spiral.config import Config, feature_label
 from replab.experiments.spiral.judge import pruning_missed, pruning_text
 from replab.experiments.spiral.measure import Measurements, describe
@@ -50,12 +50,11 @@ def tensorboard_scalars(m: Measurements) -> dict:
     scalars = {}
     for i in range(len(m.finalists)):
         train, test = m.replicate_train_loss[i], m.replicate_test_loss[i]  # (R, replicates)
-        times = m.replicate_record_times[i] if m.replicate_record_times.size else [None] * len(m.epochs)
+        times = m.replicate_record_times[i] if m.replicate_record_times.size else ()
         series = {"loss/test_mean": test.mean(axis=1), "loss/test_median": np.median(test, axis=1),
                   "loss/train_mean": train.mean(axis=1),
                   "replicates_at_target": (test <= m.target_loss).mean(axis=1)}
-        scalars[f"finalist{i}"] = {tag: [(int(e), float(v), t) for e, v, t in zip(m.epochs, values, times)]
-                                   for tag, values in series.items()}
+        scalars[f"finalist{i}"] = {tag: scalar_points(m.epochs, values, times) for tag, values in series.items()}
     return scalars
 
 

@@ -383,3 +383,22 @@ def test_both_rate_rules_give_one_batch_size_test_each():
     claim = verdicts(dataclasses.replace(d, other_rule_runs=other))["small-batch-bn-regularizes-more"]
     assert [t.label for t in claim.tests] == ["MNIST, learning rate scaled with the batch", "MNIST, the same learning rate"]
     assert reg.batch_plan(reg.Config(), 30, scaled=False)[1] == reg.Config().learning_rate
+
+
+def test_a_smaller_batch_records_at_its_own_interval_even_past_the_configs_steps(monkeypatch):
+    """At batch 15 a 600-step config trains 2,400 steps and records every 4 × record_every: more than config.steps,
+    which must not be mistaken for a bad setting (it once stopped `--profile paper --set steps=600` mid-run)."""
+    config = dataclasses.replace(reg.Config(), steps=600, record_every=300, batch_sizes=(15, 60, 240))
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def spy(config, digits, cells, **settings):
+        calls.append(settings)
+        raise Stop
+
+    monkeypatch.setattr(bnstudy, "train_cells", spy)
+    with pytest.raises(Stop):
+        reg.batch_size_run(config, None, 15, main=None)
+    assert (calls[0]["steps"], calls[0]["record_every"], calls[0]["batch_size"]) == (2400, 1200, 15)

@@ -362,9 +362,9 @@ def batch_size_run(config: Config, digits: Digits, m: int, main: study.Trained,
     if m == config.batch_size:
         trained, rows = main, [member_indices(config, model, 0) for model in MODELS]
     else:
-        trained = study.train_cells(dataclasses.replace(config, record_every=record_every), digits,
-                                    [Member(model, weight_std=config.weight_std) for model in MODELS],
+        trained = study.train_cells(config, digits, [Member(model, weight_std=config.weight_std) for model in MODELS],
                                     learning_rates=[rate] * len(MODELS), batch_size=m, steps=steps,
+                                    record_every=record_every,
                                     extra_metrics=train_accuracy_metric(config))
         rows = [[c * config.n_seeds + s for s in range(config.n_seeds)] for c in range(len(MODELS))]
     none, batch = (final_scores(trained, members) for members in rows)

@@ -227,16 +227,17 @@ MetricsFactory = Callable[[NormalizedMLP, Digits], dict]
 
 
 def train_cells(config: StudyConfig, digits: Digits, cells: list[Member], *, learning_rates=None,
-                batch_size: int | None = None, steps: int | None = None, options: Options = Options(),
-                extra_metrics: MetricsFactory | None = None) -> Trained:
+                batch_size: int | None = None, steps: int | None = None, record_every: int | None = None,
+                options: Options = Options(), extra_metrics: MetricsFactory | None = None) -> Trained:
     """Train every cell for every seed as one population; learning_rates holds one rate per cell (default: the
-    config's rate for all)."""
+    config's rate for all); batch_size, steps and record_every default to the config's."""
     cells_grid = grid(config, cells)
     net = NormalizedMLP(config.layer_sizes, cells_grid.members(), cells_grid.member_seeds(), options)
     rates = np.repeat(np.asarray(learning_rates if learning_rates is not None else [config.learning_rate] * len(cells),
                                  np.float32), config.n_seeds)
     batch_size = batch_size or config.batch_size
     steps = steps or config.steps
+    record_every = record_every or config.record_every
     x_eval = tf.constant(digits.x_test[: config.eval_size])
     y_eval = tf.constant(digits.y_test[: config.eval_size].astype(np.int64))
     params = net.params
@@ -252,7 +253,7 @@ def train_cells(config: StudyConfig, digits: Digits, cells: list[Member], *, lea
     metrics = {"accuracy": test_accuracy, **(extra_metrics(net, digits) if extra_metrics else {})}
     started = time.time()
     history = nn.fit(loss_fn, params, nn.SGD(params, rates), digits.x_train, digits.y_train, steps=steps,
-                     batch_size=batch_size, record_every=min(config.record_every, steps), metrics=metrics,
+                     batch_size=batch_size, record_every=min(record_every, steps), metrics=metrics,
                      seed=config.seed)
     test_accuracy_final, test_loss = evaluate(net, digits.x_test, digits.y_test)
     n_train = min(config.train_eval_size, digits.n_train)

@@ -110,3 +110,18 @@ def test_an_experiment_folder_that_is_a_file_is_refused_before_any_work(tmp_path
     (tmp_path / "tiny").write_text("not a folder")
     with pytest.raises(UserError, match="cannot write to output folder"):
         runs.ensure_run_folder(tmp_path, "tiny")
+
+
+def test_saved_figures_are_laid_out_by_their_layout_engine(tmp_path):
+    """A constrained-layout figure is saved as its engine places it: the panels spread into the room that
+    matplotlib's default margins (subplotpars: top 0.88) would leave empty, and they do not overlap."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(3, 3), layout="constrained")
+    top, bottom = figure.subplots(2, 1)
+    top.set_xlabel("x label\nof two lines")
+    bottom.set_title("a title\nof two lines")
+    runs._write_figures(tmp_path / "figures", {"stacked": figure})
+    assert top.get_position().y1 > figure.subplotpars.top + 0.05
+    assert bottom.get_position().y1 < top.get_position().y0
+    assert (tmp_path / "figures" / "stacked.png").exists()

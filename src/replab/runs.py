@@ -147,28 +147,32 @@ def _write_figures(folder: Path, figures: dict[str, Any]) -> list[str]:
     for figure_name, figure in figures.items():
         if not FIGURE_NAME.match(figure_name):
             raise ValueError(f"figure name {figure_name!r} is not a plain file name")
-        with _laid_out_once(figure) as bbox:
-            for suffix in ("png", "svg"):
-                figure.savefig(folder / f"{figure_name}.{suffix}", dpi=110, bbox_inches=bbox)
+        _save_png_and_svg(figure, folder / figure_name)
     return list(figures)
 
 
-@contextlib.contextmanager
-def _laid_out_once(figure: Any):
-    """The figure drawn once — its layout engine placing the axes — and its tight bounding box, with the layout
-    frozen while it is saved: otherwise every savefig lays the figure out again and, for bbox_inches="tight",
-    draws it twice. The layout engine is restored afterwards."""
+def _save_png_and_svg(figure: Any, stem: Path) -> None:
+    """The figure as stem.png and stem.svg, drawn once for each and laid out once.
+
+    A figure with a layout engine (constrained layout) is placed by it while the PNG is drawn and fills its canvas,
+    so it needs no tight bounding box; its layout is then frozen for the SVG (and restored). A figure without one
+    (laid out by tight_layout() when it was built) is cut to its tight bounding box, measured once for both files.
+    Otherwise every savefig lays the figure out again and bbox_inches="tight" draws it twice more.
+    """
     import matplotlib  # imported here: only runs with figures need it
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     if not hasattr(figure.canvas, "get_renderer"):  # a Figure() made without pyplot has a canvas that cannot draw
         FigureCanvasAgg(figure)
-    bbox = figure.get_tightbbox(figure.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
     engine = figure.get_layout_engine()
+    bbox = None
+    if engine is None:
+        bbox = figure.get_tightbbox(figure.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+    figure.savefig(stem.with_name(stem.name + ".png"), dpi=110, bbox_inches=bbox)
     if engine is not None:
         figure.set_layout_engine("none")
     try:
-        yield bbox
+        figure.savefig(stem.with_name(stem.name + ".svg"), dpi=110, bbox_inches=bbox)
     finally:
         if engine is not None:
             figure.set_layout_engine(engine)

@@ -622,13 +622,17 @@ def _draw_points(ax, m: Measurements, g: int) -> None:
                zorder=3)
     ax.set_xlim(*PLOT_RANGE)
     ax.set_ylim(*PLOT_RANGE)
+    ax.set_xticks([0, 1], ["0", "1"])  # the inputs' only values; fixed ticks and labels spare the locator and
+    # the formatter their work on every draw
+    ax.set_yticks([0, 1], ["0", "1"])
     ax.set_aspect("equal")
 
 
 def decision_regions_figure(config: Config, m: Measurements) -> Figure:
+    """One panel per gate and model, on shared axes: tick labels and axis labels on the outer panels only."""
     labels = model_labels(config)
-    figure = Figure(figsize=(3.0 * len(MODELS), 2.8 * len(m.gates)), layout="constrained")
-    axes = figure.subplots(len(m.gates), len(MODELS), squeeze=False)
+    figure = Figure(figsize=(3.0 * len(MODELS), 2.45 * len(m.gates) + 0.4), layout="constrained")
+    axes = figure.subplots(len(m.gates), len(MODELS), squeeze=False, sharex=True, sharey=True)
     for g, (row, gate) in enumerate(zip(axes, m.gates)):
         for k, (ax, model) in enumerate(zip(row, MODELS)):
             DecisionBoundaryDisplay(xx0=m.grid_x1, xx1=m.grid_x2, n_classes=2, response=m.regions[k, g]).plot(
@@ -636,6 +640,7 @@ def decision_regions_figure(config: Config, m: Measurements) -> Figure:
                 alpha=0.4, shading="auto", rasterized=True)
             _draw_points(ax, m, g)
             ax.set_title(f"{gate} · {labels[model]} · acc {m.accuracy[k, g]:.2f}", fontsize=8)
+            ax.label_outer()
     figure.suptitle(COLOUR_KEY)
     return figure
 

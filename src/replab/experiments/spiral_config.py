@@ -37,7 +37,8 @@ PAPER = dict(mixed_widths=True, activations=("tanh", "relu", "sigmoid", "linear"
              regularization_rates=(0.001, 0.003, 0.01, 0.03), batch_sizes=(1, 4, 7, 10, 16, 25, 30),
              finalists_per_set=5, pruning_sample=40, replicates=50, wave_members=4000)
 """The Playground's full width, as far as a grid can hold it: 1,764 settings per architecture over 3,003
-architectures (98× and 61× the default's) — days on a 2-core CPU by extrapolation, meant for a Ray cluster."""
+architectures (98× and 61× the default's), meant for a Ray cluster: on a 2-core CPU at least 4.7 days and about
+33 at the default run's pruning (benchmarks/spiral_paper_cost.py times its work units)."""
 
 
 @dataclass(frozen=True)

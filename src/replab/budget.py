@@ -12,6 +12,9 @@ from replab.errors import UserError
 
 USABLE_FRACTION = 0.8
 """Of the memory available when the check runs, the share a run may plan to use."""
+MEMORY_SHARE_VARIABLE = "REPLAB_MEMORY_SHARE"
+"""Set by `replab run --jobs N` for each of its N concurrent children: the fraction (1/N) of that share each one
+may plan for, so that together they stay within it."""
 FLOAT32 = 4
 
 
@@ -31,13 +34,24 @@ def available_bytes() -> int:
 
 
 def require_memory(what: str, needed_bytes: int, hint: str = "", available: int | None = None) -> None:
-    """Raise UserError unless `needed_bytes` fits in USABLE_FRACTION of the available memory."""
+    """Raise UserError unless `needed_bytes` fits in USABLE_FRACTION of the available memory (of this process's
+    share of it, when it is one of `replab run --jobs N`'s children)."""
     available = available_bytes() if available is None else available
-    limit = int(available * USABLE_FRACTION)
+    fraction = USABLE_FRACTION * memory_share()
+    limit = int(available * fraction)
     if needed_bytes > limit:
         raise UserError(f"{what} would need about {gib(needed_bytes)} of memory, more than the {gib(limit)} this "
-                        f"machine can spare ({USABLE_FRACTION:.0%} of {gib(available)} available)"
+                        f"machine can spare ({fraction:.0%} of {gib(available)} available)"
                         + (f"; {hint}" if hint else ""))
+
+
+def memory_share() -> float:
+    """This process's share of the plannable memory: $REPLAB_MEMORY_SHARE when it is a number in (0, 1], else 1."""
+    try:
+        share = float(os.environ.get(MEMORY_SHARE_VARIABLE, "1"))
+    except ValueError:
+        return 1.0
+    return share if 0 < share <= 1 else 1.0
 
 
 def mlp_population_bytes(layer_sizes: list[int], members: int, batch_rows: int) -> int:

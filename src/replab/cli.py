@@ -23,7 +23,7 @@ from rich.markup import escape as _escape_markup
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from replab import __version__, stats
+from replab import __version__, jobs, stats
 from replab.claims import count_dicts
 from replab.errors import UserError
 from replab.quiet import install_hook
@@ -31,7 +31,7 @@ from replab.experiments import EXPERIMENTS, GROUPS, config_class, load, title
 from replab.experiments.base import apply_overrides, parse_assignments
 from replab.replication import MAX_REPLICATES, replicate
 from replab.report import build_report
-from replab.runs import command_line, ensure_run_folder, ensure_writable, load_run, save_run
+from replab.runs import command_line, ensure_run_folder, ensure_writable, latest_run, load_run, save_run
 
 USER_ERROR_EXIT = 2
 INTERRUPTED_EXIT = 130
@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run the independent units (seed sets of --replicate, spiral waves) on the Ray cluster "
                           "whose head is at HOST:PORT (default: $RAY_ADDRESS if set, else here; needs "
                           "'replab[cluster]')")
+    run.add_argument("--jobs", type=int, default=1, metavar="N",
+                     help="run N of the experiments at a time, each in its own process (1 to the number of cores; "
+                          "default 1): the same numbers, sooner on a machine one experiment leaves partly idle")
 
     report = commands.add_parser("report", help="write DIR/report.html from the newest run of each experiment")
     report.add_argument("--out", type=out_folder, default=Path("runs"), help="runs folder (default: ./runs)")
@@ -197,6 +200,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     check_out(args.out)
     if not 1 <= args.replicate <= MAX_REPLICATES:
         raise UserError(f"--replicate must be an integer from 1 to {MAX_REPLICATES}, got {args.replicate}")
+    jobs.check_jobs(args.jobs)
     install_hook()  # TensorFlow, if an experiment imports it, starts quietly
     plans = [(load(name), make_config(load(name), args.quick, settings_for(name, names, overrides), args.profile))
              for name in names]
@@ -207,11 +211,28 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     for module, _ in plans:
         ensure_run_folder(args.out, module.NAME)
     started = time.perf_counter()
-    with on_cluster(args.cluster, console):
-        saved = [run_one(module, config, args.out, console, args.replicate) for module, config in plans]
+    if args.jobs > 1 and len(plans) > 1:
+        status = jobs.run_children([child_run(module, names, overrides, args) for module, _ in plans], args.jobs,
+                                   console)
+        if status:
+            return status
+        saved = [latest_run(args.out, module.NAME) for module, _ in plans]
+    else:
+        with on_cluster(args.cluster, console):
+            saved = [run_one(module, config, args.out, console, args.replicate) for module, config in plans]
     if len(saved) > 1:
         print_summary(console, saved, time.perf_counter() - started, args.out)
     return 0
+
+
+def child_run(module: ModuleType, names: list[str], overrides: dict[str, str], args: argparse.Namespace) -> jobs.Child:
+    """`replab run` of one experiment with what this command resolved for it (a group's experiment without the
+    profile runs its defaults, as it does here)."""
+    has_profile = args.profile != "default" and args.profile in getattr(module.Config, "PROFILES", {})
+    return jobs.Child(module.NAME, jobs.child_argv(module.NAME, settings_for(module.NAME, names, overrides),
+                                                   out=args.out, quick=args.quick,
+                                                   profile=args.profile if has_profile else None,
+                                                   replicate=args.replicate, cluster=args.cluster))
 
 
 @contextlib.contextmanager

@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# make run trains two experiments at a time where there are two cores (the same numbers; 1,180 s instead of 1,418 s
+# on this 2-core machine); JOBS=1 runs them one after the other, each with all the memory
+JOBS   ?= $(shell [ "$$(nproc 2>/dev/null || echo 1)" -ge 2 ] && echo 2 || echo 1)
 
 .PHONY: run test bench clean browser
 
@@ -16,7 +19,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 run: $(STAMP)
 	@$(BIN)/replab data fetch fashion-mnist || echo "replab: Fashion-MNIST could not be fetched; the BN runs will say so"
-	$(BIN)/replab run all
+	$(BIN)/replab run all --jobs $(JOBS)
 	$(BIN)/replab report
 	@echo "Report: $(abspath runs/report.html)"
 

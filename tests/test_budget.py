@@ -1,6 +1,6 @@
 import pytest
 
-from replab.budget import available_bytes, mlp_population_bytes, require_memory
+from replab.budget import MEMORY_SHARE_VARIABLE, available_bytes, mlp_population_bytes, require_memory
 from replab.errors import UserError
 
 
@@ -14,3 +14,12 @@ def test_a_population_that_cannot_fit_is_refused_in_one_sentence_before_allocati
 
 def test_available_memory_is_read_from_the_machine():
     assert available_bytes() > 2**20
+
+
+def test_a_child_of_replab_run_jobs_plans_within_its_share(monkeypatch):
+    require_memory("a plan of 700 bytes", 700, available=1000)  # 80% of 1000
+    monkeypatch.setenv(MEMORY_SHARE_VARIABLE, "0.5")
+    with pytest.raises(UserError, match=r"\(40% of .*fewer experiments at a time \(--jobs"):
+        require_memory("a plan of 700 bytes", 700, available=1000)
+    monkeypatch.setenv(MEMORY_SHARE_VARIABLE, "nonsense")
+    require_memory("a plan of 700 bytes", 700, available=1000)

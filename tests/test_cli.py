@@ -39,6 +39,8 @@ def assert_one_sentence_error(code, err, fragment):
     (["run", "bn-lr", "--set", "learning_rates=1,0.1"], "learning_rates must be two"),
     (["run", "gates", "curves", "--set", "gates.svc_C=lots"], "setting 'svc_C' expects a number"),
     (["run", "gates", "--set", "curves.n_seeds=3"], "setting 'curves.n_seeds' is for experiment 'curves', which this"),
+    (["run", "gates", "curves", "--jobs", "0"], "--jobs must be an integer from 1 to"),
+    (["run", "gates", "curves", "--jobs", str((os.cpu_count() or 1) + 1)], "(this machine's cores)"),
     (["frobnicate"], "invalid choice"),
     (["show", "/nonexistent/run"], "does not exist"),
 ])
@@ -333,3 +335,75 @@ def test_rerun_does_not_ask_how_fast_a_machine_trained_to_match():
                           "timing": {"batch": 0.6}, "loss": 0.1}}
     assert measured(run) == measured(faster) == {"datasets": [{"accuracy": [0.9, 0.8]}], "loss": 0.1}
     assert measured(run) != measured({"metrics": {**faster["metrics"], "loss": 0.2}})
+
+
+def test_jobs_run_experiments_side_by_side_with_the_numbers_they_give_alone(tmp_path):
+    """`--jobs 2` runs each experiment in its own process, at the same time, and saves what one at a time saves."""
+    from replab.cli import measured
+    from replab.runs import load_run
+
+    def replab(*argv):
+        return subprocess.run([sys.executable, "-m", "replab", *argv], capture_output=True, text=True, timeout=600)
+
+    together = replab("run", "gates", "curves", "--quick", "--seed", "3", "--jobs", "2", "--out", str(tmp_path / "a"))
+    assert together.returncode == 0, together.stderr
+    assert "gates:" in together.stdout and "curves:" in together.stdout and "summary" in together.stdout
+    alone = replab("run", "gates", "curves", "--quick", "--seed", "3", "--out", str(tmp_path / "b"))
+    assert alone.returncode == 0, alone.stderr
+    for name in ("gates", "curves"):
+        (a,), (b,) = complete_runs(tmp_path / "a", name), complete_runs(tmp_path / "b", name)
+        first, second = load_run(a).result, load_run(b).result
+        assert first["seed"] == second["seed"] == 3 and first["quick"]
+        assert measured(first) == measured(second)
+        assert [c["verdict"] for c in first["claims"]] == [c["verdict"] for c in second["claims"]]
+
+
+def test_a_failed_child_stops_new_ones_and_its_status_is_the_commands(tmp_path, capsys):
+    from rich.console import Console
+
+    from replab import jobs
+
+    marker = tmp_path / "second-ran"
+    children = [jobs.Child("first", [sys.executable, "-c", "import sys; print('first failed'); sys.exit(3)"]),
+                jobs.Child("second", [sys.executable, "-c", f"open({str(marker)!r}, 'w').close()"])]
+    assert jobs.run_children(children, 1, Console(force_terminal=False)) == 3
+    assert "first failed" in capsys.readouterr().out
+    assert not marker.exists()
+
+
+def test_an_interrupt_stops_the_running_children(monkeypatch):
+    from rich.console import Console
+
+    from replab import jobs
+
+    started = []
+    popen = subprocess.Popen
+
+    def interrupted_at_the_second(*args, **kwargs):
+        if started:
+            raise KeyboardInterrupt  # Ctrl-C while the first child runs
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(jobs.subprocess, "Popen", interrupted_at_the_second)
+    sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
+    with pytest.raises(KeyboardInterrupt):
+        jobs.run_children([jobs.Child("a", sleeper), jobs.Child("b", sleeper)], 2, Console(force_terminal=False))
+    (first,) = started
+    assert first.poll() is not None  # stopped, not left sleeping
+
+
+def test_each_child_gets_its_own_resolved_settings_and_only_a_profile_it_has(tmp_path):
+    import argparse
+
+    from replab.cli import child_run
+    from replab.experiments import load
+
+    names = ["gates", "spiral"]
+    args = argparse.Namespace(profile="paper", out=tmp_path, quick=False, replicate=2, cluster=None)
+    overrides = {"seed": "5", "spiral.n_seeds": "6"}
+    gates, spiral = (child_run(load(name), names, overrides, args).argv for name in names)
+    assert gates[2:6] == ["replab", "run", "gates", "--out"] and "--profile" not in gates
+    assert ["--set", "seed=5"] == gates[gates.index("--set"):gates.index("--set") + 2]
+    assert "n_seeds=6" not in gates and "n_seeds=6" in spiral and "seed=5" in spiral
+    assert spiral[spiral.index("--profile") + 1] == "paper" and spiral[spiral.index("--replicate") + 1] == "2"

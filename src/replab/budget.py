@@ -37,9 +37,12 @@ def require_memory(what: str, needed_bytes: int, hint: str = "", available: int 
     """Raise UserError unless `needed_bytes` fits in USABLE_FRACTION of the available memory (of this process's
     share of it, when it is one of `replab run --jobs N`'s children)."""
     available = available_bytes() if available is None else available
-    fraction = USABLE_FRACTION * memory_share()
+    share = memory_share()
+    fraction = USABLE_FRACTION * share
     limit = int(available * fraction)
     if needed_bytes > limit:
+        if share < 1:
+            hint = (f"{hint}, or " if hint else "") + "run fewer experiments at a time (--jobs; make run JOBS=1)"
         raise UserError(f"{what} would need about {gib(needed_bytes)} of memory, more than the {gib(limit)} this "
                         f"machine can spare ({fraction:.0%} of {gib(available)} available)"
                         + (f"; {hint}" if hint else ""))

@@ -5,22 +5,19 @@ replab's forward (nn.playground) groups a population's members by activation and
 slices every layer to its own units, so a 4-3-2 network computes 4×3 and 3×2 products instead of 8×8. Both train the
 same members side by side (best of interleaved bursts) on: the bench_spiral mix, [8, 8] tanh networks, and two
 waves of the paper profile (one architecture, four activations). Two runs on 2026-12-01: 0.12–0.17× on the mix,
-1.07× on [8, 8], 0.64–0.83× on the paper waves — a row of 8 float32 units is one AVX vector, so slicing saves
+1.02–1.07× on [8, 8], 0.64–0.83× on the paper waves — a row of 8 float32 units is one AVX vector, so slicing saves
 no arithmetic and adds work, and the mix's 24 groups cost more than its 6. Prints only.
 """
 
-import dataclasses
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import bench_table as bt  # noqa: E402
 import replab.nn.playground as pg  # noqa: E402
-from replab import nn  # noqa: E402
 from replab.nn.layers import ACTIVATIONS  # noqa: E402
 
 
@@ -53,29 +50,9 @@ def width_groups(members):
     return tuple(groups)
 
 
-def step_loop(members, epochs, by_width):
-    """A StepLoop over the members sorted by activation, depth and widths; replab's forward or the width-sliced one."""
-    members = sorted(members, key=lambda m: (pg.PLAYGROUND_ACTIVATIONS.index(m[1]), -len(m[0]),
-                                             tuple(-w for w in m[0])))
-    width, depth, k = 8, max(len(h) for h, _ in members), len(members)
-    rng = np.random.default_rng(0)
-    x = nn.pad_features(rng.uniform(-6, 6, (k, 250, 2)).astype(np.float32), width)
-    y = np.sign(rng.uniform(-1, 1, (k, 250))).astype(np.float32)
-    masks = nn.mask_tensors(nn.network_masks([[0, 1]] * k, [h for h, _ in members], width, depth),
-                            [a for _, a in members])
-    if by_width:
-        masks = dataclasses.replace(masks, groups=width_groups(members))
-    params = nn.init_playground_network(width, depth, list(range(k)))
-    optimizer = nn.playground_optimizer(params, [0.03] * k, ["L2"] * k, [0.001] * k)
-    saved, pg.masked_forward = pg.masked_forward, (width_groups_forward if by_width else pg.masked_forward)
-    try:
-        loop = nn.StepLoop(nn.playground_training_loss(masks), params, optimizer, x, y, batch_size=10,
-                           batch_order="sequential", per_member_data=True)
-    finally:
-        pg.masked_forward = saved
-    steps = 25 * epochs
-    loop.run(steps)
-    return lambda: (k * epochs, loop.run(steps))
+def width_order(member):
+    hidden, activation = member
+    return pg.PLAYGROUND_ACTIVATIONS.index(activation), -len(hidden), tuple(-w for w in hidden)
 
 
 def main():
@@ -89,7 +66,9 @@ def main():
                                                            for i in range(1260)],
     }
     for name, members in cases.items():
-        rates = bt.best_rate({"replab": step_loop(members, 8, False), "by width": step_loop(members, 8, True)})
+        rates = bt.best_rate({"replab": bt.spiral_loop(members, pg.masked_forward, 8),
+                              "by width": bt.spiral_loop(members, width_groups_forward, 8, sort_key=width_order,
+                                                         groups=width_groups)})
         print(f"{name}: replab {rates['replab']:,.0f}, by width {rates['by width']:,.0f} network-epochs/s "
               f"({rates['by width'] / rates['replab']:.2f}x)", flush=True)
 

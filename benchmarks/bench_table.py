@@ -154,11 +154,14 @@ def spiral_members(mix, population):
     return [((8, 8), "tanh")] * population
 
 
-def spiral_loop(members, forward_fn, epochs_per_burst, runs=True):
+def spiral_loop(members, forward_fn, epochs_per_burst, runs=True, sort_key=None, groups=None):
     """A StepLoop over Playground members. runs=True sorts them as the spiral search does (by activation, deepest
     first) so each group sharing an activation and a depth is computed alone; runs=False computes every member whole
-    and masks."""
-    if runs:
+    and masks. sort_key and groups (members -> masks.groups) replace the search's order and groups, for other
+    forwards."""
+    if sort_key is not None:
+        members = sorted(members, key=sort_key)
+    elif runs:
         members = [members[k] for k in nn.forward_order([a for _, a in members], [len(h) for h, _ in members])]
     width, depth, k = 8, max(len(h) for h, _ in members), len(members)
     rng = np.random.default_rng(0)
@@ -168,6 +171,8 @@ def spiral_loop(members, forward_fn, epochs_per_burst, runs=True):
                             [a for _, a in members])
     if not runs:
         masks = dataclasses.replace(masks, groups=None)
+    if groups is not None:
+        masks = dataclasses.replace(masks, groups=groups(members))
     params = nn.init_playground_network(width, depth, list(range(k)))
     optimizer = nn.playground_optimizer(params, [0.03] * k, ["L2"] * k, [0.001] * k)
     saved, playground.masked_forward = playground.masked_forward, forward_fn

@@ -4,9 +4,9 @@ replab's forward (nn.playground) groups a population's members by activation and
 8 units wide (narrower members are masked). This alternative groups by activation and exact hidden widths and
 slices every layer to its own units, so a 4-3-2 network computes 4×3 and 3×2 products instead of 8×8. Both train the
 same members side by side (best of interleaved bursts) on: the bench_spiral mix, [8, 8] tanh networks, and two
-waves of the paper profile (one architecture, four activations). Two runs on 2026-12-01: 0.12–0.17× on the mix,
-1.02–1.07× on [8, 8], 0.64–0.83× on the paper waves — a row of 8 float32 units is one AVX vector, so slicing saves
-no arithmetic and adds work, and the mix's 24 groups cost more than its 6. Prints only.
+waves of the paper profile (one architecture, four activations). Three runs on 2026-12-01: 0.12–0.17× on the
+mix, 1.02–1.07× on [8, 8], 0.64–0.83× on the paper waves — a row of 8 float32 units is one AVX vector, so slicing
+saves no arithmetic and adds work, and the mix's 24 groups cost more than its 6. Prints only.
 """
 
 import os

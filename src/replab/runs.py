@@ -7,7 +7,6 @@ A directory whose name starts with '.' is incomplete and is never listed.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import errno
 import hashlib

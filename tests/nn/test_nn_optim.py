@@ -85,3 +85,29 @@ def test_learning_rate_shape_is_checked():
     params = [tf.Variable(tf.zeros([2, 3]))]
     with pytest.raises(ValueError, match="one rate per member"):
         nn.SGD(params, tf.constant([0.1, 0.2, 0.3]))
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_a_parameter_the_loss_does_not_use_ends_as_it_would_with_zero_gradients(name):
+    """fit() hands the optimizer None for such a parameter; skipping it must equal updating it with zeros."""
+    def train(unconnected):
+        params = [tf.Variable(tf.zeros([2, 3], tf.float64)), tf.Variable(tf.fill([2, 4], 0.5))]
+        optimizer = OPTIMIZERS[name](params)
+        for _ in range(3):
+            with tf.GradientTape() as tape:
+                total = tf.reduce_sum(quadratic(params[:1]))
+            grads = tape.gradient(total, params, unconnected_gradients=unconnected)
+            assert (grads[1] is None) == (unconnected == tf.UnconnectedGradients.NONE)
+            optimizer.apply(grads, params)
+        return [p.numpy() for p in params] + [s.numpy() for slots in optimizer.slots for s in slots]
+
+    for skipped, zeroed in zip(train(tf.UnconnectedGradients.NONE), train(tf.UnconnectedGradients.ZERO)):
+        np.testing.assert_array_equal(skipped, zeroed)
+
+
+def test_weight_decay_still_shrinks_a_weight_without_gradient():
+    weight, bias = tf.Variable(tf.ones([1, 2, 2])), tf.Variable(tf.ones([1, 1, 2]))
+    optimizer = nn.playground_optimizer([(weight, bias)], [0.1], ["L2"], [0.5])
+    optimizer.apply([None, None], [weight, bias])
+    np.testing.assert_allclose(weight.numpy(), 1 - 0.1 * 0.5)  # the Playground's L2 step: w -= lr · rate · w
+    np.testing.assert_array_equal(bias.numpy(), 1.0)

@@ -88,8 +88,18 @@ class Optimizer:
     def update(self, param, grad, slots, learning_rate):
         raise NotImplementedError
 
+    def moves_without_gradient(self, param):
+        """Whether a zero gradient can change `param` or its slots. Not for SGD, momentum or Adam, whose slots
+        start at zero and stay there while every gradient is zero; weight decay would."""
+        return False
+
     def apply(self, grads, params=None, active=None):
-        """Apply one step; returns the (K,) bool of members that were updated."""
+        """Apply one step; returns the (K,) bool of members that were updated.
+
+        A gradient of None means the loss does not depend on that parameter (e.g. a BN scale in a population
+        without BN). Where a zero gradient leaves a parameter as it is (see ``moves_without_gradient``), the
+        parameter and its slots are skipped rather than computed, checked and rewritten unchanged.
+        """
         grads = tf.nest.flatten(grads)
         params = self.params if params is None else tf.nest.flatten(params)
         if len(grads) != len(self.params) or len(params) != len(self.params):
@@ -99,14 +109,18 @@ class Optimizer:
 
         proposals = []
         for param, grad, slots in zip(params, grads, self.slots):
+            if grad is None:
+                if not self.moves_without_gradient(param):
+                    continue
+                grad = tf.zeros_like(param)
             learning_rate = per_member(self.learning_rate, param.shape.rank, param.dtype)
             new_param, new_slots = self.update(
                 param, tf.convert_to_tensor(grad), [tf.convert_to_tensor(s) for s in slots], learning_rate
             )
-            proposals.append((new_param, new_slots))
+            proposals.append((param, slots, new_param, new_slots))
             updated = updated & finite_per_member([new_param, *new_slots])
 
-        for param, slots, (new_param, new_slots) in zip(params, self.slots, proposals):
+        for param, slots, new_param, new_slots in proposals:
             param.assign(keep_where(updated, new_param, param))
             for slot, new_slot in zip(slots, new_slots):
                 slot.assign(keep_where(updated, new_slot, slot))

@@ -235,6 +235,9 @@ class PlaygroundSGD(Optimizer):
         self.l2_rate = tf.constant(np.broadcast_to(np.asarray(l2_rate, np.float32), [self.population]))
         self.regularised = {id(p) for p, flag in zip(self.params, regularised) if flag}
 
+    def moves_without_gradient(self, param):
+        return id(param) in self.regularised  # L1/L2 shrink a weight whatever its gradient
+
     def update(self, param, grad, slots, learning_rate):
         (dead,) = slots
         if id(param) not in self.regularised:

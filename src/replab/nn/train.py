@@ -200,7 +200,7 @@ def make_train_until(loss_fn, params, optimizer, x, y, plan):
         with tf.GradientTape() as tape:
             losses = loss_fn(params, xb, yb, step)
             total = tf.reduce_sum(losses)
-        grads = tape.gradient(total, flat_params, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        grads = tape.gradient(total, flat_params)  # None for parameters the loss does not use
         updated = optimizer.apply(grads, flat_params, active=active & tf.math.is_finite(losses))
         diverged_at = tf.where(active & ~updated, step + 1, diverged_at)
         return step + 1, updated, diverged_at, masked_loss(losses, updated), permutation

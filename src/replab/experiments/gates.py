@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sklearn
@@ -628,11 +629,35 @@ def _draw_points(ax, m: Measurements, g: int) -> None:
     ax.set_aspect("equal")
 
 
+def grid_figure(rows: int, columns: int, panel: tuple[float, float], *, left: float, right: float, bottom: float,
+                top: float, row_gap: float, column_gap: float, min_width: float = 0.0,
+                **subplots: Any) -> tuple[Figure, np.ndarray]:
+    """A figure of rows × columns panels of `panel` (width, height) inches, with fixed margins and gaps in inches;
+    at least `min_width` wide (room for a suptitle), the panels centred.
+
+    These grids hold the same kind of text in every figure (titles of one font size, ticks at 0 and 1), so fixed
+    margins fit them; constrained layout would measure every text again on each save, a third of the drawing time.
+    """
+    width = left + right + columns * panel[0] + (columns - 1) * column_gap
+    if width < min_width:
+        left, right, width = left + (min_width - width) / 2, right + (min_width - width) / 2, min_width
+    height = bottom + top + rows * panel[1] + (rows - 1) * row_gap
+    figure = Figure(figsize=(width, height))
+    axes = figure.subplots(rows, columns, squeeze=False, **subplots)
+    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height,
+                           hspace=row_gap / panel[1], wspace=column_gap / panel[0])
+    return figure, axes
+
+
+def suptitle_at_top(figure: Figure, text: str) -> None:
+    figure.suptitle(text, y=1 - 0.1 / figure.get_figheight(), va="top")
+
+
 def decision_regions_figure(config: Config, m: Measurements) -> Figure:
     """One panel per gate and model, on shared axes: tick labels and axis labels on the outer panels only."""
     labels = model_labels(config)
-    figure = Figure(figsize=(3.0 * len(MODELS), 2.45 * len(m.gates) + 0.4), layout="constrained")
-    axes = figure.subplots(len(m.gates), len(MODELS), squeeze=False, sharex=True, sharey=True)
+    figure, axes = grid_figure(len(m.gates), len(MODELS), (2.6, 2.05), left=0.55, right=0.1, bottom=0.5, top=0.6,
+                               row_gap=0.25, column_gap=0.3, sharex=True, sharey=True)
     for g, (row, gate) in enumerate(zip(axes, m.gates)):
         for k, (ax, model) in enumerate(zip(row, MODELS)):
             DecisionBoundaryDisplay(xx0=m.grid_x1, xx1=m.grid_x2, n_classes=2, response=m.regions[k, g]).plot(
@@ -641,15 +666,16 @@ def decision_regions_figure(config: Config, m: Measurements) -> Figure:
             _draw_points(ax, m, g)
             ax.set_title(f"{gate} · {labels[model]} · acc {m.accuracy[k, g]:.2f}", fontsize=8)
             ax.label_outer()
-    figure.suptitle(COLOUR_KEY)
+    suptitle_at_top(figure, COLOUR_KEY)
     return figure
 
 
 def separating_lines_figure(m: Measurements) -> Figure:
     columns = min(3, len(m.gates))
     rows = -(-len(m.gates) // columns)
-    figure = Figure(figsize=(3.4 * columns, 3.3 * rows + 0.4), layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    figure, axes = grid_figure(rows, columns, (2.75, 2.6), left=0.55, right=0.1, bottom=0.5, top=1.05,
+                               row_gap=0.95, column_gap=0.55, min_width=6.0)
+    axes = axes.ravel()
     for ax in axes[len(m.gates):]:
         ax.set_visible(False)
     for g, (ax, gate) in enumerate(zip(axes, m.gates)):
@@ -668,7 +694,7 @@ def separating_lines_figure(m: Measurements) -> Figure:
                             ha="center", va="top", fontsize=9)
             ax.text(0.5, 0.5, "certificate:\nΣλ·s·x = 0\nΣλ·s = 0", ha="center", va="center", fontsize=10,
                     bbox={"facecolor": "white", "alpha": 0.8})
-    figure.suptitle("Separating lines from the LP, or the certificate that none exists\n" + COLOUR_KEY)
+    suptitle_at_top(figure, "Separating lines from the LP, or the certificate that none exists\n" + COLOUR_KEY)
     return figure
 
 

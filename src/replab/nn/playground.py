@@ -145,7 +145,7 @@ def masked_forward(params, x, masks: "MaskTensors"):
     """tanh outputs (K, B) of masked Playground networks for inputs x (K, B, width) or (B, width)."""
     h = x * masks.input_mask[:, None, :]
     if masks.groups is not None:
-        return tf.concat([group_forward(params, h, masks.unit_mask, *group) for group in masks.groups], axis=0)
+        return grouped_forward(params, h, masks.unit_mask, masks.groups)
     for layer, (w, b) in enumerate(params[:-1]):
         a = mixed_activation(small_dense(h, w, b), masks.activation, masks.activations_used)
         a = a * masks.unit_mask[:, layer, None, :]
@@ -154,13 +154,25 @@ def masked_forward(params, x, masks: "MaskTensors"):
     return tf.tanh(small_dense(h, w, b))[..., 0]
 
 
-def group_forward(params, h, unit_mask, start: int, stop: int, activation: str, depth: int):
-    """Outputs of members start…stop−1, which share an activation and a depth: only their own layers are computed."""
-    h = h[start:stop]
-    for layer, (w, b) in enumerate(params[:depth]):
-        h = ACTIVATIONS[activation](small_dense(h, w[start:stop], b[start:stop])) * unit_mask[start:stop, layer, None, :]
-    w, b = params[-1]
-    return tf.tanh(small_dense(h, w[start:stop], b[start:stop]))[..., 0]
+def grouped_forward(params, h, unit_mask, groups):
+    """Outputs (K, B) for masked inputs h (K, B, width) of a population cut into `groups` (start, stop, activation, depth): each group of members sharing an
+    activation and a depth computes only its own layers.
+
+    Every parameter is split into the groups' pieces in one tf.split, whose gradient is one concatenation of the
+    pieces' gradients; slicing each group out instead makes every piece's gradient a full-population tensor,
+    zero outside the piece, and sums them (1.1x slower on the spiral search's mix).
+    """
+    sizes = [stop - start for start, stop, _, _ in groups]
+    pieces = [tuple(tf.split(t, sizes, axis=0)) for layer in params for t in layer]  # [W0, b0, W1, b1, …][group]
+    h_pieces, unit_pieces = tf.split(h, sizes, axis=0), tf.split(unit_mask, sizes, axis=0)
+    outputs = []
+    for g, (_, _, activation, depth) in enumerate(groups):
+        h = h_pieces[g]
+        for layer in range(depth):
+            z = small_dense(h, pieces[2 * layer][g], pieces[2 * layer + 1][g])
+            h = ACTIVATIONS[activation](z) * unit_pieces[g][:, layer, None, :]
+        outputs.append(tf.tanh(small_dense(h, pieces[-2][g], pieces[-1][g]))[..., 0])
+    return tf.concat(outputs, axis=0)
 
 
 MAX_GROUPS = 64

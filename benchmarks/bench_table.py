@@ -328,6 +328,10 @@ def command_rows():
         start = time.perf_counter()
         _write_figures(out / "figures-again", result.figures)
         figures = time.perf_counter() - start
+        panels_only = {name: without_data(figure) for name, figure in gates.run(config).figures.items()}
+        start = time.perf_counter()
+        _write_figures(out / "panels-only", panels_only)
+        panels = time.perf_counter() - start
         print(f"\nCommands that train nothing (interpreter start to exit, best of 3)  (load {load():.1f})")
         for args in (["--help"], ["list"], ["config", "spiral"], ["config", "bn-lr"], ["show", str(path)],
                      ["runs", "--out", str(out)], ["report", "--out", str(out)]):
@@ -339,6 +343,17 @@ def command_rows():
               f"process its compute takes {compute:.2f} s, saving the run {saving:.2f} s, of which its "
               f"{len(result.figures)} figures {figures:.2f} s = {figures / cli_seconds:.0%} of the command's wall time "
               f"(today {TODAY['figures_share']:.0%}; target ≤ 10%)")
+        print(f"  the same figures with their data removed (panels, titles, ticks and labels only) take {panels:.2f} s "
+              f"= {panels / cli_seconds:.0%}: matplotlib's floor for these {sum(len(f.axes) for f in panels_only.values())}"
+              f" panels")
+
+
+def without_data(figure):
+    """The figure with every plotted artist removed: what its panels, titles, ticks and labels alone cost to save."""
+    for ax in figure.axes:
+        for artist in [*ax.collections, *ax.lines, *ax.images, *ax.texts, *ax.patches]:
+            artist.remove()
+    return figure
 
 
 # --- the table --------------------------------------------------------------------------------------------

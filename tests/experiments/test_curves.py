@@ -1,6 +1,7 @@
 """The curves experiment: every number and verdict re-derived here from raw scikit-learn and numpy calls."""
 
 import dataclasses
+import importlib
 import json
 import re
 
@@ -325,7 +326,7 @@ def test_fixed_model_arm_fits_once_and_keeps_every_pool_points_score_across_leve
         fits.append(name)
         return original(name, random_state)
 
-    monkeypatch.setattr(curves, "make_model", counting)
+    monkeypatch.setattr(importlib.import_module("replab.experiments.curves.measure"), "make_model", counting)
     arm = curves.fixed_model_arm(QUICK, 7)
     # an independent fit on the same balanced training split predicts the same scores for the resampled points
     x, y = make_classification(n_samples=QUICK.n_train + QUICK.pool_size, weights=[0.5], flip_y=QUICK.flip_y,

@@ -2,6 +2,7 @@
 inconclusive, each check holds and fails."""
 
 import dataclasses
+import importlib
 
 import numpy as np
 import pytest
@@ -148,7 +149,7 @@ def test_trapezoid_untied_bound_fails_on_an_untied_curve_above_ap_but_ignores_ti
 
 def test_pr_chance_check_fails_when_the_expected_precision_is_not_the_prevalence(monkeypatch):
     assert claims_of(hand_built())["pr-chance-is-prevalence"].verdict == "holds"
-    monkeypatch.setattr(curves, "exact_chance_precision", lambda n, positives: np.full(9, positives / n + 0.01))
+    monkeypatch.setattr(importlib.import_module("replab.experiments.curves.judge"), "exact_chance_precision", lambda n, positives: np.full(9, positives / n + 0.01))
     assert claims_of(hand_built())["pr-chance-is-prevalence"].verdict == "fails"
 
 

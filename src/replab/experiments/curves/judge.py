@@ -1,3 +1,5 @@
+"""The curves' claims: tests across class ratios (stats), and the trapezoid checks."""
+
 from __future__ import annotations
 
 import numpy as np

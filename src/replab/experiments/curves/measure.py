@@ -1,3 +1,6 @@
+"""The curves' measurements: the data at each class ratio, both arms' scorers and their metrics, and the no-skill
+scorer."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,3 +1,5 @@
+"""The curves' notes, tables and figures."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -68,7 +68,7 @@ class Network:
 
 
 @dataclass(frozen=True)
-class Dataset:
+class Dataset(study.NamedByInfo):
     info: study.DatasetInfo
     """Source, sizes, training time."""
     steps: np.ndarray                  # (points,) step 0 and every record point
@@ -77,14 +77,6 @@ class Dataset:
     batch: Network
     record_times: np.ndarray = field(default_factory=study.no_times, metadata=base.WHEN_MEASURED)  # (points,)
     """Wall time of each point (step 0: when training started), for TensorBoard."""
-
-    @property
-    def dataset(self) -> str:
-        return self.info.dataset
-
-    @property
-    def label(self) -> str:
-        return study.dataset_label(self.info)
 
     def network(self, model: str) -> Network:
         return getattr(self, model)

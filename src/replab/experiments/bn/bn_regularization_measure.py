@@ -138,7 +138,7 @@ class Tuned:
 
 
 @dataclass(frozen=True)
-class Dataset:
+class Dataset(study.NamedByInfo):
     info: study.DatasetInfo
     steps: np.ndarray                 # record points of the main population
     none: tuple[Scores, ...]          # per Dropout rate
@@ -152,14 +152,6 @@ class Dataset:
     tuned: Tuned | None = None
     record_times: np.ndarray = field(default_factory=study.no_times, metadata=base.WHEN_MEASURED)
     """Wall time of each record point of the main population, for TensorBoard."""
-
-    @property
-    def dataset(self) -> str:
-        return self.info.dataset
-
-    @property
-    def label(self) -> str:
-        return study.dataset_label(self.info)
 
     def rates(self, model: str) -> tuple[Scores, ...]:
         return getattr(self, model)

@@ -74,21 +74,13 @@ class KindResult:
 
 
 @dataclass(frozen=True)
-class Dataset:
+class Dataset(study.NamedByInfo):
     info: study.DatasetInfo
     steps: np.ndarray
     kinds: dict[str, KindResult]
     best_mean_accuracy: float
     target_accuracy: float
     record_times: np.ndarray = field(default_factory=study.no_times, metadata=base.WHEN_MEASURED)  # (R,) wall times
-
-    @property
-    def dataset(self) -> str:
-        return self.info.dataset
-
-    @property
-    def label(self) -> str:
-        return study.dataset_label(self.info)
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,18 @@ def dataset_label(section) -> str:
     return DATASET_LABELS[_dataset_name(section)]
 
 
+class NamedByInfo:
+    """The `dataset` name and display `label` of a study's per-dataset record, which holds its DatasetInfo as `info`."""
+
+    @property
+    def dataset(self) -> str:
+        return self.info.dataset
+
+    @property
+    def label(self) -> str:
+        return dataset_label(self.info)
+
+
 def evidence_base(config: StudyConfig, sections, *, examples: int | None = None,
                   seeds: int | None = None) -> EvidenceBase:
     """The one EvidenceBase of a BN study's claims: the datasets judged (one per section, by label), the datasets the

@@ -32,6 +32,8 @@ import replab.nn.optim as optim  # noqa: E402
 import replab.nn.playground as pg  # noqa: E402
 import replab.nn.train as train  # noqa: E402
 
+original_grouped_forward = pg.grouped_forward
+
 
 def no_divergence_check():
     return {(optim, "finite_per_member"): lambda tensors: tf.ones([tensors[0].shape[0]], tf.bool),
@@ -58,9 +60,6 @@ def no_unit_masks():
         return original_grouped_forward(params, h, tf.ones_like(unit_mask), groups)
 
     return {(pg, "grouped_forward"): grouped_forward}
-
-
-original_grouped_forward = pg.grouped_forward
 
 
 @contextlib.contextmanager

@@ -79,7 +79,7 @@ def run_children(children: list[Child], jobs: int, console: Console) -> int:
                     log = tempfile.TemporaryFile()
                     running[child.name] = (subprocess.Popen(child.argv, stdout=log, stderr=subprocess.STDOUT,
                                                             env=env), log)
-                    bar.update(task, description="running " + ", ".join(running))
+                    bar.update(task, description=running_text(running))
                 time.sleep(POLL_SECONDS)
                 for name, (process, log) in list(running.items()):
                     if process.poll() is None:
@@ -89,7 +89,7 @@ def run_children(children: list[Child], jobs: int, console: Console) -> int:
                     bar.advance(task)
                     if process.returncode and not status:
                         status = process.returncode
-                    bar.update(task, description=("running " + ", ".join(running)) if running else "")
+                    bar.update(task, description=running_text(running))
         except KeyboardInterrupt:
             stop(process for process, _ in running.values())
             raise
@@ -97,6 +97,10 @@ def run_children(children: list[Child], jobs: int, console: Console) -> int:
             for _, log in running.values():
                 log.close()
     return status
+
+
+def running_text(running) -> str:
+    return "running " + ", ".join(running) if running else ""
 
 
 def read_all(log: IO[bytes]) -> str:

@@ -155,8 +155,8 @@ def masked_forward(params, x, masks: "MaskTensors"):
 
 
 def grouped_forward(params, h, unit_mask, groups):
-    """Outputs (K, B) for masked inputs h (K, B, width) of a population cut into `groups` (start, stop, activation, depth): each group of members sharing an
-    activation and a depth computes only its own layers.
+    """Outputs (K, B) for masked inputs h (K, B, width) of a population cut into `groups` (start, stop, activation,
+    depth): each group of members sharing an activation and a depth computes only its own layers.
 
     Every parameter is split into the groups' pieces in one tf.split, whose gradient is one concatenation of the
     pieces' gradients; slicing each group out instead makes every piece's gradient a full-population tensor,

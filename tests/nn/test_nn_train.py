@@ -72,6 +72,58 @@ def test_training_stops_quietly_when_every_member_diverges():
     assert all(np.all(np.isfinite(p)) for p in params)
 
 
+def bn_population_run(learning_rates, optimizer=nn.SGD, steps=60, record_every=7):
+    """A BN MLP population (moving averages updated as a side effect of the loss) trained by fit: its History and
+    every variable it leaves behind, as numpy."""
+    from replab.nn.normalized_mlp import Member, NormalizedMLP, forward
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 64).astype(np.int32)
+    net = NormalizedMLP([6, 8, 8, 3], [Member(norm="batch")] * len(learning_rates),
+                        seeds=list(range(len(learning_rates))))
+
+    def loss_fn(params, xb, yb, step):
+        logits, _ = forward(net, xb, training=True)
+        return nn.softmax_cross_entropy(logits, yb)
+
+    opt = optimizer(net.params, tf.constant(learning_rates, tf.float32))
+    history = nn.fit(loss_fn, net.params, opt, x, y, steps=steps, batch_size=16, record_every=record_every)
+    state = [v.numpy() for v in tf.nest.flatten(net.params) + net.moving_means + net.moving_variances]
+    return history, state + [s.numpy() for slots in opt.slots for s in slots]
+
+
+@pytest.mark.parametrize("optimizer, rate", [(nn.SGD, 0.1), (nn.Adam, 0.01)])
+def test_a_diverging_member_leaves_the_others_bit_for_bit_as_they_were(optimizer, rate):
+    """The burst in which member 1 diverges is trained again one step at a time, by the same compiled code:
+    members 0 and 2 come out exactly as in a population where nobody diverges, moving averages and slots too."""
+    wild, wild_state = bn_population_run([rate, 1e30, rate], optimizer)
+    tame, tame_state = bn_population_run([rate, rate, rate], optimizer)
+    assert wild.diverged_at[1] > 0 and wild.diverged_at[[0, 2]].tolist() == [-1, -1]
+    np.testing.assert_array_equal(wild.loss[:, [0, 2]], tame.loss[:, [0, 2]])
+    for a, b in zip(wild_state, tame_state):
+        np.testing.assert_array_equal(a[[0, 2]], b[[0, 2]])
+
+
+def test_where_a_member_diverges_does_not_depend_on_how_steps_are_grouped_into_bursts():
+    bursts, burst_state = bn_population_run([0.1, 1e30, 3.0, 0.1], record_every=25)
+    steps, step_state = bn_population_run([0.1, 1e30, 3.0, 0.1], record_every=1)
+    np.testing.assert_array_equal(bursts.diverged_at, steps.diverged_at)
+    np.testing.assert_array_equal(bursts.loss[-1], steps.loss[-1])
+    for a, b in zip(burst_state, step_state):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_burst_reports_which_members_did_not_end_clean():
+    params = nn.init_mlp(SIZES, population=3, seed=[0, 1, 2])
+    optimizer = nn.SGD(params, tf.constant([0.1, 1e6, 0.1]))
+    _, _, plan, train_until = nn.train.prepare(regression_loss, params, optimizer, X, Y, 1, None, "shuffle", 1, 0,
+                                               False)
+    start, *rest = nn.train.initial_state(3, tf.float32, plan)
+    _, clean = tf.function(train_until)(start, tf.constant(40), *rest)
+    assert clean.numpy().tolist() == [True, False, True]
+
+
 def test_records_every_n_steps_and_at_the_last_step():
     params = nn.init_mlp(SIZES, population=2, seed=0)
     full_loss = lambda: regression_loss(params, tf.constant(X), tf.constant(Y), 0)

@@ -7,8 +7,9 @@ inside ``tf.function`` and XLA.
 
 Every parameter carries a leading population axis K. The learning rate is a
 float or a (K,) tensor (one rate per member). ``apply`` updates a member only
-if it is active and all of its new values are finite; it returns which members
-were updated, so the trainer can freeze members that diverge.
+if it is active and (unless told not to check) all of its new values are finite;
+it returns which members were updated, so the trainer can freeze members that
+diverge.
 """
 
 import tensorflow as tf
@@ -93,8 +94,11 @@ class Optimizer:
         start at zero and stay there while every gradient is zero; weight decay would."""
         return False
 
-    def apply(self, grads, params=None, active=None):
+    def apply(self, grads, params=None, active=None, check=True):
         """Apply one step; returns the (K,) bool of members that were updated.
+
+        With check=False the new values are not tested for finiteness: every active member is updated, whatever
+        it computed (the trainer then tests ``finite_members`` once per burst of steps instead of every step).
 
         A gradient of None means the loss does not depend on that parameter (e.g. a BN scale in a population
         without BN). Where a zero gradient leaves a parameter as it is (see ``moves_without_gradient``), the
@@ -118,13 +122,19 @@ class Optimizer:
                 param, tf.convert_to_tensor(grad), [tf.convert_to_tensor(s) for s in slots], learning_rate
             )
             proposals.append((param, slots, new_param, new_slots))
-            updated = updated & finite_per_member([new_param, *new_slots])
+            if check:
+                updated = updated & finite_per_member([new_param, *new_slots])
 
         for param, slots, new_param, new_slots in proposals:
             param.assign(keep_where(updated, new_param, param))
             for slot, new_slot in zip(slots, new_slots):
                 slot.assign(keep_where(updated, new_slot, slot))
         return updated
+
+
+    def finite_members(self):
+        """(K,) bool: the members whose parameters and slots are all finite."""
+        return finite_per_member([*self.params, *(slot for slots in self.slots for slot in slots)])
 
 
 class SGD(Optimizer):

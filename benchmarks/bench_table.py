@@ -11,7 +11,8 @@ against its wall time.
 
 Anchors, when installed: Keras `fit` with jit_compile=True and steps_per_execution=500; PyTorch eager and
 torch.compile (a line says when PyTorch is missing). Every rate is the best of REPEATS interleaved bursts after a
-warm-up, so a busy machine slows all contenders alike; the 1-minute load average is printed. Prints only.
+warm-up, so a busy machine slows all contenders alike; the main ratios also print their range over the rounds,
+each round's two rates measured back to back; the 1-minute load average is printed. Prints only.
 
 Usage: python benchmarks/bench_table.py [--quick]
 """
@@ -103,14 +104,29 @@ def matmul_chain(population, steps=BURST):
     return timer
 
 
+class Rates(dict):
+    """name -> best rate over the rounds, keeping every round's rates for paired ratios."""
+
+    def __init__(self, rounds):
+        super().__init__({name: max(r[name] for r in rounds) for name in rounds[0]})
+        self.rounds = rounds
+
+    def paired(self, a, b):
+        """' (paired rounds: lo–hi)': the range of a's rate over b's within each round, where both met the same
+        machine state; the best rates' ratio alone can pair a lucky burst with an unlucky one."""
+        ratios = sorted(r[a] / r[b] for r in self.rounds)
+        return f" (paired rounds: {ratios[0]:.2f}–{ratios[-1]:.2f}x)"
+
+
 def best_rate(timers, rounds=REPEATS):
-    """timers: name -> callable returning (units done, seconds). Interleaved rounds; best rate per name."""
-    rates = {name: 0.0 for name in timers}
+    """timers: name -> callable returning (units done, seconds). Interleaved rounds; best rate per name (Rates)."""
+    history = []
     for _ in range(rounds):
+        history.append({})
         for name, timer in timers.items():
             units, seconds = timer()
-            rates[name] = max(rates[name], units / seconds)
-    return rates
+            history[-1][name] = units / seconds
+    return Rates(history)
 
 
 # --- replab ----------------------------------------------------------------------------------------------
@@ -388,7 +404,7 @@ def mlp_rows(x, y, peak, flops):
         for name, rate in rates.items():
             if name != "replab":
                 row(name, today_anchor.get(name), rate, "steps/s", f"   replab / this = {rates['replab'] / rate:.2f}x"
-                    + ("  (target 2.5x)" if name == "PyTorch eager" else ""))
+                    + rates.paired("replab", name) + ("  (target 2.5x)" if name == "PyTorch eager" else ""))
         yield key, rates["replab"]
 
 
@@ -407,7 +423,8 @@ def main():
     rates = best_rate({"pop6": replab_mlp(["none", "batch"] * 3, x, y), "bn": replab_mlp(["batch"], x, y),
                        "chain1": matmul_chain(1), "chain6": matmul_chain(6)})
     row("replab, network-steps/s", TODAY["pop6"], rates["pop6"], "network-steps/s",
-        f"   = {rates['pop6'] / rates['bn']:.2f}x one BN network's {rates['bn']:,.0f} (target 4x); "
+        f"   = {rates['pop6'] / rates['bn']:.2f}x{rates.paired('pop6', 'bn')} one BN network's {rates['bn']:,.0f} "
+        "(target 4x); "
         f"{flops * rates['pop6'] / peak:.0%} of the peak")
     print("  the ceiling of these shapes: the matmuls alone (no activations, BN or data), same XLA loop")
     row("matmuls alone, one network", None, rates["chain1"], "network-steps/s",
@@ -429,7 +446,8 @@ def main():
         row(f"{label}, K={population}, fused, every member whole", TODAY[key], rates["masked"], "network-epochs/s",
             f"   = {rates['masked'] / rates['old']:.2f}x the old forward here")
         row(f"{label}, K={population}, current (groups)", TODAY[key], rates["new"], "network-epochs/s",
-            f"   = {rates['new'] / rates['old']:.2f}x the old forward here (target 150,000)")
+            f"   = {rates['new'] / rates['old']:.2f}x{rates.paired('new', 'old')} the old forward here "
+            "(target 150,000)")
     command_rows()
     print(f"\nfinished; load average {os.getloadavg()}")
 

@@ -133,8 +133,10 @@ class Optimizer:
 
 
     def finite_members(self):
-        """(K,) bool: the members whose parameters and slots are all finite."""
-        return finite_per_member([*self.params, *(slot for slots in self.slots for slot in slots)])
+        """(K,) bool: the members whose parameters and slots are all finite (each tensor summed on its own, as
+        ``apply`` sums a parameter with its slots, so no sum adds up more than one step's check would)."""
+        tensors = [[param, *slots] for param, slots in zip(self.params, self.slots)]
+        return tf.reduce_all(tf.stack([finite_per_member(group) for group in tensors]), axis=0)
 
 
 class SGD(Optimizer):

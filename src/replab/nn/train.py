@@ -197,9 +197,10 @@ def make_step_loop(loss_fn, params, optimizer, x, y, plan):
     """The step loop: train every active member from `step` up to `stop`, testing nothing per step.
 
     Returns (state at `stop`, clean): clean (K,) is False for an active member whose loss was not finite at some
-    step or whose parameters or optimizer slots are not all finite at the end. Testing once per burst instead of
-    every step saves each step a reduction over every parameter (8–15% of the MLP's step); GuardedSteps turns it
-    into the trainer's promise, a diverging member frozen at its last finite values.
+    step or whose parameters or optimizer slots are not all finite at the end; the loop stops at the first
+    non-finite loss. Testing once per burst instead of every step saves each step a reduction over every parameter
+    (8–15% of the MLP's step); GuardedSteps turns it into the trainer's promise, a diverging member frozen at its
+    last finite values.
     """
     flat_params = tf.nest.flatten(params)
 
@@ -215,23 +216,22 @@ def make_step_loop(loss_fn, params, optimizer, x, y, plan):
         return step + 1, active, diverged_at, masked_loss(losses, active), permutation, clean
 
     def train_until(step, stop, active, diverged_at, last_loss, permutation):
-        def keep_going(step, active, *_):
-            return (step < stop) & tf.reduce_any(active)
+        def keep_going(step, active, diverged_at, last_loss, permutation, clean):
+            return (step < stop) & tf.reduce_any(active) & tf.reduce_all(clean)  # an unclean burst is replayed
 
         _, *state, clean = tf.while_loop(keep_going, train_step,
                                          (step, active, diverged_at, last_loss, permutation, tf.ones_like(active)))
-        # Returning `stop` even when every member diverged early keeps the record schedule fixed.
         return (stop, *state), clean & (optimizer.finite_members() | ~active)
 
     return train_until
 
 
 class GuardedSteps:
-    """Bursts of the compiled step loop, each kept if it ends clean; otherwise every variable the steps touch is
-    restored and the burst is trained again one step at a time with the same compiled loop, a member whose step
-    is not clean being put back to its parameters and slots before that step and frozen, its step written to
-    diverged_at. Every step runs the same compiled code either way, so a member's numbers never depend on whether
-    another member of its population diverged. A burst in which some member diverges costs about twice its steps.
+    """The compiled step loop run in bursts, each kept if it ends clean. Otherwise every variable the steps touch is
+    restored, and the loop is run one step at a time up to the step where some member fails: that member is put
+    back to its parameters and slots before the step and frozen, its step written to diverged_at, and bursts
+    resume. Every step runs the same compiled code either way, so a member's numbers never depend on whether
+    another member of its population diverged.
     """
 
     def __init__(self, train_until, optimizer, jit_compile):
@@ -240,19 +240,26 @@ class GuardedSteps:
 
     def __call__(self, step, stop, *rest):
         touched = self.train_until.get_concrete_function(step, stop, *rest).variables
-        saved = [v.read_value() for v in touched]
-        state, clean = self.train_until(step, stop, *rest)
 
-        def replay():
-            with tf.control_dependencies([clean]):
-                restored = [v.assign(value) for v, value in zip(touched, saved)]
-            with tf.control_dependencies(restored):
-                return self.one_step_at_a_time(step, stop, *rest)
+        def burst(step, active, diverged_at, last_loss, permutation):
+            saved = [v.read_value() for v in touched]
+            state, clean = self.train_until(step, stop, active, diverged_at, last_loss, permutation)
 
-        return tf.cond(tf.reduce_all(clean), lambda: state, replay)
+            def replay():
+                with tf.control_dependencies([clean]):
+                    restored = [v.assign(value) for v, value in zip(touched, saved)]
+                with tf.control_dependencies(restored):
+                    return self.until_a_member_fails(step, stop, active, diverged_at, last_loss, permutation)
 
-    def one_step_at_a_time(self, step, stop, active, diverged_at, last_loss, permutation):
-        def train_one(step, active, diverged_at, last_loss, permutation):
+            return tf.cond(tf.reduce_all(clean), lambda: state, replay)
+
+        first = burst(step, *rest)  # even for zero steps: that call is what compiles the loop
+        _, *state = tf.while_loop(lambda step, active, *_: (step < stop) & tf.reduce_any(active), burst, first)
+        # Returning `stop` even when every member diverged early keeps the record schedule fixed.
+        return (stop, *state)
+
+    def until_a_member_fails(self, step, stop, active, diverged_at, last_loss, permutation):
+        def one_step(step, active, diverged_at, last_loss, permutation, any_failed):
             before = [v.read_value() for v in self.guarded]
             (_, _, _, loss, permutation), clean = self.train_until(step, step + 1, active, diverged_at, last_loss,
                                                                    permutation)
@@ -261,11 +268,14 @@ class GuardedSteps:
                 restored = [v.assign(keep_where(failed, old, v)) for v, old in zip(self.guarded, before)]
             with tf.control_dependencies(restored):
                 return (step + 1, active & ~failed, tf.where(failed, step + 1, diverged_at),
-                        masked_loss(loss, ~failed), tf.identity(permutation))
+                        masked_loss(loss, ~failed), tf.identity(permutation), tf.reduce_any(failed))
 
-        _, *state = tf.while_loop(lambda step, active, *_: (step < stop) & tf.reduce_any(active), train_one,
-                                  (step, active, diverged_at, last_loss, permutation))
-        return (stop, *state)
+        def keep_going(step, active, diverged_at, last_loss, permutation, any_failed):
+            return (step < stop) & tf.reduce_any(active) & ~any_failed
+
+        *state, _ = tf.while_loop(keep_going, one_step,
+                                  (step, active, diverged_at, last_loss, permutation, tf.constant(False)))
+        return tuple(state)
 
 
 def metric_spec(metric):

@@ -134,8 +134,8 @@ def test_where_a_member_diverges_does_not_depend_on_how_steps_are_grouped_into_b
 def test_a_burst_reports_which_members_did_not_end_clean():
     params = nn.init_mlp(SIZES, population=3, seed=[0, 1, 2])
     optimizer = nn.SGD(params, tf.constant([0.1, 1e6, 0.1]))
-    _, _, plan, train_until = nn.train.prepare(regression_loss, params, optimizer, X, Y, 1, None, "shuffle", 1, 0,
-                                               False)
+    _, _, plan, (train_until, _, _) = nn.train.prepare(regression_loss, params, optimizer, X, Y, 1, None, "shuffle",
+                                                    1, 0, False)
     start, *rest = nn.train.initial_state(3, tf.float32, plan)
     _, clean = tf.function(train_until)(start, tf.constant(40), *rest)
     assert clean.numpy().tolist() == [True, False, True]

@@ -62,6 +62,9 @@ class Optimizer:
     """State holder; subclasses name their slots and call one ``*_update`` function."""
 
     slot_names = ()
+    check_every_step = False
+    """Whether the trainer tests this optimizer's new values at every step rather than once per burst of steps
+    (a burst that does not end clean being trained again, testing every step); whichever is faster under XLA."""
 
     def __init__(self, params, learning_rate):
         self.params = tf.nest.flatten(params)

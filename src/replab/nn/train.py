@@ -193,89 +193,96 @@ def masked_loss(losses, members):
     return tf.where(members, losses, tf.constant(np.nan, losses.dtype))
 
 
-def make_step_loop(loss_fn, params, optimizer, x, y, plan):
-    """The step loop: train every active member from `step` up to `stop`, testing nothing per step.
+def make_step_loops(loss_fn, params, optimizer, x, y, plan):
+    """The step loops (train_until, replay_until, whether train_until checks every step), each training every
+    active member from `step` up to `stop`.
 
-    Returns (state at `stop`, clean): clean (K,) is False for an active member whose loss was not finite at some
-    step or whose parameters or optimizer slots are not all finite at the end; the loop stops at the first
-    non-finite loss. Testing once per burst instead of every step saves each step a reduction over every parameter
-    (8–15% of the MLP's step); GuardedSteps turns it into the trainer's promise, a diverging member frozen at its
-    last finite values.
+    train_until tests nothing per step: it returns (state at `stop`, clean), clean (K,) False for an active member
+    whose loss was not finite at some step or whose parameters or optimizer slots are not all finite at the end,
+    and it stops at the first non-finite loss. replay_until tests every member after every update and puts a
+    member that failed back to its parameters and slots before that step, freezing it and writing its step to
+    diverged_at. Both update with the same code, so they compute the same numbers for every member that does not
+    fail. Testing once per burst instead of every step saves each step a reduction over every parameter (8–15% of
+    the MLP's step); GuardedSteps replays a burst only when it did not end clean. An optimizer that checks every
+    step (``check_every_step``) has train_until test every update instead, so no burst needs a replay.
     """
     flat_params = tf.nest.flatten(params)
+    guarded = [*optimizer.params, *(slot for slots in optimizer.slots for slot in slots)]
 
-    def train_step(step, active, diverged_at, last_loss, permutation, clean):
+    def update(step, active, permutation, check=False):
         permutation = next_permutation(plan, step, permutation)
         xb, yb = take_batch(plan, x, y, step, permutation)
         with tf.GradientTape() as tape:
             losses = loss_fn(params, xb, yb, step)
             total = tf.reduce_sum(losses)
         grads = tape.gradient(total, flat_params)  # None for parameters the loss does not use
-        optimizer.apply(grads, flat_params, active=active, check=False)
+        if check:
+            active = active & tf.math.is_finite(losses)
+        return losses, optimizer.apply(grads, flat_params, active=active, check=check), permutation
+
+    def train_step(step, active, diverged_at, last_loss, permutation, clean):
+        losses, _, permutation = update(step, active, permutation)
         clean = clean & (tf.math.is_finite(losses) | ~active)
         return step + 1, active, diverged_at, masked_loss(losses, active), permutation, clean
+
+    def checked_step(step, active, diverged_at, last_loss, permutation, clean):
+        losses, updated, permutation = update(step, active, permutation, check=True)
+        diverged_at = tf.where(active & ~updated, step + 1, diverged_at)
+        return step + 1, updated, diverged_at, masked_loss(losses, updated), permutation, clean
+
+    def replay_step(step, active, diverged_at, last_loss, permutation):
+        before = [tf.identity(v.read_value()) for v in guarded]
+        losses, _, permutation = update(step, active, permutation)
+        failed = active & ~(tf.math.is_finite(losses) & optimizer.finite_members())
+        for variable, old in zip(guarded, before):
+            variable.assign(keep_where(failed, old, variable))
+        diverged_at = tf.where(failed, step + 1, diverged_at)
+        return step + 1, active & ~failed, diverged_at, masked_loss(losses, active & ~failed), permutation
 
     def train_until(step, stop, active, diverged_at, last_loss, permutation):
         def keep_going(step, active, diverged_at, last_loss, permutation, clean):
             return (step < stop) & tf.reduce_any(active) & tf.reduce_all(clean)  # an unclean burst is replayed
 
+        if optimizer.check_every_step:  # members freeze inside the loop, so every burst ends clean
+            _, *state, clean = tf.while_loop(keep_going, checked_step, (step, active, diverged_at, last_loss,
+                                                                        permutation, tf.ones_like(active)))
+            return (stop, *state), clean
         _, *state, clean = tf.while_loop(keep_going, train_step,
                                          (step, active, diverged_at, last_loss, permutation, tf.ones_like(active)))
         return (stop, *state), clean & (optimizer.finite_members() | ~active)
 
-    return train_until
+    def replay_until(step, stop, active, diverged_at, last_loss, permutation):
+        _, *state = tf.while_loop(lambda step, active, *_: (step < stop) & tf.reduce_any(active), replay_step,
+                                  (step, active, diverged_at, last_loss, permutation))
+        return (stop, *state)
+
+    # Both return `stop` even when every member diverged early, which keeps the record schedule fixed.
+    return train_until, replay_until, optimizer.check_every_step
 
 
 class GuardedSteps:
-    """The compiled step loop run in bursts, each kept if it ends clean. Otherwise every variable the steps touch is
-    restored, and the loop is run one step at a time up to the step where some member fails: that member is put
-    back to its parameters and slots before the step and frozen, its step written to diverged_at, and bursts
-    resume. Every step runs the same compiled code either way, so a member's numbers never depend on whether
-    another member of its population diverged.
-    """
+    """The compiled step loop run in bursts, each kept if it ends clean; otherwise every variable the steps touch
+    is restored and the burst is trained again by replay_until, which tests every step (see make_step_loops)."""
 
-    def __init__(self, train_until, optimizer, jit_compile):
+    def __init__(self, step_loops, jit_compile):
+        train_until, replay_until, self.checks_every_step = step_loops
         self.train_until = tf.function(train_until, jit_compile=jit_compile)
-        self.guarded = [*optimizer.params, *(slot for slots in optimizer.slots for slot in slots)]
+        self.replay_until = tf.function(replay_until, jit_compile=jit_compile)
 
     def __call__(self, step, stop, *rest):
+        if self.checks_every_step:
+            return self.train_until(step, stop, *rest)[0]
         touched = self.train_until.get_concrete_function(step, stop, *rest).variables
+        saved = [v.read_value() for v in touched]
+        state, clean = self.train_until(step, stop, *rest)
 
-        def burst(step, active, diverged_at, last_loss, permutation):
-            saved = [v.read_value() for v in touched]
-            state, clean = self.train_until(step, stop, active, diverged_at, last_loss, permutation)
-
-            def replay():
-                with tf.control_dependencies([clean]):
-                    restored = [v.assign(value) for v, value in zip(touched, saved)]
-                with tf.control_dependencies(restored):
-                    return self.until_a_member_fails(step, stop, active, diverged_at, last_loss, permutation)
-
-            return tf.cond(tf.reduce_all(clean), lambda: state, replay)
-
-        first = burst(step, *rest)  # even for zero steps: that call is what compiles the loop
-        _, *state = tf.while_loop(lambda step, active, *_: (step < stop) & tf.reduce_any(active), burst, first)
-        # Returning `stop` even when every member diverged early keeps the record schedule fixed.
-        return (stop, *state)
-
-    def until_a_member_fails(self, step, stop, active, diverged_at, last_loss, permutation):
-        def one_step(step, active, diverged_at, last_loss, permutation, any_failed):
-            before = [v.read_value() for v in self.guarded]
-            (_, _, _, loss, permutation), clean = self.train_until(step, step + 1, active, diverged_at, last_loss,
-                                                                   permutation)
-            failed = active & ~clean
+        def replay():
             with tf.control_dependencies([clean]):
-                restored = [v.assign(keep_where(failed, old, v)) for v, old in zip(self.guarded, before)]
+                restored = [v.assign(value) for v, value in zip(touched, saved)]
             with tf.control_dependencies(restored):
-                return (step + 1, active & ~failed, tf.where(failed, step + 1, diverged_at),
-                        masked_loss(loss, ~failed), tf.identity(permutation), tf.reduce_any(failed))
+                return self.replay_until(step, stop, *rest)
 
-        def keep_going(step, active, diverged_at, last_loss, permutation, any_failed):
-            return (step < stop) & tf.reduce_any(active) & ~any_failed
-
-        *state, _ = tf.while_loop(keep_going, one_step,
-                                  (step, active, diverged_at, last_loss, permutation, tf.constant(False)))
-        return tuple(state)
+        return tf.cond(tf.reduce_all(clean), lambda: state, replay)
 
 
 def metric_spec(metric):
@@ -297,14 +304,14 @@ def initial_state(population, loss_dtype, plan):
     )
 
 
-def make_run(train_until, optimizer, metrics, population, loss_dtype, plan, jit_compile):
+def make_run(step_loops, metrics, population, loss_dtype, plan, jit_compile):
     """The whole run as one graph: a loop over record points around the step loop.
 
     Only the step loop is compiled with XLA, so metrics may use any operation.
     run(stops, with_metrics) trains up to each step count in `stops` and records
     the loss there and, if `with_metrics`, every metric.
     """
-    compiled_train_until = GuardedSteps(train_until, optimizer, jit_compile)
+    compiled_train_until = GuardedSteps(step_loops, jit_compile)
     names = list(metrics)
     specs = [metric_spec(metrics[name]) for name in names]
 
@@ -359,7 +366,7 @@ def compile_run(build):
 
 
 def prepare(loss_fn, params, optimizer, x, y, steps, batch_size, batch_order, record_every, seed, per_member_data):
-    """Validate fit()'s arguments; (flat params, population size, batch plan, the uncompiled step loop)."""
+    """Validate fit()'s arguments; (flat params, population size, batch plan, the uncompiled step loops)."""
     flat_params = tf.nest.flatten(params)
     if not flat_params:
         raise ValueError("fit() needs at least one parameter to train.")
@@ -372,7 +379,7 @@ def prepare(loss_fn, params, optimizer, x, y, steps, batch_size, batch_order, re
         seed=int(seed),
         per_member_data=bool(per_member_data),
     )
-    return flat_params, population, plan, make_step_loop(loss_fn, params, optimizer, x, y, plan)
+    return flat_params, population, plan, make_step_loops(loss_fn, params, optimizer, x, y, plan)
 
 
 class StepLoop:
@@ -383,19 +390,19 @@ class StepLoop:
 
     def __init__(self, loss_fn, params, optimizer, x, y, *, batch_size=None, batch_order="shuffle", seed=0,
                  jit_compile=True, per_member_data=False):
-        flat_params, population, plan, train_until = prepare(loss_fn, params, optimizer, x, y, 1, batch_size,
+        flat_params, population, plan, step_loops = prepare(loss_fn, params, optimizer, x, y, 1, batch_size,
                                                              batch_order, 1, seed, per_member_data)
         self.state = initial_state(population, flat_params[0].dtype, plan)
         self.jit_compiled = False
         if jit_compile:
             try:
-                self._train_until = tf.function(GuardedSteps(train_until, optimizer, jit_compile=True))
+                self._train_until = tf.function(GuardedSteps(step_loops, jit_compile=True))
                 self.run(1)
                 self.jit_compiled = True
                 return
             except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
                 pass
-        self._train_until = tf.function(GuardedSteps(train_until, optimizer, jit_compile=False))
+        self._train_until = tf.function(GuardedSteps(step_loops, jit_compile=False))
         self.run(1)
 
     def run(self, steps):
@@ -434,13 +441,13 @@ def fit(
     metrics: name -> zero-arg callable returning a tensor, evaluated at every record point.
     jit_compile: compile the step loop with XLA (falls back with a warning if it cannot).
     """
-    flat_params, population, plan, train_until = prepare(loss_fn, params, optimizer, x, y, steps, batch_size,
+    flat_params, population, plan, step_loops = prepare(loss_fn, params, optimizer, x, y, steps, batch_size,
                                                          batch_order, record_every, seed, per_member_data)
     record_steps = record_schedule(int(steps), int(record_every))
     metrics = dict(metrics or {})
 
     def build(jit):
-        return make_run(train_until, optimizer, metrics, population, flat_params[0].dtype, plan, jit)
+        return make_run(step_loops, metrics, population, flat_params[0].dtype, plan, jit)
 
     start = time.perf_counter()
     if jit_compile:

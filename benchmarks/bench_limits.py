@@ -152,16 +152,24 @@ def spiral_core(population, epochs):
             h = tf.tanh(pg.small_dense(h, w, b))
         return tf.reduce_sum(tf.square(h[..., 0] - y))
 
+    def step(i):
+        with tf.GradientTape() as tape:
+            total = loss()
+        for param, grad in zip(params, tape.gradient(total, params)):
+            param.assign_sub(0.03 * grad)
+
+    return epochs_timer(step, population, epochs)
+
+
+def epochs_timer(step, population, epochs):
+    """A timer for `epochs` Playground epochs (25 steps each) of step() in one XLA while loop, compiled here."""
     @tf.function(jit_compile=True)
     def loop(steps):
-        def step(i):
-            with tf.GradientTape() as tape:
-                total = loss()
-            for param, grad in zip(params, tape.gradient(total, params)):
-                param.assign_sub(0.03 * grad)
+        def body(i):
+            step(i)
             return i + 1
 
-        return tf.while_loop(lambda i: i < steps, step, [tf.constant(0)])
+        return tf.while_loop(lambda i: i < steps, body, [tf.constant(0)])
 
     steps = 25 * epochs
     loop(tf.constant(steps))
@@ -186,24 +194,11 @@ def per_group_loop(members, epochs):
     groups = [group_state(members, start, stop, activation, depth, x, y)
               for start, stop, activation, depth in pg.member_groups(layer_on, [a for _, a in members])]
 
-    @tf.function(jit_compile=True)
-    def loop(steps):
-        def step(i):
-            for group in groups:
-                group_step(group, i)
-            return i + 1
+    def step(i):
+        for group in groups:
+            group_step(group, i)
 
-        return tf.while_loop(lambda i: i < steps, step, [tf.constant(0)])
-
-    steps = 25 * epochs
-    loop(tf.constant(steps))
-
-    def timer():
-        start = time.perf_counter()
-        loop(tf.constant(steps))[0].numpy()
-        return len(members) * epochs, time.perf_counter() - start
-
-    return timer
+    return epochs_timer(step, len(members), epochs)
 
 
 def group_state(members, start, stop, activation, depth, x, y):

@@ -98,8 +98,9 @@ def bn_population_run(learning_rates, optimizer=nn.SGD, steps=60, record_every=7
 @pytest.mark.parametrize("optimizer, rate, jit_compile", [(nn.SGD, 0.1, True), (nn.Adam, 0.01, True),
                                                           (nn.SGD, 0.1, False)])
 def test_a_diverging_member_leaves_the_others_bit_for_bit_as_they_were(optimizer, rate, jit_compile):
-    """The burst in which member 1 diverges is trained again step by step, by the same compiled code: members 0
-    and 2 come out exactly as in a population where nobody diverges, moving averages and slots too."""
+    """The burst in which member 1 diverges is trained again by a loop that tests every step but updates with the
+    same code: members 0 and 2 come out exactly as in a population where nobody diverges, moving averages and slots
+    too."""
     wild, wild_state = bn_population_run([rate, 1e30, rate], optimizer, jit_compile=jit_compile)
     tame, tame_state = bn_population_run([rate, rate, rate], optimizer, jit_compile=jit_compile)
     assert wild.diverged_at[1] > 0 and wild.diverged_at[[0, 2]].tolist() == [-1, -1]
@@ -134,7 +135,7 @@ def test_where_a_member_diverges_does_not_depend_on_how_steps_are_grouped_into_b
 def test_a_burst_reports_which_members_did_not_end_clean():
     params = nn.init_mlp(SIZES, population=3, seed=[0, 1, 2])
     optimizer = nn.SGD(params, tf.constant([0.1, 1e6, 0.1]))
-    _, _, plan, (train_until, _, _) = nn.train.prepare(regression_loss, params, optimizer, X, Y, 1, None, "shuffle",
+    _, _, plan, (train_until, _) = nn.train.prepare(regression_loss, params, optimizer, X, Y, 1, None, "shuffle",
                                                     1, 0, False)
     start, *rest = nn.train.initial_state(3, tf.float32, plan)
     _, clean = tf.function(train_until)(start, tf.constant(40), *rest)

@@ -134,12 +134,15 @@ class Optimizer:
                 slot.assign(keep_where(updated, new_slot, slot))
         return updated
 
+    def variables_by_parameter(self):
+        """[param, *its slots] for every parameter: what ``apply`` updates together."""
+        return [[param, *slots] for param, slots in zip(self.params, self.slots)]
 
     def finite_members(self):
-        """(K,) bool: the members whose parameters and slots are all finite (each tensor summed on its own, as
-        ``apply`` sums a parameter with its slots, so no sum adds up more than one step's check would)."""
-        tensors = [[param, *slots] for param, slots in zip(self.params, self.slots)]
-        return tf.reduce_all(tf.stack([finite_per_member(group) for group in tensors]), axis=0)
+        """(K,) bool: the members whose parameters and slots are all finite (each parameter summed with its slots,
+        as ``apply`` sums them, so no sum adds up more than one step's check would)."""
+        groups = self.variables_by_parameter()
+        return tf.reduce_all(tf.stack([finite_per_member(group) for group in groups]), axis=0)
 
 
 class SGD(Optimizer):

@@ -194,8 +194,7 @@ def masked_loss(losses, members):
 
 
 def make_step_loops(loss_fn, params, optimizer, x, y, plan):
-    """The step loops (train_until, replay_until, whether train_until checks every step), each training every
-    active member from `step` up to `stop`.
+    """The step loops (train_until, replay_until), each training every active member from `step` up to `stop`.
 
     train_until tests nothing per step: it returns (state at `stop`, clean), clean (K,) False for an active member
     whose loss was not finite at some step or whose parameters or optimizer slots are not all finite at the end,
@@ -204,10 +203,11 @@ def make_step_loops(loss_fn, params, optimizer, x, y, plan):
     diverged_at. Both update with the same code, so they compute the same numbers for every member that does not
     fail. Testing once per burst instead of every step saves each step a reduction over every parameter (8–15% of
     the MLP's step); GuardedSteps replays a burst only when it did not end clean. An optimizer that checks every
-    step (``check_every_step``) has train_until test every update instead, so no burst needs a replay.
+    step (``check_every_step``) has train_until test every update instead, so no burst needs a replay and
+    replay_until is None.
     """
     flat_params = tf.nest.flatten(params)
-    guarded = [*optimizer.params, *(slot for slots in optimizer.slots for slot in slots)]
+    guarded = [v for group in optimizer.variables_by_parameter() for v in group]
 
     def update(step, active, permutation, check=False):
         permutation = next_permutation(plan, step, permutation)
@@ -257,7 +257,7 @@ def make_step_loops(loss_fn, params, optimizer, x, y, plan):
         return (stop, *state)
 
     # Both return `stop` even when every member diverged early, which keeps the record schedule fixed.
-    return train_until, replay_until, optimizer.check_every_step
+    return train_until, None if optimizer.check_every_step else replay_until
 
 
 class GuardedSteps:
@@ -265,12 +265,12 @@ class GuardedSteps:
     is restored and the burst is trained again by replay_until, which tests every step (see make_step_loops)."""
 
     def __init__(self, step_loops, jit_compile):
-        train_until, replay_until, self.checks_every_step = step_loops
+        train_until, replay_until = step_loops
         self.train_until = tf.function(train_until, jit_compile=jit_compile)
-        self.replay_until = tf.function(replay_until, jit_compile=jit_compile)
+        self.replay_until = replay_until and tf.function(replay_until, jit_compile=jit_compile)
 
     def __call__(self, step, stop, *rest):
-        if self.checks_every_step:
+        if self.replay_until is None:  # the step loop tests every step: every burst ends clean
             return self.train_until(step, stop, *rest)[0]
         touched = self.train_until.get_concrete_function(step, stop, *rest).variables
         saved = [v.read_value() for v in touched]
@@ -391,7 +391,7 @@ class StepLoop:
     def __init__(self, loss_fn, params, optimizer, x, y, *, batch_size=None, batch_order="shuffle", seed=0,
                  jit_compile=True, per_member_data=False):
         flat_params, population, plan, step_loops = prepare(loss_fn, params, optimizer, x, y, 1, batch_size,
-                                                             batch_order, 1, seed, per_member_data)
+                                                            batch_order, 1, seed, per_member_data)
         self.state = initial_state(population, flat_params[0].dtype, plan)
         self.jit_compiled = False
         if jit_compile:
@@ -442,7 +442,7 @@ def fit(
     jit_compile: compile the step loop with XLA (falls back with a warning if it cannot).
     """
     flat_params, population, plan, step_loops = prepare(loss_fn, params, optimizer, x, y, steps, batch_size,
-                                                         batch_order, record_every, seed, per_member_data)
+                                                        batch_order, record_every, seed, per_member_data)
     record_steps = record_schedule(int(steps), int(record_every))
     metrics = dict(metrics or {})
 

@@ -132,6 +132,81 @@ def test_where_a_member_diverges_does_not_depend_on_how_steps_are_grouped_into_b
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("optimizer, rate", [(nn.SGD, 0.1), (nn.Adam, 0.01)])
+def test_a_run_split_into_calls_gives_the_same_numbers_as_one_call(monkeypatch, optimizer, rate):
+    """fit runs in calls of about CALL_SECONDS so that Ctrl-C is handled between them; where the calls split the
+    run (here at every record point, epochs of 4 steps straddling them, a member diverging inside a burst) must
+    not change a number."""
+    runs = {}
+    for call_seconds in (0.0, 1e9):  # a call per record point; the first record point, then all the rest at once
+        monkeypatch.setattr(nn.train, "CALL_SECONDS", call_seconds)
+        runs[call_seconds] = bn_population_run([rate, 1e30, rate], optimizer)
+    (split, split_state), (whole, whole_state) = runs[0.0], runs[1e9]
+    assert split.diverged_at[1] > 0
+    np.testing.assert_array_equal(split.diverged_at, whole.diverged_at)
+    np.testing.assert_array_equal(split.loss, whole.loss)
+    np.testing.assert_array_equal(split.steps, whole.steps)
+    assert split.record_times.shape == whole.record_times.shape == split.steps.shape
+    for kind in split_state:
+        for a, b in zip(split_state[kind], whole_state[kind]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_run_in_calls_sizes_its_calls_by_the_time_they_take():
+    calls = []
+
+    def run(stops, with_metrics, state):  # stands in for make_run's run: 10 ms per record point
+        calls.append(stops.numpy().tolist())
+        time.sleep(0.01 * len(calls[-1]))
+        count = len(calls[-1])
+        return tf.zeros([count, 2]), {"metric": tf.ones([count])}, (state[0] + count,), tf.zeros([count], tf.float64)
+
+    stops = np.arange(1, 31, dtype=np.int32)
+    loss, metrics, state, times = nn.train.run_in_calls(run, stops, (tf.constant(0),), call_seconds=0.05)
+    assert [stop for call in calls for stop in call] == stops.tolist()  # every record point once, in order
+    assert len(calls[0]) == 1 and 2 <= max(map(len, calls)) <= 5  # about 50 ms a call, whatever the pace
+    assert loss.shape == (30, 2) and metrics["metric"].shape == (30,) and times.shape == (30,)
+    assert int(state[0]) == 30
+
+
+def test_sigterm_stops_a_long_fit_between_calls(tmp_path):
+    """A fit of minutes is stopped within seconds: Python's signal handler runs between the run's calls."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "long_fit.py"
+    script.write_text(
+        "import signal\n"
+        "import numpy as np, tensorflow as tf\n"
+        "from replab import nn\n"
+        "def interrupt(*_):\n"
+        "    raise KeyboardInterrupt\n"
+        "signal.signal(signal.SIGTERM, interrupt)\n"
+        "x = np.random.default_rng(0).normal(size=(256, 8)).astype(np.float32)\n"
+        "y = x[:, :1] * 2\n"
+        "params = nn.init_mlp([8, 64, 64, 1], population=16, seed=list(range(16)))\n"
+        "loss = lambda params, xb, yb, step: nn.mean_squared_error(nn.mlp_forward(params, xb, 'tanh'), yb)\n"
+        "print('fitting', flush=True)\n"
+        "try:\n"
+        "    nn.fit(loss, params, nn.SGD(params, 1e-3), x, y, steps=10**8, batch_size=32, record_every=100)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+    )
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True)
+    try:
+        assert process.stdout.readline().strip() == "fitting"
+        time.sleep(8.0)  # compiled (about 2 s) and well into the run; a py_function metric would let Python in
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)  # the whole fit would take days
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert out.strip().splitlines()[-1] == "interrupted"
+
+
 def test_a_burst_reports_which_members_did_not_end_clean():
     params = nn.init_mlp(SIZES, population=3, seed=[0, 1, 2])
     optimizer = nn.SGD(params, tf.constant([0.1, 1e6, 0.1]))

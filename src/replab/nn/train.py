@@ -305,15 +305,17 @@ def initial_state(population, loss_dtype, plan):
 
 
 def make_run(step_loops, metrics, population, loss_dtype, plan, jit_compile):
-    """The whole run as one graph: a loop over record points around the step loop.
+    """The run as one graph per call: a loop over record points around the step loop.
 
     Only the step loop is compiled with XLA, so metrics may use any operation.
-    run(stops, with_metrics) trains up to each step count in `stops` and records
-    the loss there and, if `with_metrics`, every metric.
+    run(stops, with_metrics, state) trains from `state` (initial_state's structure) up to each step count in
+    `stops` and records the loss there and, if `with_metrics`, every metric; it returns the records and the state
+    to go on from, so a run may be split into calls at any record point with the same numbers (run_in_calls).
     """
     compiled_train_until = GuardedSteps(step_loops, jit_compile)
     names = list(metrics)
     specs = [metric_spec(metrics[name]) for name in names]
+    state_specs = tf.nest.map_structure(tf.TensorSpec.from_tensor, initial_state(population, loss_dtype, plan))
 
     def measure(name, spec, with_metrics):
         dtype, shape = spec
@@ -329,10 +331,11 @@ def make_run(step_loops, metrics, population, loss_dtype, plan, jit_compile):
             records.write(r, measure(name, spec, with_metrics))
             for name, spec, records in zip(names, specs, metric_records)
         )
-        return r + 1, state, loss_records, time_records, metric_records
+        return r + 1, tuple(state), loss_records, time_records, metric_records
 
-    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.bool)])
-    def run(stops, with_metrics):
+    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.bool),
+                                                   state_specs])
+    def run(stops, with_metrics, state):
         size = tf.size(stops)
         loss_records = tf.TensorArray(loss_dtype, size=size, element_shape=[population])
         time_records = tf.TensorArray(tf.float64, size=size, element_shape=[])
@@ -340,29 +343,57 @@ def make_run(step_loops, metrics, population, loss_dtype, plan, jit_compile):
         _, state, loss_records, time_records, metric_records = tf.while_loop(
             lambda r, *_: r < size,
             lambda *loop_vars: record(stops, with_metrics, *loop_vars),
-            (tf.constant(0), initial_state(population, loss_dtype, plan), loss_records, time_records, metric_records),
+            (tf.constant(0), tuple(state), loss_records, time_records, metric_records),
         )
         metric_values = {name: records.stack() for name, records in zip(names, metric_records)}
-        return loss_records.stack(), metric_values, state[2], time_records.stack()
+        return loss_records.stack(), metric_values, state, time_records.stack()
 
     return run
 
 
-def compile_run(build):
+def compile_run(build, state):
     """Build the run with XLA and compile it; if XLA cannot compile it, warn and build it without.
 
     Compiling means running zero steps, so the timing that follows measures training alone.
     """
     try:
         run = build(True)
-        run(tf.zeros([1], tf.int32), tf.constant(False))
+        run(tf.zeros([1], tf.int32), tf.constant(False), state)
         return run, True
     except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as error:
         first_line = str(error).strip().splitlines()[0]
         warnings.warn(f"XLA could not compile the training loop, so it runs without XLA: {first_line}", stacklevel=3)
     run = build(False)
-    run(tf.zeros([1], tf.int32), tf.constant(False))
+    run(tf.zeros([1], tf.int32), tf.constant(False), state)
     return run, False
+
+
+CALL_SECONDS = 0.5
+"""About how long one call of a run lasts (run_in_calls). Python handles Ctrl-C and SIGTERM only between calls
+into TensorFlow, so a run made of one call could not be stopped until it ended (37 s for one spiral wave here);
+calls of about half a second cost nothing measurable and keep a stop prompt."""
+
+
+def run_in_calls(run, stops, state, call_seconds=None):
+    """run(stops, True, state) split into calls of about `call_seconds` (CALL_SECONDS) at record points: the same
+    records.
+
+    The first call trains to the first record point; each next call takes as many record points as the last call's
+    pace fits in call_seconds (at least one). Returns (loss, metrics, final state, record times) as run does.
+    """
+    call_seconds = CALL_SECONDS if call_seconds is None else call_seconds
+    pieces, start, per_record = [], 0, None
+    while start < len(stops):
+        count = 1 if per_record is None else max(1, int(call_seconds / max(per_record, 1e-9)))
+        chunk = stops[start:start + count]
+        began = time.perf_counter()
+        loss, metric_values, state, times = run(tf.constant(chunk), tf.constant(True), state)
+        pieces.append((loss.numpy(), {name: value.numpy() for name, value in metric_values.items()}, times.numpy()))
+        per_record = (time.perf_counter() - began) / len(chunk)
+        start += len(chunk)
+    loss = np.concatenate([piece[0] for piece in pieces])
+    metric_values = {name: np.concatenate([piece[1][name] for piece in pieces]) for name in pieces[0][1]}
+    return loss, metric_values, state, np.concatenate([piece[2] for piece in pieces])
 
 
 def prepare(loss_fn, params, optimizer, x, y, steps, batch_size, batch_order, record_every, seed, per_member_data):
@@ -449,22 +480,23 @@ def fit(
     def build(jit):
         return make_run(step_loops, metrics, population, flat_params[0].dtype, plan, jit)
 
+    state = initial_state(population, flat_params[0].dtype, plan)
     start = time.perf_counter()
     if jit_compile:
-        run, jit_used = compile_run(build)
+        run, jit_used = compile_run(build, state)
     else:
         run, jit_used = build(False), False
-        run(tf.zeros([1], tf.int32), tf.constant(False))
+        run(tf.zeros([1], tf.int32), tf.constant(False), state)
     compiled = time.perf_counter()
-    loss, metric_values, diverged_at, record_times = run(tf.constant(record_steps), tf.constant(True))
+    loss, metric_values, state, record_times = run_in_calls(run, record_steps, state)
     finished = time.perf_counter()
 
     return History(
         steps=record_steps.astype(np.int64),
-        loss=loss.numpy(),
-        metrics={name: value.numpy() for name, value in metric_values.items()},
-        diverged_at=diverged_at.numpy().astype(np.int64),
-        record_times=record_times.numpy(),
+        loss=loss,
+        metrics=metric_values,
+        diverged_at=state[2].numpy().astype(np.int64),
+        record_times=record_times,
         wall_time=finished - start,
         compile_time=compiled - start,
         steps_per_second=int(steps) / (finished - compiled),

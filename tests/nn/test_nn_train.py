@@ -152,19 +152,20 @@ def test_a_run_split_into_calls_gives_the_same_numbers_as_one_call(monkeypatch, 
             np.testing.assert_array_equal(a, b)
 
 
-def test_run_in_calls_sizes_its_calls_by_the_time_they_take():
-    calls = []
+def test_run_in_calls_sizes_its_calls_by_the_time_they_take(monkeypatch):
+    clock, calls = [0.0], []
+    monkeypatch.setattr(nn.train.time, "perf_counter", lambda: clock[0])
 
-    def run(stops, with_metrics, state):  # stands in for make_run's run: 10 ms per record point
+    def run(stops, with_metrics, state):  # stands in for make_run's run: 1/64 s per record point on the clock
+        count = len(stops.numpy())
         calls.append(stops.numpy().tolist())
-        time.sleep(0.01 * len(calls[-1]))
-        count = len(calls[-1])
+        clock[0] += count / 64
         return tf.zeros([count, 2]), {"metric": tf.ones([count])}, (state[0] + count,), tf.zeros([count], tf.float64)
 
     stops = np.arange(1, 31, dtype=np.int32)
-    loss, metrics, state, times = nn.train.run_in_calls(run, stops, (tf.constant(0),), call_seconds=0.05)
+    loss, metrics, state, times = nn.train.run_in_calls(run, stops, (tf.constant(0),), call_seconds=5 / 64)
     assert [stop for call in calls for stop in call] == stops.tolist()  # every record point once, in order
-    assert len(calls[0]) == 1 and 2 <= max(map(len, calls)) <= 5  # about 50 ms a call, whatever the pace
+    assert [len(call) for call in calls] == [1, 5, 5, 5, 5, 5, 4]  # the first alone, then 5/64 s a call
     assert loss.shape == (30, 2) and metrics["metric"].shape == (30,) and times.shape == (30,)
     assert int(state[0]) == 30
 

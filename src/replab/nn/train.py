@@ -351,21 +351,24 @@ def make_run(step_loops, metrics, population, loss_dtype, plan, jit_compile):
     return run
 
 
-def compile_run(build, state):
-    """Build the run with XLA and compile it; if XLA cannot compile it, warn and build it without.
+def compile_run(build, state, jit=True):
+    """Build the run, with XLA when `jit`, and compile it; if XLA cannot compile it, warn and build it without.
 
     Compiling means running zero steps, so the timing that follows measures training alone.
     """
-    try:
-        run = build(True)
-        run(tf.zeros([1], tf.int32), tf.constant(False), state)
-        return run, True
-    except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as error:
-        first_line = str(error).strip().splitlines()[0]
-        warnings.warn(f"XLA could not compile the training loop, so it runs without XLA: {first_line}", stacklevel=3)
-    run = build(False)
+    if jit:
+        try:
+            return run_zero_steps(build(True), state), True
+        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as error:
+            first_line = str(error).strip().splitlines()[0]
+            warnings.warn(f"XLA could not compile the training loop, so it runs without XLA: {first_line}",
+                          stacklevel=3)
+    return run_zero_steps(build(False), state), False
+
+
+def run_zero_steps(run, state):
     run(tf.zeros([1], tf.int32), tf.constant(False), state)
-    return run, False
+    return run
 
 
 CALL_SECONDS = 0.5
@@ -482,11 +485,7 @@ def fit(
 
     state = initial_state(population, flat_params[0].dtype, plan)
     start = time.perf_counter()
-    if jit_compile:
-        run, jit_used = compile_run(build, state)
-    else:
-        run, jit_used = build(False), False
-        run(tf.zeros([1], tf.int32), tf.constant(False), state)
+    run, jit_used = compile_run(build, state, jit_compile)
     compiled = time.perf_counter()
     loss, metric_values, state, record_times = run_in_calls(run, record_steps, state)
     finished = time.perf_counter()

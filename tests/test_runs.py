@@ -125,3 +125,28 @@ def test_saved_figures_are_laid_out_by_their_layout_engine(tmp_path):
     assert top.get_position().y1 > figure.subplotpars.top + 0.05
     assert bottom.get_position().y1 < top.get_position().y0
     assert (tmp_path / "figures" / "stacked.png").exists()
+    assert type(figure.get_layout_engine()).__name__ == "ConstrainedLayoutEngine"
+
+
+def test_a_figure_laid_out_when_built_is_saved_whole_and_one_without_an_engine_is_cut_to_its_ink(tmp_path):
+    """A placeholder engine marks a figure as laid out (fixed margins): its PNG is the whole canvas at 110 dpi. A
+    figure with no engine is cut to its tight bounding box. Both leave the figure's engine as it was."""
+    from matplotlib.figure import Figure
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+    from PIL import Image
+
+    figures = {}
+    for name in ("laid_out", "loose"):
+        figure = Figure(figsize=(4, 3))
+        figure.subplots().plot([0, 1], [0, 1])
+        figure.subplots_adjust(left=0.3, right=0.7, bottom=0.3, top=0.7)
+        figures[name] = figure
+    placeholder = PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True)
+    figures["laid_out"].set_layout_engine(placeholder)
+    runs._write_figures(tmp_path / "figures", figures)
+    assert Image.open(tmp_path / "figures" / "laid_out.png").size == (440, 330)
+    width, height = Image.open(tmp_path / "figures" / "loose.png").size
+    assert width < 440 * 0.75 and height < 330 * 0.75
+    assert figures["laid_out"].get_layout_engine() is placeholder
+    assert figures["loose"].get_layout_engine() is None
+    assert (tmp_path / "figures" / "laid_out.svg").read_text().count("<svg") == 1

@@ -7,6 +7,7 @@ A directory whose name starts with '.' is incomplete and is never listed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import errno
 import hashlib
@@ -151,15 +152,18 @@ def _write_figures(folder: Path, figures: dict[str, Any]) -> list[str]:
 
 
 def _save_png_and_svg(figure: Any, stem: Path) -> None:
-    """The figure as stem.png and stem.svg, drawn once for each and laid out once.
+    """The figure as stem.png and stem.svg, drawn once for each and laid out at most once.
 
-    A figure with a layout engine (constrained layout) is placed by it while the PNG is drawn and fills its canvas,
-    so it needs no tight bounding box; its layout is then frozen for the SVG (and restored). A figure without one
-    (laid out by tight_layout() when it was built) is cut to its tight bounding box, measured once for both files.
-    Otherwise every savefig lays the figure out again and bbox_inches="tight" draws it twice more.
+    A figure with a layout engine that places it (constrained layout) is placed while the PNG is drawn and fills its
+    canvas, so it needs no tight bounding box; that layout is kept for the SVG. A figure whose engine does nothing
+    (PlaceHolderLayoutEngine: laid out when it was built, e.g. with fixed margins) is saved as it is. A figure without
+    one (laid out by tight_layout() when it was built) is cut to its tight bounding box, measured once for both files.
+    Matplotlib draws a figure that has any layout engine twice per savefig, once to lay it out, so the engine is
+    lifted wherever it has nothing left to do; and bbox_inches="tight" would draw it twice more.
     """
     import matplotlib  # imported here: only runs with figures need it
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
     if not hasattr(figure.canvas, "get_renderer"):  # a Figure() made without pyplot has a canvas that cannot draw
         FigureCanvasAgg(figure)
@@ -167,14 +171,28 @@ def _save_png_and_svg(figure: Any, stem: Path) -> None:
     bbox = None
     if engine is None:
         bbox = figure.get_tightbbox(figure.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
-    figure.savefig(stem.with_name(stem.name + ".png"), dpi=110, bbox_inches=bbox)
-    if engine is not None:
-        figure.set_layout_engine("none")
-    try:
+    with _without_layout_engine(figure, isinstance(engine, PlaceHolderLayoutEngine)):
+        figure.savefig(stem.with_name(stem.name + ".png"), dpi=110, bbox_inches=bbox)
+    with _without_layout_engine(figure):
         figure.savefig(stem.with_name(stem.name + ".svg"), dpi=110, bbox_inches=bbox)
+
+
+@contextlib.contextmanager
+def _without_layout_engine(figure: Any, lift: bool = True):
+    """The figure with no layout engine at all (set_layout_engine("none") would leave a placeholder that still
+    costs a draw per save), restored afterwards."""
+    import matplotlib
+
+    engine = figure.get_layout_engine()
+    if not lift or engine is None:
+        yield
+        return
+    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        figure.set_layout_engine(None)
+    try:
+        yield
     finally:
-        if engine is not None:
-            figure.set_layout_engine(engine)
+        figure.set_layout_engine(engine)
 
 
 def write_tensorboard(folder: Path, scalars: Scalars, settings: dict[str, Any] | None = None,

@@ -293,7 +293,8 @@ def train_members(config: Config, candidates: list[Candidate], population: Popul
                      steps=epochs * layout.steps, batch_size=layout.slots, batch_order="sequential",
                      record_every=config.record_every * layout.steps,
                      metrics={f"{name}_loss": loss_on(name) for name in evaluate}, per_member_data=True)
-    population.networks = [[(w.numpy()[k], b.numpy()[k]) for w, b in params] for k in range(len(seeds))]
+    values = [(w.numpy(), b.numpy()) for w, b in params]  # read once: each .numpy() copies all K members
+    population.networks = [[(w[k], b[k]) for w, b in values] for k in range(len(seeds))]
     dead_values = [slots[0].numpy() for slots in optimizer.slots[::2]]
     population.dead = [[d[k] for d in dead_values] for k in range(len(seeds))]
     losses = {}

@@ -171,20 +171,21 @@ def _save_png_and_svg(figure: Any, stem: Path) -> None:
     bbox = None
     if engine is None:
         bbox = figure.get_tightbbox(figure.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
-    with _without_layout_engine(figure, isinstance(engine, PlaceHolderLayoutEngine)):
+    laid_out_already = isinstance(engine, PlaceHolderLayoutEngine)
+    with _without_layout_engine(figure) if laid_out_already else contextlib.nullcontext():
         figure.savefig(stem.with_name(stem.name + ".png"), dpi=110, bbox_inches=bbox)
     with _without_layout_engine(figure):
         figure.savefig(stem.with_name(stem.name + ".svg"), dpi=110, bbox_inches=bbox)
 
 
 @contextlib.contextmanager
-def _without_layout_engine(figure: Any, lift: bool = True):
+def _without_layout_engine(figure: Any):
     """The figure with no layout engine at all (set_layout_engine("none") would leave a placeholder that still
     costs a draw per save), restored afterwards."""
     import matplotlib
 
     engine = figure.get_layout_engine()
-    if not lift or engine is None:
+    if engine is None:
         yield
         return
     with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):

@@ -98,6 +98,33 @@ def test_results_do_not_depend_on_how_the_search_is_split_into_units():
             np.testing.assert_array_equal(many.outcomes[i].best_loss, by_candidate[c].best_loss)
 
 
+def test_a_rung_that_drops_nobody_trains_on_in_its_graph_with_the_numbers_a_new_graph_gives(monkeypatch):
+    config = dataclasses.replace(CONFIG, dataset="spiral", activations=("tanh", "relu"), epoch_budget=80, rungs=4,
+                                 hopeless_loss=1.0, early_hopeless_loss=1.0, target_loss=0.001)  # every rung keeps all
+    data = spiral.make_seed_data(config)
+    unit = engine.WaveUnit(config, 1, tuple(candidate(hidden=(2,) * (1 + k % 2), activation=("tanh", "relu")[k % 2],
+                                                      lr=(0.03, 0.1, 0.3)[k % 3]) for k in range(6)), tuple(data))
+    compiled_afresh = []
+    real = engine.compile_population
+
+    def counted(*args, **kwargs):
+        compiled_afresh.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "compile_population", counted)
+    kept, _ = engine.train_wave(unit)
+    assert len(compiled_afresh) == 1 and len(engine.rung_ends(config)) == 4
+    assert all(o.status == "failed" and o.epochs_trained == 80 for o in kept)
+
+    monkeypatch.setattr(engine, "compiled_for", lambda config, candidates, population, data, depth, compiled:
+                        counted(config, candidates, population, data, depth))
+    afresh, _ = engine.train_wave(unit)
+    assert len(compiled_afresh) == 1 + 4
+    for a, b in zip(kept, afresh):
+        np.testing.assert_array_equal(a.best_loss, b.best_loss)
+        np.testing.assert_array_equal(a.reached_at, b.reached_at)
+
+
 def test_the_playground_link_encodes_the_network():
     config = dataclasses.replace(spiral.Config(), noise=0.25)
     member = candidate(features="x+y+sinX+sinY", hidden=(6, 4, 2), activation="relu", lr=3.0, reg="L1",

@@ -211,11 +211,41 @@ def test_sigterm_stops_a_long_fit_between_calls(tmp_path):
 def test_a_burst_reports_which_members_did_not_end_clean():
     params = nn.init_mlp(SIZES, population=3, seed=[0, 1, 2])
     optimizer = nn.SGD(params, tf.constant([0.1, 1e6, 0.1]))
-    _, _, plan, (train_until, _) = nn.train.prepare(regression_loss, params, optimizer, X, Y, 1, None, "shuffle",
-                                                    1, 0, False)
+    _, _, plan, (train_until, _) = nn.train.prepare(regression_loss, params, optimizer, X, Y, None, "shuffle", 0,
+                                                    False)
     start, *rest = nn.train.initial_state(3, tf.float32, plan)
     _, clean = tf.function(train_until)(start, tf.constant(40), *rest)
     assert clean.numpy().tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize("optimizer", [nn.SGD, nn.Adam])
+def test_a_compiled_fit_called_again_gives_what_a_new_fit_from_the_same_weights_gives(optimizer):
+    """CompiledFit trains on from the variables as they stand, each call from a fresh loop state (step 0, every member
+    active, the first epoch's permutation) as fit() does; a member that diverged in the first call trains again in
+    the second, as it would in a new fit. Only the first call compiles."""
+    def run(again):
+        params = nn.init_mlp(SIZES, population=3, seed=[0, 1, 2])
+        opt = optimizer(params, tf.constant([0.05, 1e30, 0.01]))
+        options = dict(batch_size=8, seed=3, metrics={"w": lambda: params[0][0] + 0})
+        first = nn.fit(regression_loss, params, opt, X, Y, steps=30, record_every=10, **options) if not again else None
+        if again:
+            compiled = nn.CompiledFit(regression_loss, params, opt, X, Y, **options)
+            first = compiled(30, record_every=10)
+            second = compiled(17, record_every=5)
+        else:
+            second = nn.fit(regression_loss, params, opt, X, Y, steps=17, record_every=5, **options)
+        return first, second, [v.numpy() for v in tf.nest.flatten(params) + [s for slots in opt.slots for s in slots]]
+
+    (fit_first, fit_second, fit_values), (first, second, values) = run(False), run(True)
+    assert first.compile_time > 0 and second.compile_time == 0
+    assert fit_first.diverged_at[1] > 0 and second.diverged_at[1] > 0
+    for fitted, called in ((fit_first, first), (fit_second, second)):
+        assert called.steps.tolist() == fitted.steps.tolist()
+        np.testing.assert_array_equal(called.loss, fitted.loss)
+        np.testing.assert_array_equal(called.metrics["w"], fitted.metrics["w"])
+        np.testing.assert_array_equal(called.diverged_at, fitted.diverged_at)
+    for a, b in zip(values, fit_values):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_records_every_n_steps_and_at_the_last_step():

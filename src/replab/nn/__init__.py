@@ -62,13 +62,14 @@ from replab.nn.playground import (
     playground_training_loss,
 )
 from replab.nn.optim import SGD, Adam, Momentum, Optimizer, optimizer
-from replab.nn.train import History, StepLoop, fit, predict_in_batches
+from replab.nn.train import CompiledFit, History, StepLoop, fit, predict_in_batches
 
 __all__ = [
     "ACTIVATIONS",
     "INITIALIZERS",
     "SGD",
     "StepLoop",
+    "CompiledFit",
     "Adam",
     "BatchNorm",
     "BatchRenorm",

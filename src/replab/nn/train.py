@@ -120,7 +120,7 @@ def shuffled_indices(step, batch_size, permutation):
     return tf.slice(permutation, [(step % n_batches) * batch_size], [batch_size])
 
 
-def _validate(params, optimizer, x, y, steps, batch_size, batch_order, record_every, per_member_data):
+def _validate(params, optimizer, x, y, batch_size, batch_order, per_member_data):
     if any(p.shape.rank is None or p.shape.rank < 1 for p in params):
         raise ValueError("Every parameter needs a leading population axis (use K=1 for one network).")
     if [id(p) for p in getattr(optimizer, "params", params)] != [id(p) for p in params]:
@@ -128,10 +128,6 @@ def _validate(params, optimizer, x, y, steps, batch_size, batch_order, record_ev
     population = int(params[0].shape[0])
     if any(int(p.shape[0]) != population for p in params):
         raise ValueError("All parameters must share the same population size on axis 0.")
-    if int(steps) < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps}.")
-    if int(record_every) < 1:
-        raise ValueError(f"record_every must be a positive integer, got {record_every}.")
     if batch_order not in BATCH_ORDERS:
         raise ValueError(f"batch_order must be one of {BATCH_ORDERS}, got {batch_order!r}.")
     sample_axis = 1 if per_member_data else 0
@@ -143,6 +139,13 @@ def _validate(params, optimizer, x, y, steps, batch_size, batch_order, record_ev
     if batch_size is not None and not 1 <= int(batch_size) <= n:
         raise ValueError(f"batch_size must lie between 1 and the {n} examples, got {batch_size}.")
     return population, n
+
+
+def _validate_schedule(steps, record_every):
+    if int(steps) < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps}.")
+    if int(record_every) < 1:
+        raise ValueError(f"record_every must be a positive integer, got {record_every}.")
 
 
 def as_inputs(x, dtype):
@@ -266,8 +269,8 @@ class GuardedSteps:
 
     def __init__(self, step_loops, jit_compile):
         train_until, replay_until = step_loops
-        self.train_until = tf.function(train_until, jit_compile=jit_compile)
-        self.replay_until = replay_until and tf.function(replay_until, jit_compile=jit_compile)
+        self.train_until = tf.function(train_until, jit_compile=jit_compile, autograph=False)
+        self.replay_until = replay_until and tf.function(replay_until, jit_compile=jit_compile, autograph=False)
 
     def __call__(self, step, stop, *rest):
         if self.replay_until is None:  # the step loop tests every step: every burst ends clean
@@ -287,7 +290,7 @@ class GuardedSteps:
 
 def metric_spec(metric):
     """dtype and shape of a metric, found by tracing it (not running it)."""
-    output = tf.function(metric).get_concrete_function().structured_outputs
+    output = tf.function(metric, autograph=False).get_concrete_function().structured_outputs
     if not isinstance(output, tf.Tensor):
         raise ValueError("Each metric must return a single tensor.")
     return output.dtype, output.shape
@@ -399,13 +402,13 @@ def run_in_calls(run, stops, state, call_seconds=None):
     return loss, metric_values, state, np.concatenate([piece[2] for piece in pieces])
 
 
-def prepare(loss_fn, params, optimizer, x, y, steps, batch_size, batch_order, record_every, seed, per_member_data):
+def prepare(loss_fn, params, optimizer, x, y, batch_size, batch_order, seed, per_member_data):
     """Validate fit()'s arguments; (flat params, population size, batch plan, the uncompiled step loops)."""
     flat_params = tf.nest.flatten(params)
     if not flat_params:
         raise ValueError("fit() needs at least one parameter to train.")
     x, y = as_inputs(x, flat_params[0].dtype), tf.convert_to_tensor(y)
-    population, n = _validate(flat_params, optimizer, x, y, steps, batch_size, batch_order, record_every, per_member_data)
+    population, n = _validate(flat_params, optimizer, x, y, batch_size, batch_order, per_member_data)
     plan = BatchPlan(
         n=n,
         batch_size=None if batch_size is None else int(batch_size),
@@ -424,8 +427,8 @@ class StepLoop:
 
     def __init__(self, loss_fn, params, optimizer, x, y, *, batch_size=None, batch_order="shuffle", seed=0,
                  jit_compile=True, per_member_data=False):
-        flat_params, population, plan, step_loops = prepare(loss_fn, params, optimizer, x, y, 1, batch_size,
-                                                            batch_order, 1, seed, per_member_data)
+        flat_params, population, plan, step_loops = prepare(loss_fn, params, optimizer, x, y, batch_size,
+                                                            batch_order, seed, per_member_data)
         self.state = initial_state(population, flat_params[0].dtype, plan)
         self.jit_compiled = False
         if jit_compile:
@@ -446,6 +449,55 @@ class StepLoop:
         self.state = self._train_until(step, step + int(steps), *rest)
         self.state[0].numpy()  # wait for the result
         return time.perf_counter() - start
+
+
+class CompiledFit:
+    """fit() compiled once and held open: each call trains every member from a fresh loop state (step 0, every member
+    active, as fit() starts) on the variables as they stand, with the graph compiled on construction.
+
+    A caller that trains the same population again (the spiral search's successive-halving rungs that drop no
+    member) thereby compiles once instead of once per call, with the numbers fit() gives: the same graph from the
+    same state. Same arguments as fit() but the schedule, which each call takes.
+    """
+
+    def __init__(self, loss_fn, params, optimizer, x, y, *, batch_size=None, batch_order="shuffle", metrics=None,
+                 seed=0, jit_compile=True, per_member_data=False):
+        flat_params, self.population, self.plan, step_loops = prepare(
+            loss_fn, params, optimizer, x, y, batch_size, batch_order, seed, per_member_data)
+        self.loss_dtype = flat_params[0].dtype
+        metrics = dict(metrics or {})
+
+        def build(jit):
+            return make_run(step_loops, metrics, self.population, self.loss_dtype, self.plan, jit)
+
+        start = time.perf_counter()
+        self.run, self.jit_compiled = compile_run(build, self.start_state(), jit_compile)
+        self.compile_time = time.perf_counter() - start
+        self._compile_time_unreported = self.compile_time
+
+    def start_state(self):
+        return initial_state(self.population, self.loss_dtype, self.plan)
+
+    def __call__(self, steps, record_every=100) -> History:
+        """Train `steps` steps, recording every `record_every` and at the last; the first call's History carries
+        the compile time."""
+        _validate_schedule(steps, record_every)
+        record_steps = record_schedule(int(steps), int(record_every))
+        start = time.perf_counter()
+        loss, metric_values, state, record_times = run_in_calls(self.run, record_steps, self.start_state())
+        trained = time.perf_counter() - start
+        compile_time, self._compile_time_unreported = self._compile_time_unreported, 0.0
+        return History(
+            steps=record_steps.astype(np.int64),
+            loss=loss,
+            metrics=metric_values,
+            diverged_at=state[2].numpy().astype(np.int64),
+            record_times=record_times,
+            wall_time=compile_time + trained,
+            compile_time=compile_time,
+            steps_per_second=int(steps) / trained,
+            jit_compiled=self.jit_compiled,
+        )
 
 
 def fit(
@@ -475,32 +527,10 @@ def fit(
     metrics: name -> zero-arg callable returning a tensor, evaluated at every record point.
     jit_compile: compile the step loop with XLA (falls back with a warning if it cannot).
     """
-    flat_params, population, plan, step_loops = prepare(loss_fn, params, optimizer, x, y, steps, batch_size,
-                                                        batch_order, record_every, seed, per_member_data)
-    record_steps = record_schedule(int(steps), int(record_every))
-    metrics = dict(metrics or {})
-
-    def build(jit):
-        return make_run(step_loops, metrics, population, flat_params[0].dtype, plan, jit)
-
-    state = initial_state(population, flat_params[0].dtype, plan)
-    start = time.perf_counter()
-    run, jit_used = compile_run(build, state, jit_compile)
-    compiled = time.perf_counter()
-    loss, metric_values, state, record_times = run_in_calls(run, record_steps, state)
-    finished = time.perf_counter()
-
-    return History(
-        steps=record_steps.astype(np.int64),
-        loss=loss,
-        metrics=metric_values,
-        diverged_at=state[2].numpy().astype(np.int64),
-        record_times=record_times,
-        wall_time=finished - start,
-        compile_time=compiled - start,
-        steps_per_second=int(steps) / (finished - compiled),
-        jit_compiled=jit_used,
-    )
+    _validate_schedule(steps, record_every)
+    return CompiledFit(loss_fn, params, optimizer, x, y, batch_size=batch_size, batch_order=batch_order,
+                       metrics=metrics, seed=seed, jit_compile=jit_compile,
+                       per_member_data=per_member_data)(steps, record_every)
 
 
 def predict_in_batches(forward, x, batch_size=1000, batch_axis=1):

@@ -257,14 +257,22 @@ def playground_batch_loss(masks, steps_per_epoch: int):
     return loss_fn
 
 
-def train_members(config: Config, candidates: list[Candidate], population: Population, data: list[SeedData],
-                  epochs: int, depth: int, evaluate: tuple[str, ...] = ("train",)) -> tuple[np.ndarray, dict, np.ndarray]:
-    """Train every member `epochs` epochs (the Playground's batching) in one compiled population.
+@dataclass
+class CompiledPopulation:
+    """A population's networks as variables with their Playground training compiled (nn.CompiledFit), to train
+    again for as long as its members stay the same: successive halving's rungs that drop no member compile once."""
+    members: list[tuple[int, int]]
+    params: list
+    optimizer: object
+    steps_per_epoch: int
+    fit: object
+    evaluate: tuple[str, ...]
 
-    Returns (epochs (R,), {"train": (R, K) training loss, "test": (R, K) test loss}, (R,) wall times of the records)
-    with the sets named in `evaluate`, recorded every `record_every` epochs and at the end; a diverged member's loss
-    reads 0.5 (a constant output's).
-    """
+
+def compile_population(config: Config, candidates: list[Candidate], population: Population, data: list[SeedData],
+                       depth: int, evaluate: tuple[str, ...] = ("train",)) -> CompiledPopulation:
+    """The population's current weights and dead-weight masks as variables, its training compiled (the Playground's
+    batching), with the losses on the sets named in `evaluate` as metrics."""
     members = [candidates[c] for c, _ in population.members]
     batches = {m.hyper.batch_size for m in members}
     if len(batches) != 1:
@@ -289,19 +297,51 @@ def train_members(config: Config, candidates: list[Candidate], population: Popul
         x, y = points[name]
         return lambda: nn.playground_loss(nn.masked_forward(params, x, masks), y)
 
-    history = nn.fit(playground_batch_loss(masks, layout.steps), params, optimizer, x_slots, y_slots,
-                     steps=epochs * layout.steps, batch_size=layout.slots, batch_order="sequential",
-                     record_every=config.record_every * layout.steps,
-                     metrics={f"{name}_loss": loss_on(name) for name in evaluate}, per_member_data=True)
-    values = [(w.numpy(), b.numpy()) for w, b in params]  # read once: each .numpy() copies all K members
-    population.networks = [[(w[k], b[k]) for w, b in values] for k in range(len(seeds))]
-    dead_values = [slots[0].numpy() for slots in optimizer.slots[::2]]
-    population.dead = [[d[k] for d in dead_values] for k in range(len(seeds))]
+    fit = nn.CompiledFit(playground_batch_loss(masks, layout.steps), params, optimizer, x_slots, y_slots,
+                         batch_size=layout.slots, batch_order="sequential",
+                         metrics={f"{name}_loss": loss_on(name) for name in evaluate}, per_member_data=True)
+    return CompiledPopulation(list(population.members), params, optimizer, layout.steps, fit, tuple(evaluate))
+
+
+def train_compiled(config: Config, compiled: CompiledPopulation, population: Population,
+                   epochs: int) -> tuple[np.ndarray, dict, np.ndarray]:
+    """Train the compiled population `epochs` epochs from a fresh loop state, as a new nn.fit would, and write its
+    weights and dead-weight masks back into `population` (whose members must be the compiled ones).
+
+    Returns (epochs (R,), {"train": (R, K) training loss, "test": (R, K) test loss}, (R,) wall times of the records)
+    with the sets the population evaluates, recorded every `record_every` epochs and at the end; a diverged
+    member's loss reads 0.5 (a constant output's).
+    """
+    if population.members != compiled.members:
+        raise ValueError("the population's members are not the ones compiled")
+    steps = compiled.steps_per_epoch
+    history = compiled.fit(epochs * steps, record_every=config.record_every * steps)
+    values = [(w.numpy(), b.numpy()) for w, b in compiled.params]  # read once: each .numpy() copies all K members
+    population.networks = [[(w[k], b[k]) for w, b in values] for k in range(len(population.members))]
+    dead_values = [slots[0].numpy() for slots in compiled.optimizer.slots[::2]]
+    population.dead = [[d[k] for d in dead_values] for k in range(len(population.members))]
     losses = {}
-    for name in evaluate:
+    for name in compiled.evaluate:
         loss = history.metrics[f"{name}_loss"]
         losses[name] = np.where(np.isfinite(loss), loss, 0.5)
-    return history.steps // layout.steps, losses, history.record_times
+    return history.steps // steps, losses, history.record_times
+
+
+def compiled_for(config: Config, candidates: list[Candidate], population: Population, data: list[SeedData],
+                 depth: int, compiled: CompiledPopulation | None) -> CompiledPopulation:
+    """`compiled` while it holds exactly the population's members (a rung that dropped nobody), else the population
+    compiled afresh: an unchanged population trains on in the graph it has, with the numbers a new one gives."""
+    if compiled is not None and compiled.members == population.members:
+        return compiled
+    return compile_population(config, candidates, population, data, depth)
+
+
+def train_members(config: Config, candidates: list[Candidate], population: Population, data: list[SeedData],
+                  epochs: int, depth: int, evaluate: tuple[str, ...] = ("train",)) -> tuple[np.ndarray, dict, np.ndarray]:
+    """Train every member `epochs` epochs (the Playground's batching) in one compiled population; see
+    train_compiled for what it returns."""
+    compiled = compile_population(config, candidates, population, data, depth, evaluate)
+    return train_compiled(config, compiled, population, epochs)
 
 
 def member_masks(config: Config, members: list[Candidate], depth: int):
@@ -368,11 +408,12 @@ def train_wave(unit: WaveUnit) -> tuple[list[Outcome], list]:
     n = len(data)
     state = {i: Outcome("failed", 0, np.full(n, np.inf), np.full(n, np.nan)) for i in indices}
     prune_log: list = []
-    done = 0
+    done, compiled = 0, None
     for end in rung_ends(config):
         if not population.members:
             break
-        epochs, losses, _ = train_members(config, candidates, population, data, end - done, depth)
+        compiled = compiled_for(config, candidates, population, data, depth, compiled)
+        epochs, losses, _ = train_compiled(config, compiled, population, end - done)
         epochs = epochs + done
         alive = member_columns(population)
         for c, columns in alive.items():

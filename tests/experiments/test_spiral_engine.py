@@ -125,6 +125,32 @@ def test_a_rung_that_drops_nobody_trains_on_in_its_graph_with_the_numbers_a_new_
         np.testing.assert_array_equal(a.reached_at, b.reached_at)
 
 
+def test_members_left_after_a_rung_train_on_among_the_frozen_dropped_ones_as_they_would_alone():
+    config = dataclasses.replace(CONFIG, dataset="spiral", activations=("tanh", "relu"))
+    data = spiral.make_seed_data(config)
+    candidates = [candidate(hidden=(2,) * (1 + k % 2), activation=("tanh", "relu")[k % 2], lr=(0.03, 0.1, 0.3)[k % 3])
+                  for k in range(6)]
+    order = engine.in_forward_order(candidates)
+    population = spiral.new_population(config, order, data, 2)
+    compiled = engine.compile_population(config, candidates, population, data, 2)
+    engine.train_compiled(config, compiled, population, 10)
+    kept = engine.select(population, set(order) - {order[2]})
+    afresh = engine.select(population, set(order) - {order[2]})
+    assert engine.compiled_for(config, candidates, kept, data, 2, compiled) is compiled
+    _, reused_loss, _ = engine.train_compiled(config, compiled, kept, 15)
+    _, afresh_loss, _ = engine.train_members(config, candidates, afresh, data, 15, 2)
+    assert reused_loss["train"].shape == afresh_loss["train"].shape == (2, 5 * len(data))
+    np.testing.assert_array_equal(reused_loss["train"], afresh_loss["train"])
+    for a, b in zip(kept.networks, afresh.networks):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x[0], y[0])
+            np.testing.assert_array_equal(x[1], y[1])
+    np.testing.assert_array_equal(np.concatenate([np.ravel(d) for dead in kept.dead for d in dead]),
+                                  np.concatenate([np.ravel(d) for dead in afresh.dead for d in dead]))
+    few = engine.select(kept, set(order[:2]))
+    assert engine.compiled_for(config, candidates, few, data, 2, compiled) is not compiled  # 2 of 6 left: compiled anew
+
+
 def test_the_playground_link_encodes_the_network():
     config = dataclasses.replace(spiral.Config(), noise=0.25)
     member = candidate(features="x+y+sinX+sinY", hidden=(6, 4, 2), activation="relu", lr=3.0, reg="L1",

@@ -475,16 +475,23 @@ class CompiledFit:
         self.compile_time = time.perf_counter() - start
         self._compile_time_unreported = self.compile_time
 
-    def start_state(self):
-        return initial_state(self.population, self.loss_dtype, self.plan)
+    def start_state(self, active=None):
+        step, every_member, *rest = initial_state(self.population, self.loss_dtype, self.plan)
+        if active is not None:
+            active = np.asarray(active, bool)
+            if active.shape != (self.population,):
+                raise ValueError(f"active must hold one flag per member ({self.population}), got {active.shape}.")
+            every_member = tf.constant(active)
+        return (step, every_member, *rest)
 
-    def __call__(self, steps, record_every=100) -> History:
+    def __call__(self, steps, record_every=100, active=None) -> History:
         """Train `steps` steps, recording every `record_every` and at the last; the first call's History carries
-        the compile time."""
+        the compile time. `active` (K,) bool trains only those members; the others keep their values (their losses
+        read NaN) while the graph still computes them."""
         _validate_schedule(steps, record_every)
         record_steps = record_schedule(int(steps), int(record_every))
         start = time.perf_counter()
-        loss, metric_values, state, record_times = run_in_calls(self.run, record_steps, self.start_state())
+        loss, metric_values, state, record_times = run_in_calls(self.run, record_steps, self.start_state(active))
         trained = time.perf_counter() - start
         compile_time, self._compile_time_unreported = self._compile_time_unreported, 0.0
         return History(

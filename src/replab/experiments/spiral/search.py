@@ -257,16 +257,30 @@ def playground_batch_loss(masks, steps_per_epoch: int):
     return loss_fn
 
 
+REUSE_SHARE = 0.75
+"""A population that keeps at least this share of a compiled population's members trains on in its graph, the
+dropped members frozen there (computed, not updated) instead of compiling the smaller population afresh; measured
+on the default search: see the README's Speed section."""
+
+
 @dataclass
 class CompiledPopulation:
     """A population's networks as variables with their Playground training compiled (nn.CompiledFit), to train
-    again for as long as its members stay the same: successive halving's rungs that drop no member compile once."""
+    again while its members stay (most of) the same: successive halving's rungs that drop no member, or few, compile
+    nothing. Members dropped since the compile stay in the graph, frozen."""
     members: list[tuple[int, int]]
     params: list
     optimizer: object
     steps_per_epoch: int
     fit: object
     evaluate: tuple[str, ...]
+
+    def columns(self, population: Population) -> list[int] | None:
+        """Where the population's members sit among the compiled ones, or None if some member is not compiled."""
+        position = {member: k for k, member in enumerate(self.members)}
+        if any(member not in position for member in population.members):
+            return None
+        return [position[member] for member in population.members]
 
 
 def compile_population(config: Config, candidates: list[Candidate], population: Population, data: list[SeedData],
@@ -305,33 +319,40 @@ def compile_population(config: Config, candidates: list[Candidate], population: 
 
 def train_compiled(config: Config, compiled: CompiledPopulation, population: Population,
                    epochs: int) -> tuple[np.ndarray, dict, np.ndarray]:
-    """Train the compiled population `epochs` epochs from a fresh loop state, as a new nn.fit would, and write its
-    weights and dead-weight masks back into `population` (whose members must be the compiled ones).
+    """Train the population's members of the compiled population `epochs` epochs from a fresh loop state, as a new
+    nn.fit would, the other compiled members frozen, and write the weights and dead-weight masks back into
+    `population`.
 
     Returns (epochs (R,), {"train": (R, K) training loss, "test": (R, K) test loss}, (R,) wall times of the records)
-    with the sets the population evaluates, recorded every `record_every` epochs and at the end; a diverged
-    member's loss reads 0.5 (a constant output's).
+    with the sets the population evaluates, recorded every `record_every` epochs and at the end, K the population's
+    members; a diverged member's loss reads 0.5 (a constant output's).
     """
-    if population.members != compiled.members:
-        raise ValueError("the population's members are not the ones compiled")
+    columns = compiled.columns(population)
+    if columns is None:
+        raise ValueError("the population holds members that were not compiled")
+    active = np.zeros(len(compiled.members), bool)
+    active[columns] = True
     steps = compiled.steps_per_epoch
-    history = compiled.fit(epochs * steps, record_every=config.record_every * steps)
+    history = compiled.fit(epochs * steps, record_every=config.record_every * steps,
+                           active=None if active.all() else active)
     values = [(w.numpy(), b.numpy()) for w, b in compiled.params]  # read once: each .numpy() copies all K members
-    population.networks = [[(w[k], b[k]) for w, b in values] for k in range(len(population.members))]
+    population.networks = [[(w[k], b[k]) for w, b in values] for k in columns]
     dead_values = [slots[0].numpy() for slots in compiled.optimizer.slots[::2]]
-    population.dead = [[d[k] for d in dead_values] for k in range(len(population.members))]
+    population.dead = [[d[k] for d in dead_values] for k in columns]
     losses = {}
     for name in compiled.evaluate:
-        loss = history.metrics[f"{name}_loss"]
+        loss = history.metrics[f"{name}_loss"][:, columns]
         losses[name] = np.where(np.isfinite(loss), loss, 0.5)
     return history.steps // steps, losses, history.record_times
 
 
 def compiled_for(config: Config, candidates: list[Candidate], population: Population, data: list[SeedData],
                  depth: int, compiled: CompiledPopulation | None) -> CompiledPopulation:
-    """`compiled` while it holds exactly the population's members (a rung that dropped nobody), else the population
-    compiled afresh: an unchanged population trains on in the graph it has, with the numbers a new one gives."""
-    if compiled is not None and compiled.members == population.members:
+    """`compiled` while it holds the population's members and they are at least REUSE_SHARE of its own, else the
+    population compiled afresh: a population that lost few members trains on in the graph it has, with the numbers
+    a new graph gives (a member's numbers do not depend on the population around it)."""
+    if (compiled is not None and compiled.columns(population) is not None
+            and len(population.members) >= REUSE_SHARE * len(compiled.members)):
         return compiled
     return compile_population(config, candidates, population, data, depth)
 

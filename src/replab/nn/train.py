@@ -455,9 +455,10 @@ class CompiledFit:
     """fit() compiled once and held open: each call trains every member from a fresh loop state (step 0, every member
     active, as fit() starts) on the variables as they stand, with the graph compiled on construction.
 
-    A caller that trains the same population again (the spiral search's successive-halving rungs that drop no
-    member) thereby compiles once instead of once per call, with the numbers fit() gives: the same graph from the
-    same state. Same arguments as fit() but the schedule, which each call takes.
+    A caller that trains the same population again (the spiral search's successive-halving rungs that drop few
+    members or none, the dropped ones left inactive) thereby compiles once instead of once per call, with the
+    numbers fit() gives: the same graph from the same state. Same arguments as fit() but the schedule, which each
+    call takes.
     """
 
     def __init__(self, loss_fn, params, optimizer, x, y, *, batch_size=None, batch_order="shuffle", metrics=None,

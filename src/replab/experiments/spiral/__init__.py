@@ -11,7 +11,8 @@ mean 0.5·(output − label)² (see replab.nn.playground). The experiment is two
    succeeds when its final *test* loss is ≤ `target_loss`; "solves" means a success rate significantly above
    `success_null` (exact binomial test in `judge.py`).
 
-The engine is the submodule `replab.experiments.spiral.search` (its `search` function runs it);
+The engine is the submodule `replab.experiments.spiral.search` (its `search` function runs it), with the candidates in
+`candidates.py` and the compiled Playground populations in `population.py`;
 `present.py` turns the measurements into tables, figures and notes.
 """
 

@@ -3,11 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# make run trains two experiments at a time where there are two cores (the same numbers; 1,180 s instead of 1,418 s
-# on this 2-core machine); JOBS=1 runs them one after the other, each with all the memory
+# make run trains two experiments at a time where there are two cores (the same numbers, sooner); JOBS=1 runs them
+# one after the other, each with all the memory
 JOBS   ?= $(shell [ "$$(nproc 2>/dev/null || echo 1)" -ge 2 ] && echo 2 || echo 1)
 
-.PHONY: run test bench clean browser
+.PHONY: run test test-fast bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The unit tier: everything but quick runs, notebooks, the browser and the cluster (tests marked slow).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 # The report's browser test needs Debian's chromium and its driver; installed when missing and we may (root + apt).
 browser:

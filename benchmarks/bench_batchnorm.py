@@ -22,9 +22,16 @@ import keras  # noqa: E402  (reference implementation; benchmarks may use it)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from replab import nn  # noqa: E402
-from replab.data.mnist import Digits  # noqa: E402
-from replab.experiments.bn import batchnorm  # noqa: E402
+from replab.data.mnist import Digits
+from replab.experiments.bn import figure1 as batchnorm
+from replab.experiments.bn.figure1.train import train
+from replab.nn.init import initializer
+from replab.nn.layers import dense
+from replab.nn.losses import softmax_cross_entropy
+from replab.nn.mlp import init_mlp
+from replab.nn.norms import BatchNorm
+from replab.nn.optim import SGD
+from replab.nn.train import fit
 
 SIZES = [784, 100, 100, 100, 10]
 BATCH, RATE = 60, 0.5
@@ -80,21 +87,21 @@ def replab_pair(x, y, steps, config=None):
                                         paper_weight_std=0.1, n_seeds=1)
     config = dataclasses.replace(config, steps=steps, record_every=min(500, steps), population_batches=10)
     digits = Digits(x[:-1000], y[:-1000], x[-1000:], y[-1000:], "random", "mnist")
-    return batchnorm.train(config, digits)
+    return train(config, digits)
 
 
 def replab_bn_only(x, y, steps):
-    params = nn.init_mlp(SIZES, seed=0, weight_init=nn.initializer("gaussian", std=0.1))
-    norms = [nn.BatchNorm(1, width) for width in SIZES[1:-1]]
+    params = init_mlp(SIZES, seed=0, weight_init=initializer("gaussian", std=0.1))
+    norms = [BatchNorm(1, width) for width in SIZES[1:-1]]
     variables = [w for w, _ in params[:-1]] + list(params[-1]) + [v for norm in norms for v in norm.trainable]
 
     def loss_fn(variables, xb, yb, step):
         h = xb
         for (w, _), norm in zip(params[:-1], norms):
-            h = tf.sigmoid(norm(nn.dense(h, w), training=True))
-        return nn.softmax_cross_entropy(nn.dense(h, *params[-1]), yb)
+            h = tf.sigmoid(norm(dense(h, w), training=True))
+        return softmax_cross_entropy(dense(h, *params[-1]), yb)
 
-    return nn.fit(loss_fn, variables, nn.SGD(variables, RATE), x, y, steps=steps, batch_size=BATCH,
+    return fit(loss_fn, variables, SGD(variables, RATE), x, y, steps=steps, batch_size=BATCH,
                   record_every=500)
 
 

@@ -13,7 +13,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from replab.experiments import BN_STUDY, load  # noqa: E402
+from replab.experiments import BN_STUDY, load
 
 BUDGETS = {"quick": 60.0, "default": 15 * 60.0}
 

@@ -32,10 +32,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_table as bt  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import bench_table as bt  # noqa: E402
 import replab.nn.optim as optim  # noqa: E402
 import replab.nn.playground as pg  # noqa: E402
 import replab.nn.train as train  # noqa: E402

@@ -11,9 +11,10 @@ import time
 
 import numpy as np
 
-from replab import nn
-from replab.experiments.spiral import search as spiral
+from replab.experiments.spiral.candidates import Candidate, Hyper, make_seed_data
 from replab.experiments.spiral.config import Config
+from replab.experiments.spiral.population import new_population, train_members
+from replab.nn.playground import playground_parameter_count
 
 EPOCHS = 100
 POPULATION = 768
@@ -23,20 +24,20 @@ ONE_AT_A_TIME = 6
 def candidates(n):
     shapes = [(w,) * d for d in (1, 2, 3) for w in (2, 4, 6, 8)]
     grid = itertools.product(range(1000), shapes, ("tanh", "relu"), (0.01, 0.03, 0.1, 0.3))
-    return [spiral.Candidate("x+y", hidden, spiral.Hyper(act, lr, "L2", 0.001, 10))
+    return [Candidate("x+y", hidden, Hyper(act, lr, "L2", 0.001, 10))
             for _, hidden, act, lr in itertools.islice(grid, n)]
 
 
 def train(config, chosen, data):
-    population = spiral.new_population(config, list(range(len(chosen))), data, 3)
+    population = new_population(config, list(range(len(chosen))), data, 3)
     start = time.perf_counter()
-    spiral.train_members(config, chosen, population, data, EPOCHS, 3)
+    train_members(config, chosen, population, data, EPOCHS, 3)
     return time.perf_counter() - start
 
 
 def main():
     config = Config(n_seeds=1, seeds_required=1, epoch_budget=EPOCHS, record_every=EPOCHS)
-    data = spiral.make_seed_data(config)
+    data = make_seed_data(config)
     chosen = candidates(POPULATION)
     together = train(config, chosen, data)
     sample = chosen[:: POPULATION // ONE_AT_A_TIME][:ONE_AT_A_TIME]
@@ -47,7 +48,7 @@ def main():
     print(f"one at a time (fit K=1, {ONE_AT_A_TIME} candidates): {alone:.1f} s -> {rate_alone:.3f} candidates/s")
     print(f"speed-up: {rate_together / rate_alone:.0f}x")
     print(f"(candidates hold {np.mean([c.parameters for c in chosen]):.0f} parameters on average, "
-          f"{nn.playground_parameter_count(2, (8, 8, 8))} at most; one-at-a-time ones: "
+          f"{playground_parameter_count(2, (8, 8, 8))} at most; one-at-a-time ones: "
           f"{[c.parameters for c in sample]})")
 
 

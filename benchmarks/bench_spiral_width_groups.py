@@ -14,11 +14,11 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_table as bt  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import bench_table as bt  # noqa: E402
 import replab.nn.playground as pg  # noqa: E402
-from replab.nn.layers import ACTIVATIONS  # noqa: E402
+from replab.nn.layers import ACTIVATIONS
 
 
 def width_group_forward(params, h, start, stop, activation, widths):

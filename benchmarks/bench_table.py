@@ -28,9 +28,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from replab import nn  # noqa: E402
 import replab.nn.playground as playground  # noqa: E402
-from replab.nn.normalized_mlp import Member, NormalizedMLP, forward  # noqa: E402
+from replab.nn.layers import dense
+from replab.nn.losses import softmax_cross_entropy
+from replab.nn.normalized_mlp import Member, NormalizedMLP, forward
+from replab.nn.optim import SGD
+from replab.nn.playground import (
+    forward_order,
+    init_playground_network,
+    mask_tensors,
+    network_masks,
+    pad_features,
+    playground_optimizer,
+    playground_training_loss,
+)
+from replab.nn.train import StepLoop
 
 QUICK = "--quick" in sys.argv
 REPEATS = 3
@@ -143,9 +155,9 @@ def replab_mlp(norms, x, y):
 
     def loss_fn(params, xb, yb, step):
         logits, _ = forward(net, tf.gather(images, xb), training=True)
-        return nn.softmax_cross_entropy(logits, yb)
+        return softmax_cross_entropy(logits, yb)
 
-    loop = nn.StepLoop(loss_fn, net.params, nn.SGD(net.params, RATE), orders, labels, batch_size=BATCH,
+    loop = StepLoop(loss_fn, net.params, SGD(net.params, RATE), orders, labels, batch_size=BATCH,
                        per_member_data=True)
     loop.run(BURST)
     return lambda: (BURST * k, loop.run(BURST))
@@ -155,11 +167,11 @@ def old_masked_forward(params, x, masks):
     """The Playground forward before issue 12: one batched tf.matmul per layer."""
     h = x * masks.input_mask[:, None, :]
     for layer, (w, b) in enumerate(params[:-1]):
-        a = playground.mixed_activation(nn.dense(h, w, b), masks.activation, masks.activations_used)
+        a = playground.mixed_activation(dense(h, w, b), masks.activation, masks.activations_used)
         a = a * masks.unit_mask[:, layer, None, :]
         h = tf.where(masks.layer_on[:, layer, None, None], a, h)
     w, b = params[-1]
-    return tf.tanh(nn.dense(h, w, b))[..., 0]
+    return tf.tanh(dense(h, w, b))[..., 0]
 
 
 def spiral_members(mix, population):
@@ -178,22 +190,22 @@ def spiral_loop(members, forward_fn, epochs_per_burst, runs=True, sort_key=None,
     if sort_key is not None:
         members = sorted(members, key=sort_key)
     elif runs:
-        members = [members[k] for k in nn.forward_order([a for _, a in members], [len(h) for h, _ in members])]
+        members = [members[k] for k in forward_order([a for _, a in members], [len(h) for h, _ in members])]
     width, depth, k = 8, max(len(h) for h, _ in members), len(members)
     rng = np.random.default_rng(0)
-    x = nn.pad_features(rng.uniform(-6, 6, (k, 250, 2)).astype(np.float32), width)
+    x = pad_features(rng.uniform(-6, 6, (k, 250, 2)).astype(np.float32), width)
     y = np.sign(rng.uniform(-1, 1, (k, 250))).astype(np.float32)
-    masks = nn.mask_tensors(nn.network_masks([[0, 1]] * k, [h for h, _ in members], width, depth),
+    masks = mask_tensors(network_masks([[0, 1]] * k, [h for h, _ in members], width, depth),
                             [a for _, a in members])
     if not runs:
         masks = dataclasses.replace(masks, groups=None)
     if groups is not None:
         masks = dataclasses.replace(masks, groups=groups(members))
-    params = nn.init_playground_network(width, depth, list(range(k)))
-    optimizer = nn.playground_optimizer(params, [0.03] * k, ["L2"] * k, [0.001] * k)
+    params = init_playground_network(width, depth, list(range(k)))
+    optimizer = playground_optimizer(params, [0.03] * k, ["L2"] * k, [0.001] * k)
     saved, playground.masked_forward = playground.masked_forward, forward_fn
     try:
-        loop = nn.StepLoop(nn.playground_training_loss(masks), params, optimizer, x, y, batch_size=10,
+        loop = StepLoop(playground_training_loss(masks), params, optimizer, x, y, batch_size=10,
                            batch_order="sequential", per_member_data=True)
     finally:
         playground.masked_forward = saved
@@ -330,7 +342,8 @@ def command_rows():
     from pathlib import Path
 
     from replab.experiments import gates
-    from replab.runs import _write_figures, save_run
+    from replab.figures import write_figures
+    from replab.runs import save_run
 
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
@@ -342,11 +355,11 @@ def command_rows():
         path = save_run(out, "gates", gates.TITLE, gates.QUESTION, config, result, compute)
         saving = time.perf_counter() - start
         start = time.perf_counter()
-        _write_figures(out / "figures-again", result.figures)
+        write_figures(out / "figures-again", result.figures)
         figures = time.perf_counter() - start
         panels_only = {name: without_data(figure) for name, figure in gates.run(config).figures.items()}
         start = time.perf_counter()
-        _write_figures(out / "panels-only", panels_only)
+        write_figures(out / "panels-only", panels_only)
         panels = time.perf_counter() - start
         print(f"\nCommands that train nothing (interpreter start to exit, best of 3)  (load {load():.1f})")
         for args in (["--help"], ["list"], ["config", "spiral"], ["config", "bn-lr"], ["show", str(path)],
@@ -417,7 +430,7 @@ def main():
     print(f"float32 matmul peak (2048² tf.matmul): {peak / 1e9:.0f} GFLOP/s (issue: 358 on a quiet machine); "
           f"the MLP costs {flops / 1e6:.1f} MFLOP per network per step in its dense layers")
 
-    one = dict(mlp_rows(x, y, peak, flops))
+    dict(mlp_rows(x, y, peak, flops))
 
     print(f"\nPopulation of 6 (3 seeds x {{BN, plain}}, own data orders)  (load {load():.1f})")
     rates = best_rate({"pop6": replab_mlp(["none", "batch"] * 3, x, y), "bn": replab_mlp(["batch"], x, y),

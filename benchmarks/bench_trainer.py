@@ -16,7 +16,10 @@ import keras  # noqa: E402  (reference implementation; benchmarks may use it)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from replab import nn  # noqa: E402
+from replab.nn.losses import mean_squared_error, softmax_cross_entropy
+from replab.nn.mlp import init_mlp, mlp_forward
+from replab.nn.optim import SGD
+from replab.nn.train import fit
 
 REGRESSION = {"sizes": [1, 10, 1], "activation": "relu", "points": 100, "learning_rate": 0.01}
 MNIST_MLP = {"sizes": [784, 100, 100, 100, 10], "activation": "sigmoid", "batch": 60, "learning_rate": 0.5}
@@ -37,16 +40,16 @@ def mnist_shaped_data(n=12000):
 
 
 def regression_loss(params, xb, yb, step=None):
-    return nn.mean_squared_error(nn.mlp_forward(params, xb, REGRESSION["activation"]), yb)
+    return mean_squared_error(mlp_forward(params, xb, REGRESSION["activation"]), yb)
 
 
 def mnist_loss(params, xb, yb, step=None):
-    return nn.softmax_cross_entropy(nn.mlp_forward(params, xb, MNIST_MLP["activation"]), yb)
+    return softmax_cross_entropy(mlp_forward(params, xb, MNIST_MLP["activation"]), yb)
 
 
 def eager_steps_per_second(loss_fn, sizes, learning_rate, x, y, batch, steps):
     """The naive way: a Python loop, a GradientTape per step, assign_sub per variable."""
-    params = nn.init_mlp(sizes, seed=0)
+    params = init_mlp(sizes, seed=0)
     variables = tf.nest.flatten(params)
     x, y = tf.constant(x), tf.constant(y)
 
@@ -67,9 +70,9 @@ def eager_steps_per_second(loss_fn, sizes, learning_rate, x, y, batch, steps):
 
 
 def replab_fit(loss_fn, sizes, learning_rate, x, y, batch, steps, population=1, jit_compile=True):
-    params = nn.init_mlp(sizes, population=population, seed=0)
-    history = nn.fit(
-        loss_fn, params, nn.SGD(params, learning_rate), x, y,
+    params = init_mlp(sizes, population=population, seed=0)
+    history = fit(
+        loss_fn, params, SGD(params, learning_rate), x, y,
         steps=steps, batch_size=batch, record_every=max(1, steps // 10), jit_compile=jit_compile,
     )
     return history

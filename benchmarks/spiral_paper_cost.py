@@ -28,8 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 from replab import quiet
-from replab.experiments.spiral import search as spiral
+from replab.experiments.spiral.candidates import Candidate, hyper_grid, make_seed_data, shapes_in_order
 from replab.experiments.spiral.config import PAPER, Config
+from replab.experiments.spiral.population import in_forward_order, new_population, train_members
 
 DEPTHS = (0, 2, 4, 6)
 EPOCHS = {1: 2, 4: 4, 7: 6, 10: 8, 16: 10, 25: 12, 30: 12}
@@ -38,8 +39,8 @@ EPOCHS = {1: 2, 4: 4, 7: 6, 10: 8, 16: 10, 25: 12, 30: 12}
 
 def unit_population(config: Config, depth: int, batch: int):
     hidden = (8,) * depth
-    chosen = [spiral.Candidate("all", hidden, h) for h in spiral.hyper_grid(config) if h.batch_size == batch]
-    return [chosen[i] for i in spiral.in_forward_order(chosen)]
+    chosen = [Candidate("all", hidden, h) for h in hyper_grid(config) if h.batch_size == batch]
+    return [chosen[i] for i in in_forward_order(chosen)]
 
 
 def seconds_per_epoch(config: Config, data, depth: int, batch: int) -> tuple[float, int]:
@@ -47,8 +48,8 @@ def seconds_per_epoch(config: Config, data, depth: int, batch: int) -> tuple[flo
     the time between its two records is E epochs of training plus one loss evaluation, compilation excluded."""
     candidates = unit_population(config, depth, batch)
     epochs = EPOCHS[batch]
-    population = spiral.new_population(config, list(range(len(candidates))), data, depth)
-    _, _, times = spiral.train_members(dataclasses.replace(config, record_every=epochs), candidates, population,
+    population = new_population(config, list(range(len(candidates))), data, depth)
+    _, _, times = train_members(dataclasses.replace(config, record_every=epochs), candidates, population,
                                        data, 2 * epochs, depth)
     return float(times[-1] - times[-2]) / epochs, len(candidates) * len(data)
 
@@ -69,10 +70,10 @@ def default_share(path: str | None) -> float:
 def main():
     quiet.install_hook()
     config = Config(**{**PAPER, "record_every": 10})
-    data = spiral.make_seed_data(config)
+    data = make_seed_data(config)
     budget, rungs = config.epoch_budget, config.rungs
     per_epoch = {}
-    print(f"Paper spiral units: {len(spiral.hyper_grid(config)) // len(config.batch_sizes)} settings × "
+    print(f"Paper spiral units: {len(hyper_grid(config)) // len(config.batch_sizes)} settings × "
           f"{config.n_seeds} seeds per batch size; seconds per epoch after compilation")
     for depth in DEPTHS:
         cells = []
@@ -81,7 +82,7 @@ def main():
             per_epoch[depth, batch] = seconds
             cells.append(f"b{batch} {seconds * 1000:6.1f} ms ({networks / seconds:8,.0f} net-epochs/s)")
         print(f"  depth {depth}: " + "  ".join(cells))
-    order = spiral.shapes_in_order(config)
+    order = shapes_in_order(config)
     depths = np.array([len(arch) for _, arch in order])
     nearest = {d: min(DEPTHS, key=lambda m: (abs(m - d), -m)) for d in range(config.max_layers + 1)}
     wave_epoch = sum(per_epoch[nearest[d], batch] for d in depths for batch in config.batch_sizes)

@@ -2,9 +2,8 @@
 
 from dataclasses import dataclass
 
-from matplotlib.figure import Figure
-
 import numpy as np
+from matplotlib.figure import Figure
 
 from replab import stats
 from replab.claims import EvidenceBase, check, decide, finding

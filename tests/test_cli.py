@@ -304,7 +304,7 @@ def test_sigterm_stops_a_run_like_ctrl_c_and_leaves_nothing_complete(tmp_path):
 
 
 def test_importing_an_experiment_prints_no_tensorflow_start_up_chatter():
-    ran = subprocess.run([sys.executable, "-c", "from replab.experiments import bn_lr; import tensorflow as tf; "
+    ran = subprocess.run([sys.executable, "-c", "from replab.experiments.bn import lr; import tensorflow as tf; "
                                                 "print(float(tf.constant(2.0) * 2))"], capture_output=True, text=True)
     assert ran.returncode == 0 and ran.stdout.strip() == "4.0"
     assert ran.stderr.strip() == ""

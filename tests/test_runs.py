@@ -6,6 +6,7 @@ import pytest
 from replab import runs
 from replab.errors import UserError
 from replab.experiments.base import to_jsonable
+from replab.figures import write_figures
 from replab.runs import complete_runs, latest_run, load_run, save_run
 from tests.helpers import TinyConfig, tiny_result
 
@@ -42,7 +43,7 @@ def test_an_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, monkeyp
     def crash(*args, **kwargs):
         raise interruption("stopped while writing")
 
-    monkeypatch.setattr(runs, "_write_figures", crash)
+    monkeypatch.setattr(runs, "write_figures", crash)
     with pytest.raises(interruption):
         save_tiny(tmp_path, TinyConfig(seed=5))
     assert complete_runs(tmp_path, "tiny") == [earlier]
@@ -88,7 +89,7 @@ def test_a_full_disk_while_saving_is_one_sentence_and_leaves_earlier_runs_intact
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(runs, "_write_figures", full)
+    monkeypatch.setattr(runs, "write_figures", full)
     with pytest.raises(UserError, match="the disk is full; earlier runs are untouched"):
         save_tiny(tmp_path, TinyConfig(seed=9))
     assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == [earlier.name]
@@ -121,7 +122,7 @@ def test_saved_figures_are_laid_out_by_their_layout_engine(tmp_path):
     top, bottom = figure.subplots(2, 1)
     top.set_xlabel("x label\nof two lines")
     bottom.set_title("a title\nof two lines")
-    runs._write_figures(tmp_path / "figures", {"stacked": figure})
+    write_figures(tmp_path / "figures", {"stacked": figure})
     assert top.get_position().y1 > figure.subplotpars.top + 0.05
     assert bottom.get_position().y1 < top.get_position().y0
     assert (tmp_path / "figures" / "stacked.png").exists()
@@ -143,7 +144,7 @@ def test_a_figure_laid_out_when_built_is_saved_whole_and_one_without_an_engine_i
         figures[name] = figure
     placeholder = PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True)
     figures["laid_out"].set_layout_engine(placeholder)
-    runs._write_figures(tmp_path / "figures", figures)
+    write_figures(tmp_path / "figures", figures)
     assert Image.open(tmp_path / "figures" / "laid_out.png").size == (440, 330)
     width, height = Image.open(tmp_path / "figures" / "loose.png").size
     assert width < 440 * 0.75 and height < 330 * 0.75

@@ -4,7 +4,8 @@ from typing import Literal
 import pytest
 
 from replab.errors import ConfigError, check_seed, require
-from replab.experiments.base import apply_overrides, parse_assignments
+from replab.nn.playground import PLAYGROUND_ACTIVATIONS, REGULARIZATIONS
+from replab.settings import apply_overrides, parse_assignments
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,9 @@ def test_profiles_are_named_configs_recorded_in_the_config():
 
 def test_each_experiments_config_class_is_the_config_of_its_module():
     from replab.errors import UserError
-    from replab.experiments import CONFIGS, EXPERIMENTS, config_class, load
+    from replab.experiments import EXPERIMENTS, REGISTRY, config_class, load
 
-    assert tuple(CONFIGS) == EXPERIMENTS
+    assert tuple(REGISTRY) == EXPERIMENTS
     for name in EXPERIMENTS:
         assert config_class(name) is load(name).Config, name
     with pytest.raises(UserError, match="unknown experiment 'nonsense'"):
@@ -84,15 +85,16 @@ def test_each_experiments_config_class_is_the_config_of_its_module():
 
 
 def test_names_the_tensorflow_free_configs_repeat_match_their_originals():
-    from replab import nn
     from replab.data.synthetic import TARGETS
-    from replab.experiments import regression_config, spiral_config
-    from replab.experiments.bn import bn_practice_config, norms_config
+    from replab.experiments.bn.norms import config as norms_config
+    from replab.experiments.bn.practice import config as bn_practice_config
+    from replab.experiments.regression import config as regression_config
+    from replab.experiments.spiral import config as spiral_config
     from replab.nn.conv import ARCHITECTURES
     from replab.nn.normalized_mlp import NORMS
 
     assert norms_config.NORMS == NORMS
     assert bn_practice_config.ARCHITECTURES == ARCHITECTURES
-    assert spiral_config.PLAYGROUND_ACTIVATIONS == nn.PLAYGROUND_ACTIVATIONS
-    assert spiral_config.REGULARIZATIONS == nn.REGULARIZATIONS
+    assert spiral_config.PLAYGROUND_ACTIVATIONS == PLAYGROUND_ACTIVATIONS
+    assert spiral_config.REGULARIZATIONS == REGULARIZATIONS
     assert tuple(regression_config.TARGET_LABELS) == tuple(TARGETS)

@@ -4,7 +4,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from replab.runs import _group_hparams, write_tensorboard
+from replab.tensorboard import _group_hparams, write_tensorboard
 
 
 def _load(path):

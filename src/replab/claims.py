@@ -14,7 +14,6 @@ counted in the headline numbers.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable, Literal
 

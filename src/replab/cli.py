@@ -26,12 +26,12 @@ from rich.table import Table as RichTable
 from replab import __version__, jobs, stats
 from replab.claims import count_dicts
 from replab.errors import UserError
-from replab.quiet import install_hook
 from replab.experiments import EXPERIMENTS, GROUPS, config_class, load, title
-from replab.experiments.base import apply_overrides, parse_assignments
+from replab.quiet import install_hook
 from replab.replication import MAX_REPLICATES, replicate
 from replab.report import build_report
-from replab.runs import command_line, ensure_run_folder, ensure_writable, latest_run, load_run, save_run
+from replab.runs import command_line, ensure_run_folder, latest_run, load_run, save_run
+from replab.settings import apply_overrides, parse_assignments
 
 USER_ERROR_EXIT = 2
 INTERRUPTED_EXIT = 130
@@ -521,11 +521,11 @@ def cmd_runs(args: argparse.Namespace, console: Console) -> int:
 def cmd_config(args: argparse.Namespace, console: Console) -> int:
     import dataclasses
 
-    from replab.experiments.base import field_docs
+    from replab.settings import bounds_of, field_docs
 
     config = config_class(args.name)  # its settings alone: reading them imports no TensorFlow
     default, quick = config(), config.quick()
-    docs = field_docs(config)
+    docs, bounds = field_docs(config), bounds_of(config)
     console.print(f"[bold]{escape(args.name)}[/] settings (default → quick):")
     if getattr(config, "PROFILES", None):
         console.print(f"  profiles beyond the default: {escape(', '.join(config.PROFILES))} "
@@ -534,7 +534,8 @@ def cmd_config(args: argparse.Namespace, console: Console) -> int:
         kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
         full, small = getattr(default, field.name), getattr(quick, field.name)
         values = escape(repr(full)) + ("" if small == full else f" → {escape(repr(small))}")
-        console.print(f"  [bold]{field.name}[/] [dim]({escape(str(kind))})[/] = {values}", highlight=False)
+        limits = f"; {bounds[field.name].describe()}" if field.name in bounds else ""
+        console.print(f"  [bold]{field.name}[/] [dim]({escape(str(kind) + limits)})[/] = {values}", highlight=False)
         if docs.get(field.name):
             console.print(f"      {escape(docs[field.name])}", highlight=False)
     console.print(f"set any of them with `replab run {args.name} --set KEY=VALUE` (tuples comma-separated)",

@@ -52,20 +52,20 @@ def figure_png(figure: Any) -> bytes:
 
 
 def _page(body: str) -> str:
-    from replab.report import _STYLE
+    from replab.html import STYLE
 
-    return f'<div class="replab"><style>{_STYLE.replace("body {", ".replab {")}</style>{body}</div>'
+    return f'<div class="replab"><style>{STYLE.replace("body {", ".replab {")}</style>{body}</div>'
 
 
 def claim_html(claim: dict[str, Any]) -> str:
-    from replab.report import render_claim
+    from replab.html import render_claim
 
     enable_inline_figures()
     return _page(f'<ul class="claims">{render_claim(claim)}</ul>')
 
 
 def table_html(table: dict[str, Any]) -> str:
-    from replab.report import render_table
+    from replab.html import render_table
 
     enable_inline_figures()
     return _page(render_table(table))
@@ -73,7 +73,7 @@ def table_html(table: dict[str, Any]) -> str:
 
 def result_html(result: Any) -> str:
     """A Result: its smoke-test mark, claims (findings, then checks), tables and figure names."""
-    from replab.report import render_claim, render_table
+    from replab.html import render_claim, render_table
 
     enable_inline_figures()
     claims = [claim.to_dict() for claim in result.claims]

@@ -1,8 +1,8 @@
 """`replab run --jobs N`: the experiments of one command as separate processes, N at a time.
 
 One experiment rarely keeps two cores busy: XLA compiles on one thread, and small populations leave the second
-core idle between kernels. Two experiments side by side fill it (on this 2-core machine `bn-ics` and `bn-init`
-take 64 s together instead of 88 s one after the other). Each child is a plain `replab run NAME` with the settings
+core idle between kernels. Two experiments side by side fill it, and finish sooner together than one after the
+other. Each child is a plain `replab run NAME` with the settings
 the parent resolved for it, so it computes exactly what it would alone: the numbers do not depend on --jobs. Its
 output is printed, whole, when it finishes; each child plans its memory against its share of what is available.
 """

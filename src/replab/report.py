@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
-import math
 import os
 from html import escape
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any, Callable
 from replab import stats
 from replab.errors import UserError
 from replab.experiments import EXPERIMENTS
+from replab.html import STYLE, render_claim, render_mapping, render_table, stability_badge, verdict_badge
 from replab.runs import RunRecord, complete_runs, load_run
 
 REPORT_NAME = "report.html"
@@ -100,7 +99,7 @@ def render_report(records: list[RunRecord], base: Path | None = None,
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>replab report</title>
-<style>{_STYLE}</style></head>
+<style>{STYLE}</style></head>
 <body><main>
 {body}
 </main></body></html>
@@ -125,7 +124,7 @@ def _render_claim_summary(records: list[RunRecord]) -> str:
                 rows.append(
                     f'<tr><td><a href="#{_anchor(record)}">{escape(record.name)}</a>{_quick_badge(record)}</td>'
                     f'<td><a href="#{_claim_anchor(record, claim)}">{escape(str(claim["statement"]))}</a></td>'
-                    f"<td>{_verdict_badge(claim['verdict'], kind)}{_stability_badge(claim)}</td></tr>")
+                    f"<td>{verdict_badge(claim['verdict'], kind)}{stability_badge(claim)}</td></tr>")
         if not rows:
             continue
         counts = _count_verdicts(records, kind)
@@ -164,12 +163,12 @@ def _render_experiment(record: RunRecord, hidden: list[Path] = (), base: Path | 
         "<h3>Checks</h3>" if _claims_of(record, "check") else "",
         _render_claims(record, _claims_of(record, "check")),
         *(_render_figure(record, name, captions.get(name), base) for name in result.get("figures", [])),
-        *(_render_table(table) for table in result.get("tables", [])),
+        *(render_table(table) for table in result.get("tables", [])),
         (f"<details><summary>Notes ({len(notes)})</summary>"
          + "".join(f"<p>{escape(str(note))}</p>" for note in notes) + "</details>") if notes else "",
         _render_run_details(record, base),
         "<details><summary>Configuration</summary>",
-        _render_mapping(record.config),
+        render_mapping(record.config),
         "</details></section>",
     ]
     return "\n".join(parts)
@@ -226,94 +225,8 @@ def _render_claims(record: RunRecord, claims: list[dict[str, Any]]) -> str:
     return f'<ul class="claims">{items}</ul>'
 
 
-def render_claim(claim: dict[str, Any], anchor: str = "") -> str:
-    """One claim as an HTML list item: verdict, statement, numbers, evidence base, stability, evidence."""
-    kind = claim.get("kind", "finding")
-    base = claim.get("base_text") or ""
-    anchor_attr = f' id="{escape(anchor)}"' if anchor else ""
-    return (f'<li{anchor_attr}>{_verdict_badge(claim["verdict"], kind)}{_stability_badge(claim)} '
-            f'<strong>{escape(str(claim["statement"]))}</strong> <span class="muted">({escape(str(claim["id"]))})</span>'
-            + (f'<div class="muted">effect: {escape(str(claim["effect"]))}</div>' if claim.get("effect") else "")
-            + _render_tests(claim)
-            + (f'<div class="base">evidence base: {escape(str(base))}</div>' if base else "")
-            + (f'<div class="reason">why inconclusive: {escape(str(claim["reason"]))}</div>' if claim.get("reason") else "")
-            + _render_close_call(claim)
-            + _render_stability(claim)
-            + f'<div class="evidence">{escape(str(claim["evidence"]))}</div></li>')
-
-
-def _render_close_call(claim: dict[str, Any]) -> str:
-    if not claim.get("close_call"):
-        return ""
-    return (f'<div class="close">close call: the deciding adjusted p-value is {escape(_p(claim.get("deciding_p")))} '
-            f"against {stats.ALPHA:g}; another seed set may well decide it the other way (try --replicate)</div>")
-
-
-def render_table(table: dict[str, Any]) -> str:
-    return _render_table(table)
-
-
-def _render_tests(claim: dict[str, Any]) -> str:
-    tests = [t for t in (claim.get("tests") or []) if isinstance(t, dict)]
-    if not tests:
-        return ""
-    equal = claim.get("direction") == "equal"
-    head = "".join(f"<th>{h}</th>" for h in ("", "effect", "95% CI", "p", "p adj.", "n", "test", "margin", "verdict"))
-    rows = []
-    for t in tests:
-        raw = t.get("p_equivalent") if equal else _two_sided(t)
-        adjusted = t.get("p_equivalent_adjusted") if equal else t.get("p_adjusted")
-        cells = [t.get("label"), _num(t.get("effect")), f"[{_num(t.get('ci_low'))}, {_num(t.get('ci_high'))}]",
-                 _p(raw), _p(adjusted), t.get("n"), t.get("note") or t.get("method"),
-                 f"±{_num(t.get('margin'))}" if isinstance(t.get("margin"), (int, float)) else "–", t.get("verdict") or ""]
-        rows.append("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>")
-    return (f'<div class="scroll"><table class="tests"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
-
-
-def _two_sided(test: dict[str, Any]) -> float | None:
-    greater, less = test.get("p_greater"), test.get("p_less")
-    if not isinstance(greater, (int, float)) or not isinstance(less, (int, float)):
-        return None
-    return min(1.0, 2 * min(greater, less))
-
-
-def _render_stability(claim: dict[str, Any]) -> str:
-    stability = claim.get("stability")
-    if not isinstance(stability, dict):
-        return ""
-    verdicts = [str(v) for v in stability.get("verdicts", [])]
-    seeds = [str(s) for s in stability.get("seeds", [])]
-    label = "stable" if stability.get("stable") else "UNSTABLE: the verdict changes between seed sets"
-    pairs = ", ".join(f"seed {s}: {v}" for s, v in zip(seeds, verdicts))
-    return f'<div class="stability">{escape(label)} ({escape(pairs)})</div>'
-
-
-def _stability_badge(claim: dict[str, Any]) -> str:
-    stability = claim.get("stability")
-    if not isinstance(stability, dict):
-        return ""
-    n = len(stability.get("verdicts", []))
-    if stability.get("stable"):
-        return f' <span class="badge stable">stable {n}/{n}</span>'
-    agree = round(float(stability.get("agreement", 0)) * n)
-    return f' <span class="badge unstable">unstable {agree}/{n}</span>'
-
-
 def _quick_badge(record: RunRecord) -> str:
     return ' <span class="badge smoke">smoke test</span>' if record.result.get("quick") else ""
-
-
-def _num(value: Any) -> str:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        return "–"
-    return f"{value:.4g}"
-
-
-def _p(value: Any) -> str:
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
-        return "–"
-    return f"{value:.2g}" if value >= 1e-4 else "<1e-4"
 
 
 def _render_figure(record: RunRecord, name: str, caption: str | None = None, base: Path | None = None) -> str:
@@ -359,38 +272,6 @@ def png_size(data: bytes) -> tuple[int, int] | None:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
-def _render_table(table: dict[str, Any]) -> str:
-    head = "".join(f"<th>{escape(str(column))}</th>" for column in table.get("columns", []))
-    body = "".join("<tr>" + "".join(f"<td>{escape(format_cell(cell))}</td>" for cell in row) + "</tr>"
-                   for row in table.get("rows", []))
-    caption = table.get("caption", "")
-    caption_html = f'<p class="muted">{escape(str(caption))}</p>' if caption else ""
-    return (f"<h3>{escape(str(table.get('title', '')))}</h3>{caption_html}"
-            f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
-
-
-def _render_mapping(mapping: dict[str, Any]) -> str:
-    rows = "".join(f"<tr><td>{escape(str(key))}</td><td>{escape(format_cell(value))}</td></tr>"
-                   for key, value in mapping.items())
-    return f'<div class="scroll"><table><tbody>{rows}</tbody></table></div>'
-
-
-def format_cell(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
-
-
-def _verdict_badge(verdict: str, kind: str = "finding") -> str:
-    css = verdict if verdict in ("holds", "fails", "inconclusive") else "unknown"
-    text = f"check {verdict}" if kind == "check" else str(verdict)
-    return f'<span class="verdict {css}{" check" if kind == "check" else ""}">{escape(text)}</span>'
-
-
 def _title(record: RunRecord) -> str:
     return str(record.result.get("title") or record.name)
 
@@ -407,57 +288,3 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text)
 
 
-_STYLE = """
-body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2330; background: #f6f7f9; margin: 0; }
-main { max-width: 1100px; margin: 0 auto; padding: 1.5rem 2rem 4rem; }
-header h1 { margin-bottom: 0.2rem; }
-nav { position: sticky; top: 0; background: #f6f7f9; padding: 0.5rem 0; border-bottom: 1px solid #dde1e7; z-index: 1; }
-nav a { margin-right: 1rem; text-decoration: none; color: #2454a6; font-weight: 600; }
-section { background: #fff; border: 1px solid #dde1e7; border-radius: 8px; padding: 1rem 1.5rem; margin: 1.5rem 0; }
-.question { font-size: 1.1rem; font-style: italic; }
-.muted { color: #5d6778; font-size: 0.9rem; }
-table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
-th, td { border-bottom: 1px solid #e5e8ed; padding: 0.25rem 0.7rem; text-align: left; vertical-align: top; }
-th { background: #f0f2f5; }
-.scroll { overflow-x: auto; }
-figure { margin: 1rem 0; text-align: center; }
-figure img { max-width: 100%; height: auto; }
-figcaption { color: #5d6778; font-size: 0.9rem; }
-ul.claims { list-style: none; padding-left: 0; }
-ul.claims li { margin: 0.6rem 0; }
-.verdict { display: inline-block; min-width: 6.5rem; text-align: center; border-radius: 4px; padding: 0 0.4rem;
-           font-weight: 700; font-size: 0.85rem; color: #fff; }
-.verdict.holds { background: #1f8a4c; } .verdict.fails { background: #c0392b; }
-.verdict.inconclusive { background: #b7871f; } .verdict.unknown { background: #777; }
-code { font-size: 0.85rem; overflow-wrap: anywhere; }
-section, [id^="claim-"] { scroll-margin-top: 3rem; }
-.verdict.check { opacity: 0.85; border: 2px dashed rgba(255,255,255,0.6); }
-.badge { display: inline-block; border-radius: 4px; padding: 0 0.4rem; font-size: 0.8rem; font-weight: 700; }
-.badge.smoke { background: #fde8b0; color: #6b4b00; }
-.badge.stable { background: #dff3e6; color: #145c33; }
-.badge.unstable { background: #fbdcd8; color: #8a1f14; }
-p.smoke { background: #fff5d6; border-left: 4px solid #e0a800; padding: 0.4rem 0.8rem; }
-.rule { max-width: 70rem; }
-table.tests { font-size: 0.82rem; margin: 0.3rem 0; }
-table.tests td { white-space: nowrap; }
-.base, .reason, .stability, .evidence { font-size: 0.88rem; margin-top: 0.2rem; }
-.evidence { color: #3b4453; }
-.stability { font-weight: 600; }
-.close { font-size: 0.88rem; margin-top: 0.2rem; color: #8a5a00; font-weight: 600; }
-details { margin: 0.8rem 0; }
-summary { cursor: pointer; color: #2454a6; font-weight: 600; }
-ul.facts { font-size: 0.88rem; padding-left: 1.2rem; overflow-wrap: anywhere; }
-h2, h3, li, p { overflow-wrap: break-word; }
-@media (max-width: 600px) { main { padding: 0.5rem; } section { padding: 0.6rem 0.7rem; margin: 1rem 0; }
-  h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; }
-  .verdict { min-width: 0; } th, td { padding: 0.2rem 0.35rem; }
-  nav { display: flex; flex-wrap: wrap; gap: 0 0.8rem; } nav a { margin-right: 0; }
-  table.summary thead { display: none; }
-  table.summary, table.summary tbody { display: block; }
-  table.summary tr { display: grid; grid-template-columns: 1fr auto; column-gap: 0.5rem;
-                     border-bottom: 1px solid #e5e8ed; padding: 0.35rem 0; }
-  table.summary td { border: 0; padding: 0; }
-  table.summary td:nth-child(1) { grid-row: 1; grid-column: 1; font-size: 0.85rem; }
-  table.summary td:nth-child(3) { grid-row: 1; grid-column: 2; text-align: right; }
-  table.summary td:nth-child(2) { grid-row: 2; grid-column: 1 / -1; } }
-"""

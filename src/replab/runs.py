@@ -7,18 +7,15 @@ A directory whose name starts with '.' is incomplete and is never listed.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import errno
 import hashlib
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -26,12 +23,14 @@ from typing import Any
 
 from replab import stats
 from replab.errors import UserError
-from replab.experiments.base import Result, Scalars, config_to_dict, to_jsonable
+from replab.experiments.base import Result, to_jsonable
+from replab.figures import FIGURE_NAME, write_figures
+from replab.settings import config_to_dict
+from replab.tensorboard import write_tensorboard
 
 INCOMPLETE_PREFIX = ".incomplete-"
 MAX_RESULT_BYTES = 64 * 2**20
 """A result.json larger than this is not one replab wrote (the largest default run writes well under 1 MB)."""
-FIGURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 """Figure names are plain file names inside the run folder: no separators, no '..', no hidden files."""
 
 
@@ -86,7 +85,7 @@ def save_run(out: Path, name: str, title: str, question: str, config: Any, resul
         remove_stale_staging(parent)
         staging.mkdir()
         _write_json(staging / "config.json", config_dict)
-        figure_names = _write_figures(staging / "figures", result.figures)
+        figure_names = write_figures(staging / "figures", result.figures)
         if result.scalars:
             write_tensorboard(staging / "tensorboard", result.scalars, settings=config_dict, hparams=result.hparams)
         _write_json(staging / "result.json", {
@@ -140,162 +139,6 @@ def _process_alive(pid: int) -> bool:
 
 def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-
-
-def _write_figures(folder: Path, figures: dict[str, Any]) -> list[str]:
-    folder.mkdir()
-    for figure_name, figure in figures.items():
-        if not FIGURE_NAME.match(figure_name):
-            raise ValueError(f"figure name {figure_name!r} is not a plain file name")
-        _save_png_and_svg(figure, folder / figure_name)
-    return list(figures)
-
-
-def _save_png_and_svg(figure: Any, stem: Path) -> None:
-    """The figure as stem.png and stem.svg, drawn once for each and laid out at most once.
-
-    A figure with a layout engine that places it (constrained layout) is placed while the PNG is drawn and fills its
-    canvas, so it needs no tight bounding box; that layout is kept for the SVG. A figure whose engine does nothing
-    (PlaceHolderLayoutEngine: laid out when it was built, e.g. with fixed margins) is saved as it is. A figure without
-    one (laid out by tight_layout() when it was built) is cut to its tight bounding box, measured once for both files.
-    Matplotlib draws a figure that has any layout engine twice per savefig, once to lay it out, so the engine is
-    lifted wherever it has nothing left to do; and bbox_inches="tight" would draw it twice more.
-    """
-    import matplotlib  # imported here: only runs with figures need it
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.layout_engine import PlaceHolderLayoutEngine
-
-    if not hasattr(figure.canvas, "get_renderer"):  # a Figure() made without pyplot has a canvas that cannot draw
-        FigureCanvasAgg(figure)
-    engine = figure.get_layout_engine()
-    bbox = None
-    if engine is None:
-        bbox = figure.get_tightbbox(figure.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
-    laid_out_already = isinstance(engine, PlaceHolderLayoutEngine)
-    with _without_layout_engine(figure) if laid_out_already else contextlib.nullcontext():
-        figure.savefig(stem.with_name(stem.name + ".png"), dpi=110, bbox_inches=bbox)
-    with _without_layout_engine(figure):
-        figure.savefig(stem.with_name(stem.name + ".svg"), dpi=110, bbox_inches=bbox)
-
-
-@contextlib.contextmanager
-def _without_layout_engine(figure: Any):
-    """The figure with no layout engine at all (set_layout_engine("none") would leave a placeholder that still
-    costs a draw per save), restored afterwards."""
-    import matplotlib
-
-    engine = figure.get_layout_engine()
-    if engine is None:
-        yield
-        return
-    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
-        figure.set_layout_engine(None)
-    try:
-        yield
-    finally:
-        figure.set_layout_engine(engine)
-
-
-def write_tensorboard(folder: Path, scalars: Scalars, settings: dict[str, Any] | None = None,
-                      hparams: dict[str, dict[str, Any]] | None = None) -> None:
-    """TensorBoard event files: one sub-folder per series group, one tag per curve, and an HParams table.
-
-    A point is (step, value), or (step, value, wall_time) with the wall time (seconds since the epoch) at which
-    the value was measured; points without one are stamped with the time of writing. Every group is one HParams
-    session: its hyperparameters are `settings` (the run's config: numbers, text and booleans; tuples as text),
-    what its name says (`noise0.1/one_layer/seed2` gives noise=0.1, level2='one_layer', seed=2) and
-    `hparams[group]` (e.g. a spiral finalist's architecture); its metrics are the final value of each tag.
-    """
-    from tensorboard.compat.proto import event_pb2, summary_pb2
-    from tensorboard.plugins.hparams import api as hp
-    from tensorboard.plugins.hparams import summary_v2
-    from tensorboard.summary.writer.event_file_writer import EventFileWriter
-
-    now = time.time()
-    sessions: dict[str, dict[str, bool | int | float | str]] = {}
-    tags: dict[str, None] = {}
-    for group, series in scalars.items():
-        sessions[group] = {**_hparam_values(settings or {}), **_group_hparams(group),
-                           **_hparam_values((hparams or {}).get(group, {}))}
-        tags.update(dict.fromkeys(series))
-    folder.mkdir(parents=True, exist_ok=True)
-    domains: dict[str, set] = {}
-    for values in sessions.values():
-        for key, value in values.items():
-            domains.setdefault(key, set()).add(value)
-    for key, values in domains.items():
-        if not _numeric(values) and not all(isinstance(v, bool) for v in values):
-            domains[key] = {str(v) for v in values}  # mixed kinds: compared as text
-            for session in sessions.values():
-                if key in session:
-                    session[key] = str(session[key])
-    root = EventFileWriter(str(folder))
-    config_pb = summary_v2.hparams_config_pb(
-        hparams=[hp.HParam(key, _hparam_domain(values)) for key, values in sorted(domains.items())],
-        metrics=[hp.Metric(tag, display_name=f"final {tag}") for tag in tags], time_created_secs=now)
-    root.add_event(event_pb2.Event(wall_time=now, step=0, summary=config_pb))
-    root.close()
-    for group, series in scalars.items():
-        writer = EventFileWriter(str(folder / group))
-        start = min((float(point[2]) for points in series.values() for point in points if len(point) > 2),
-                    default=now)
-        session_pb = summary_v2.hparams_pb(sessions[group], trial_id=group, start_time_secs=start)
-        writer.add_event(event_pb2.Event(wall_time=start, step=0, summary=session_pb))
-        for tag, points in series.items():
-            for point in points:
-                step, value = int(point[0]), float(point[1])
-                wall = float(point[2]) if len(point) > 2 and point[2] is not None else now
-                summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)])
-                writer.add_event(event_pb2.Event(wall_time=wall, step=step, summary=summary))
-        writer.close()
-
-
-_NUMBERED = re.compile(r"^([A-Za-z_]+?)_?(-?\d+(?:\.\d+)?(?:e-?\d+)?)$")
-
-
-def _group_hparams(group: str) -> dict[str, bool | int | float | str]:
-    """What a series group's name says: 'noise0.1/one_layer/seed2' -> noise 0.1, level2 'one_layer', seed 2."""
-    values: dict[str, bool | int | float | str] = {"run": group}
-    for level, part in enumerate(group.split("/"), start=1):
-        match = _NUMBERED.match(part)
-        if match:
-            number = float(match.group(2))
-            values[match.group(1)] = int(number) if number.is_integer() and "." not in match.group(2) else number
-        else:
-            values[f"level{level}"] = part
-    return values
-
-
-def _hparam_values(mapping: dict[str, Any]) -> dict[str, bool | int | float | str]:
-    """HParams take numbers, text and booleans: tuples and lists become comma-separated text, None 'none'."""
-    values: dict[str, bool | int | float | str] = {}
-    for key, value in mapping.items():
-        if isinstance(value, (bool, int, float, str)):
-            values[str(key)] = value
-        elif value is None:
-            values[str(key)] = "none"
-        elif isinstance(value, (list, tuple)):
-            values[str(key)] = ",".join(str(item) for item in value)
-        else:
-            item = getattr(value, "item", None)  # numpy scalars
-            values[str(key)] = item() if callable(item) else str(value)
-    return values
-
-
-def _numeric(values: set) -> bool:
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-
-
-def _hparam_domain(values: set):
-    from tensorboard.plugins.hparams import api as hp
-
-    if all(isinstance(v, bool) for v in values):
-        return hp.Discrete(sorted(values))
-    if _numeric(values):
-        if all(isinstance(v, int) for v in values):
-            return hp.IntInterval(min(values), max(values))
-        return hp.RealInterval(float(min(values)), float(max(values)))
-    return hp.Discrete(sorted(str(v) for v in values))
 
 
 def config_hash(config_dict: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ from typing import Callable, Literal, Sequence
 
 import numpy as np
 
+
 def _scipy():
     """scipy.stats, imported on first use: the commands that only read runs (list, show, report) start in well
     under a second without it."""

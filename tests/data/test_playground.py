@@ -7,8 +7,20 @@ import sys
 import numpy as np
 import pytest
 
-from replab.data.playground import (DATASETS, DEFAULT_FEATURES, FEATURES, PlaygroundData, circle, features, gauss,
-                                    make_dataset, noise_from_slider, shuffle_split, spiral, xor)
+from replab.data.playground import (
+    DATASETS,
+    DEFAULT_FEATURES,
+    FEATURES,
+    PlaygroundData,
+    circle,
+    features,
+    gauss,
+    make_dataset,
+    noise_from_slider,
+    shuffle_split,
+    spiral,
+    xor,
+)
 from replab.errors import ConfigError
 
 NOISES = [0.0, 0.1, 0.25, 0.5]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from replab.data import mnist, sources
-from replab.data.mnist import IDX_PARTS, write_idx
+from replab.data.formats import write_idx
+from replab.data.mnist import IDX_PARTS
 from replab.data.sources import DatasetRow, ensure, fetch, inventory, sha256_file
 from replab.errors import ConfigError, UserError
 

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from replab import nn
 from replab.nn import conv
+from replab.nn.losses import softmax_cross_entropy
+from replab.nn.optim import SGD
+from replab.nn.train import fit
 
 
 def test_population_convolutions_match_tf_nn_conv2d_member_by_member():
@@ -57,9 +59,9 @@ def test_forward_at_other_parameter_values_and_training_lowers_the_loss():
     params = net.params
 
     def loss_fn(params, xb, yb, step):
-        return nn.softmax_cross_entropy(conv.forward(net, xb, training=True), yb)
+        return softmax_cross_entropy(conv.forward(net, xb, training=True), yb)
 
-    history = nn.fit(loss_fn, params, nn.SGD(params, np.full(1, 0.1, np.float32)), x, y, steps=100, batch_size=20,
+    history = fit(loss_fn, params, SGD(params, np.full(1, 0.1, np.float32)), x, y, steps=100, batch_size=20,
                      record_every=50)
     assert history.loss[-1, 0] < history.loss[0, 0]
 

@@ -1,27 +1,30 @@
 """What every experiment shares: its Config base, Measurements, Presentation and the Result they compose,
 tables, progress callbacks and settings parsing.
 
-An experiment is measure → judge → present:
+An experiment is a package whose `__init__.py` is light (NAME, TITLE, QUESTION, its Config and
+`run = runner(__name__)`), with `measure.py`, `judge.py` and `present.py` beside it, which `run` imports on its
+first call:
 
-    def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
-        config = config or Config()
-        measurements = measure(config, progress)
-        return compose(config, measurements, judge(config, measurements), present(config, measurements))
+    measurements = measure(config, progress)
+    return compose(config, measurements, judge(config, measurements), present(config, measurements))
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Callable
 
 import numpy as np
 
 from replab.claims import Claim, verdict_counts
-from replab.errors import ConfigError, check_seed, require
+from replab.errors import ConfigError, UserError, check_seed, require
+from replab.settings import check_bounds
 
 Progress = Callable[[float, float, str], None]
 """progress(done, total, description): called by experiments as work advances."""
@@ -94,6 +97,7 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
+        check_bounds(self)  # every field's own bounds, declared beside it; a subclass checks only cross-field rules
         require(isinstance(self.quick, bool), f"quick must be true or false, got {self.quick!r}")
         require(self.profile == "default" or self.profile in self.PROFILES,
                 f"profile must be one of {', '.join(['default', *self.PROFILES])}, got {self.profile!r}")
@@ -111,10 +115,10 @@ class ExperimentConfig:
     @classmethod
     def experiment_name(cls) -> str:
         """The CLI name of the experiment this Config belongs to (its module's name outside the registry)."""
-        from replab.experiments import CONFIGS
+        from replab.experiments import REGISTRY
 
-        names = [name for name, module in CONFIGS.items() if module == cls.__module__]
-        return names[0] if names else cls.__module__.rpartition(".")[2]
+        names = [name for name, package in REGISTRY.items() if cls.__module__ in (package, f"{package}.config")]
+        return names[0] if names else cls.__module__.removesuffix(".config").rpartition(".")[2]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":
@@ -211,6 +215,40 @@ def compose(config: ExperimentConfig, measurements: Measurements, claims: list[C
                   presentation.hparams)
 
 
+ROLES = ("measure", "judge", "present")
+"""The modules beside an experiment's light `__init__.py`, each defining the function of its name."""
+
+
+def runner(package: str) -> Callable[..., Result]:
+    """The `run(config=None, progress=no_progress) -> Result` of the experiment package `package`.
+
+    Its measure, judge and present modules (and with them TensorFlow, scikit-learn or matplotlib) are imported on
+    the first call, so that importing the package, its Config, NAME or TITLE stays instant.
+    """
+
+    def run(config: ExperimentConfig | None = None, progress: Progress = no_progress) -> Result:
+        config = config or sys.modules[package].Config()
+        measure, judge, present = (getattr(role_module(package, role), role) for role in ROLES)
+        measurements = measure(config, progress)
+        return compose(config, measurements, judge(config, measurements), present(config, measurements))
+
+    run.__module__, run.__qualname__ = package, "run"
+    run.__doc__ = f"Run {package}: measure, judge the claims and present tables, figures and notes."
+    return run
+
+
+def role_module(package: str, role: str) -> types.ModuleType:
+    """`package.role`, imported; a missing TensorFlow is one sentence for the user, not a traceback."""
+    try:
+        return importlib.import_module(f"{package}.{role}")
+    except ModuleNotFoundError as error:
+        if error.name and error.name.split(".")[0] == "tensorflow":
+            name = getattr(sys.modules.get(package), "NAME", package)
+            raise UserError(f"{name} trains networks with TensorFlow, which is not installed: "
+                            f"pip install 'replab[cpu]' (or 'replab[gpu]', or keep your own TensorFlow)") from None
+        raise
+
+
 def to_jsonable(value: Any) -> Any:
     """Plain JSON types; numpy scalars and arrays converted, non-finite floats become None; dataclass fields
     marked WHEN_MEASURED left out at any depth."""
@@ -236,90 +274,3 @@ def to_jsonable(value: Any) -> Any:
 
 # --- settings from the command line -------------------------------------------------------------
 
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
-
-
-def apply_overrides(config: Any, overrides: dict[str, str], experiment: str = "this experiment") -> Any:
-    """A copy of `config` with each `key=value` override parsed to the type of the field."""
-    hints = typing.get_type_hints(type(config))
-    known = [f.name for f in dataclasses.fields(config)]
-    changes = {}
-    for key, text in overrides.items():
-        if key not in known:
-            raise ConfigError(f"unknown setting '{key}' for {experiment}; known settings: {', '.join(known)}")
-        changes[key] = parse_value(text, hints[key], key)
-    return dataclasses.replace(config, **changes)
-
-
-def parse_value(text: str, annotation: Any, key: str) -> Any:
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        if text.strip().lower() in {"none", "null", ""} and type(None) in args:
-            return None
-        options = [arg for arg in args if arg is not type(None)]
-        return parse_value(text, options[0], key)
-    if origin is Literal:
-        if text not in args:
-            raise ConfigError(f"setting '{key}' must be one of {', '.join(map(str, args))}; got '{text}'")
-        return text
-    if origin is tuple:
-        item_type = args[0]
-        items = [item.strip() for item in text.split(",")]
-        if text.strip() and not all(items):
-            raise ConfigError(f"setting '{key}' has an empty item in '{text}'; separate values with single commas")
-        return tuple(parse_value(item, item_type, key) for item in items if item)
-    if annotation is bool:
-        lowered = text.strip().lower()
-        if lowered in _TRUE | _FALSE:
-            return lowered in _TRUE
-        raise ConfigError(f"setting '{key}' expects true or false, got '{text}'")
-    if annotation in (int, float, str):
-        try:
-            value = annotation(text)
-        except ValueError:
-            kind = {int: "an integer", float: "a number", str: "text"}[annotation]
-            raise ConfigError(f"setting '{key}' expects {kind}, got '{text}'") from None
-        if annotation is float and not math.isfinite(value):
-            raise ConfigError(f"setting '{key}' expects a finite number, got '{text}'")
-        return value
-    raise ConfigError(f"setting '{key}' cannot be set from the command line")
-
-
-def parse_assignments(assignments: list[str]) -> dict[str, str]:
-    """['a=1', 'b=x'] -> {'a': '1', 'b': 'x'}."""
-    parsed = {}
-    for assignment in assignments:
-        key, sep, value = assignment.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set expects key=value, got '{assignment}'")
-        parsed[key.strip()] = value.strip()
-    return parsed
-
-
-def config_to_dict(config: Any) -> dict[str, Any]:
-    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
-
-
-def field_docs(config_class: type) -> dict[str, str]:
-    """Each field's docstring (the string literal written under it), read from the class and its bases' source."""
-    import ast
-    import inspect
-    import textwrap
-
-    docs: dict[str, str] = {}
-    for klass in reversed(config_class.__mro__):
-        if not dataclasses.is_dataclass(klass):
-            continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-        except (OSError, TypeError, SyntaxError):
-            continue
-        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        for current, following in zip(body, body[1:]):
-            if (isinstance(current, ast.AnnAssign) and isinstance(current.target, ast.Name)
-                    and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
-                    and isinstance(following.value.value, str)):
-                docs[current.target.id] = " ".join(following.value.value.split())
-    return docs

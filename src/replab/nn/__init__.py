@@ -1,132 +1,15 @@
-"""Low-level TensorFlow building blocks: initialisers, layers, losses, optimizers, the compiled trainer."""
+"""Low-level TensorFlow building blocks, one module per idea (no Keras):
+
+- `init`: initialisers; `layers`: dense layers and activations; `losses`; `mlp`: stacked-population MLPs;
+- `norms`: batch, layer, group, RMS and weight normalisation, batch renormalisation;
+- `normalized_mlp`: the BN study's network; `conv`: the ReLU MLP and CNN of bn-practice;
+- `optim`: SGD, momentum, Adam over stacked parameters; `train`: the compiled population trainer;
+- `playground`: TensorFlow Playground's network and training rule; `population`: member <-> cell bookkeeping;
+- `jacobians`: layer Jacobians and gradient norms.
+
+Import a name from the module that defines it, e.g. `from replab.nn.train import fit`.
+"""
 
 from replab.quiet import install_hook
 
 install_hook()  # TensorFlow's start-up lines stay off the terminal and out of notebooks
-
-from replab.nn.init import (
-    INITIALIZERS,
-    gaussian,
-    glorot_normal,
-    glorot_uniform,
-    he_normal,
-    initializer,
-    playground_bias,
-    playground_weights,
-    zeros,
-)
-from replab.nn.layers import ACTIVATIONS, activation, dense
-from replab.nn.losses import (
-    accuracy,
-    l1_penalty,
-    l2_penalty,
-    mean_squared_error,
-    per_member_mean,
-    per_member_sum,
-    playground_loss,
-    sign_accuracy,
-    softmax_cross_entropy,
-)
-from replab.nn.mlp import init_mlp, mlp_forward, parameter_count, weights_of
-from replab.nn.norms import (
-    BatchNorm,
-    BatchRenorm,
-    batch_norm,
-    batch_renorm,
-    group_norm,
-    layer_norm,
-    moving_average,
-    normalize,
-    population_statistics,
-    rms_norm,
-    weight_norm,
-)
-from replab.nn.playground import (
-    PLAYGROUND_ACTIVATIONS,
-    REGULARIZATIONS,
-    Masks,
-    MaskTensors,
-    PlaygroundSGD,
-    forward_order,
-    init_playground_network,
-    initial_weights,
-    member_groups,
-    stack_members,
-    mask_tensors,
-    masked_forward,
-    network_masks,
-    pad_features,
-    playground_optimizer,
-    playground_parameter_count,
-    playground_sgd_update,
-    playground_training_loss,
-)
-from replab.nn.optim import SGD, Adam, Momentum, Optimizer, optimizer
-from replab.nn.train import CompiledFit, History, StepLoop, fit, predict_in_batches
-
-__all__ = [
-    "ACTIVATIONS",
-    "INITIALIZERS",
-    "SGD",
-    "StepLoop",
-    "CompiledFit",
-    "Adam",
-    "BatchNorm",
-    "BatchRenorm",
-    "History",
-    "Momentum",
-    "Optimizer",
-    "accuracy",
-    "activation",
-    "batch_norm",
-    "batch_renorm",
-    "dense",
-    "fit",
-    "gaussian",
-    "glorot_normal",
-    "glorot_uniform",
-    "group_norm",
-    "he_normal",
-    "init_mlp",
-    "initializer",
-    "l1_penalty",
-    "l2_penalty",
-    "layer_norm",
-    "mean_squared_error",
-    "mlp_forward",
-    "moving_average",
-    "normalize",
-    "optimizer",
-    "parameter_count",
-    "per_member_mean",
-    "per_member_sum",
-    "playground_bias",
-    "playground_loss",
-    "playground_weights",
-    "population_statistics",
-    "predict_in_batches",
-    "rms_norm",
-    "sign_accuracy",
-    "softmax_cross_entropy",
-    "weight_norm",
-    "weights_of",
-    "zeros",
-    "PLAYGROUND_ACTIVATIONS",
-    "REGULARIZATIONS",
-    "Masks",
-    "MaskTensors",
-    "PlaygroundSGD",
-    "init_playground_network",
-    "initial_weights",
-    "stack_members",
-    "mask_tensors",
-    "masked_forward",
-    "forward_order",
-    "member_groups",
-    "network_masks",
-    "pad_features",
-    "playground_optimizer",
-    "playground_parameter_count",
-    "playground_sgd_update",
-    "playground_training_loss",
-]

@@ -18,8 +18,8 @@ import tensorflow as tf
 
 from replab.nn.layers import dense
 from replab.nn.losses import softmax_cross_entropy
-from replab.nn.norms import moments, normalize
 from replab.nn.normalized_mlp import NormalizedMLP, effective_weight, forward, normalize_block, normalize_layer
+from replab.nn.norms import moments, normalize
 
 # --- general -----------------------------------------------------------------------------------------------------
 

@@ -31,7 +31,6 @@ import tensorflow as tf
 from replab.budget import mlp_population_bytes, require_memory
 from replab.nn.init import gaussian
 from replab.nn.layers import dense
-from replab.nn.train import hashed_uniform
 from replab.nn.mlp import init_mlp
 from replab.nn.norms import (
     batch_norm,
@@ -44,6 +43,7 @@ from replab.nn.norms import (
     unbiased,
     weight_norm,
 )
+from replab.nn.random import hashed_uniform
 
 NORMS = ("none", "batch", "renorm", "layer", "rms", "weight", "group")
 BATCH_STATISTICS = ("batch", "renorm")

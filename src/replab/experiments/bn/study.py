@@ -18,15 +18,18 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from replab import cluster, nn
+from replab import cluster
 from replab.claims import EvidenceBase
 from replab.data.mnist import Digits, load_digits
 from replab.errors import UserError, require
 from replab.experiments.base import ExperimentConfig
-from replab.experiments.bn.study_config import (DATASET_LABELS, DATASETS, MAX_DEPTH, MAX_WIDTH, QUICK,  # noqa: F401
-                                                StudyConfig)
+from replab.experiments.bn.config import DATASET_LABELS, StudyConfig
+from replab.nn.losses import accuracy as nn_accuracy
+from replab.nn.losses import softmax_cross_entropy
 from replab.nn.normalized_mlp import Member, NormalizedMLP, Options, forward
+from replab.nn.optim import SGD
 from replab.nn.population import Grid
+from replab.nn.train import fit as nn_fit
 
 MODELS = ("none", "batch")
 """The two networks most studies compare: Figure 1's baseline and its BN version (NormalizedMLP kinds)."""
@@ -256,15 +259,15 @@ def train_cells(config: StudyConfig, digits: Digits, cells: list[Member], *, lea
 
     def loss_fn(params, xb, yb, step):
         logits, _ = forward(net, xb, training=True, step=step, seed=config.seed)
-        return nn.softmax_cross_entropy(logits, yb)
+        return softmax_cross_entropy(logits, yb)
 
     @tf.function
     def test_accuracy():
-        return nn.accuracy(forward(net, x_eval, training=False)[0], y_eval)
+        return nn_accuracy(forward(net, x_eval, training=False)[0], y_eval)
 
     metrics = {"accuracy": test_accuracy, **(extra_metrics(net, digits) if extra_metrics else {})}
     started = time.time()
-    history = nn.fit(loss_fn, params, nn.SGD(params, rates), digits.x_train, digits.y_train, steps=steps,
+    history = nn_fit(loss_fn, params, SGD(params, rates), digits.x_train, digits.y_train, steps=steps,
                      batch_size=batch_size, record_every=min(record_every, steps), metrics=metrics,
                      seed=config.seed)
     test_accuracy_final, test_loss = evaluate(net, digits.x_test, digits.y_test)

@@ -17,16 +17,8 @@ Two arms separate what imbalance does to the metric from what it does to the mod
 `measure.py` computes, `judge.py` decides the claims, `present.py` writes the notes, tables and figures.
 """
 
-from __future__ import annotations
-
-from replab.experiments.base import Progress, Result, compose, no_progress
-from replab.experiments.curves.judge import judge
-from replab.experiments.curves.measure import (CHANCE_FLAGGED_FRACTIONS, COARSE_DECIMALS, MINIMUM_TEST_POSITIVES,
-                                               THEOREM_TOLERANCE, FixedArm, Measurements, curve_metrics,
-                                               exact_chance_precision, fixed_model_arm, level_label, make_model,
-                                               make_split, measure, no_skill_draws)
-from replab.experiments.curves.present import curves_grid_figure, metrics_vs_prevalence_figure, present
-from replab.experiments.curves_config import MODEL_LABELS, Config, positives_at
+from replab.experiments.base import runner
+from replab.experiments.curves.config import Config
 
 NAME = "curves"
 TITLE = "ROC vs precision-recall curves as the positive class gets rarer (50/50 to 99/1)"
@@ -35,16 +27,6 @@ QUESTION = (
     "Which metric should you report when the classes are balanced, and which when positives are rare?"
 )
 
+run = runner(__name__)
 
-def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
-    """Measure every model at every class ratio, judge the claims, and present curves, tables and notes."""
-    config = config or Config()
-    measurements = measure(config, progress)
-    return compose(config, measurements, judge(config, measurements), present(config, measurements))
-
-
-__all__ = ["NAME", "TITLE", "QUESTION", "Config", "Measurements", "run", "measure", "judge", "present",
-           "CHANCE_FLAGGED_FRACTIONS", "COARSE_DECIMALS", "MINIMUM_TEST_POSITIVES", "MODEL_LABELS", "THEOREM_TOLERANCE",
-           "FixedArm", "curve_metrics", "curves_grid_figure", "exact_chance_precision", "fixed_model_arm",
-           "level_label", "make_model", "make_split", "metrics_vs_prevalence_figure", "no_skill_draws",
-           "positives_at"]
+__all__ = ["NAME", "TITLE", "QUESTION", "Config", "run"]

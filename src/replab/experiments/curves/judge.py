@@ -7,9 +7,14 @@ import scipy.stats
 
 from replab import stats
 from replab.claims import Claim, EvidenceBase, check, decide, finding
-from replab.experiments.curves.measure import (COARSE_DECIMALS, MINIMUM_TEST_POSITIVES, Measurements,
-                                               THEOREM_TOLERANCE, exact_chance_precision)
-from replab.experiments.curves_config import MODEL_LABELS, Config
+from replab.experiments.curves.config import MODEL_LABELS, Config
+from replab.experiments.curves.measure import (
+    COARSE_DECIMALS,
+    MINIMUM_TEST_POSITIVES,
+    THEOREM_TOLERANCE,
+    Measurements,
+    exact_chance_precision,
+)
 
 
 def _base(config: Config, m: Measurements) -> EvidenceBase:

@@ -18,8 +18,7 @@ from threadpoolctl import threadpool_limits
 from replab.data.synthetic import Split, imbalanced_classification
 from replab.experiments import base
 from replab.experiments.base import Progress, no_progress
-from replab.experiments.curves_config import MODEL_LABELS, Config, positives_at
-
+from replab.experiments.curves.config import MODEL_LABELS, Config, positives_at
 
 MINIMUM_TEST_POSITIVES = 10
 """roc-stable compares ROC-AUCs only on test sets with at least this many positives (the usual ten-events rule):
@@ -55,8 +54,8 @@ def make_split(config: Config, negative_share: float, data_seed: int) -> Split:
 
 def positive_scores(name: str, random_state: int, X_train, y_train, X_test) -> np.ndarray:
     """The fitted model's probability of the positive class on the test set."""
-    # A few thousand rows are too little work for OpenMP threads: on 2 busy cores HistGradientBoosting
-    # fitted 2.5x faster single-threaded than with one thread per core (the full run: 73 s -> 13 s).
+    # A few thousand rows are too little work for OpenMP threads: HistGradientBoosting fits them faster
+    # single-threaded than with one thread per core, and the threads would fight the other experiments' cores.
     with threadpool_limits(limits=1, user_api="openmp"):
         model = make_model(name, random_state).fit(X_train, y_train)
         return model.predict_proba(X_test)[:, 1]

@@ -8,9 +8,8 @@ from matplotlib.figure import Figure
 from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
 
 from replab.experiments.base import Presentation, Table
-from replab.experiments.curves.measure import COARSE_DECIMALS, Measurements, SKLEARN_DEFAULT_FLIP_Y
-from replab.experiments.curves_config import MODEL_LABELS, Config
-
+from replab.experiments.curves.config import MODEL_LABELS, Config
+from replab.experiments.curves.measure import COARSE_DECIMALS, SKLEARN_DEFAULT_FLIP_Y, Measurements
 
 COLOURS = ("tab:blue", "tab:orange", "tab:green")
 

@@ -12,16 +12,8 @@ such as the LP's certificate), never a statistical finding.
 tables and figures.
 """
 
-from __future__ import annotations
-
-from replab.experiments.base import Progress, Result, compose, no_progress
-from replab.experiments.gates.judge import judge
-from replab.experiments.gates.measure import (INPUTS, LOGISTIC_MODELS, MODELS, PLOT_RANGE, Measurements, SeedFit,
-                                              build_models, measure, model_labels, region_grid, seed_fit, truth_table)
-from replab.experiments.gates.present import decision_regions_figure, present, separating_lines_figure
-from replab.experiments.gates.separability import (Separability, infeasibility_certificate, separability,
-                                                   separating_hyperplane)
-from replab.experiments.gates_config import GATES, Config
+from replab.experiments.base import runner
+from replab.experiments.gates.config import Config
 
 NAME = "gates"
 TITLE = "Logic gates: which can logistic regression and an RBF SVC learn, and why"
@@ -31,15 +23,6 @@ QUESTION = (
     "gate, whether a separating line exists, which explains the answer."
 )
 
+run = runner(__name__)
 
-def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
-    """Measure every gate (LPs and fits), judge the five checks, and present tables, figures and notes."""
-    config = config or Config()
-    measurements = measure(config, progress)
-    return compose(config, measurements, judge(config, measurements), present(config, measurements))
-
-
-__all__ = ["NAME", "TITLE", "QUESTION", "GATES", "Config", "Measurements", "run", "measure", "judge", "present",
-           "INPUTS", "MODELS", "LOGISTIC_MODELS", "PLOT_RANGE", "SeedFit", "Separability", "build_models",
-           "decision_regions_figure", "infeasibility_certificate", "model_labels", "region_grid", "seed_fit",
-           "separability", "separating_hyperplane", "separating_lines_figure", "truth_table"]
+__all__ = ["NAME", "TITLE", "QUESTION", "Config", "run"]

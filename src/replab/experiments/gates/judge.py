@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from replab import stats
 from replab.claims import Claim, EvidenceBase, check, decide, finding
+from replab.experiments.gates.config import GATES, Config
 from replab.experiments.gates.measure import INPUTS, LOGISTIC_MODELS, Measurements, model_labels
-from replab.experiments.gates_config import GATES, Config
-
 
 #
 # All five are checks: the truth table is the whole population, the solvers are deterministic and accuracy is

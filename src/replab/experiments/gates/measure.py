@@ -16,10 +16,9 @@ from sklearn.svm import SVC
 
 from replab.experiments import base
 from replab.experiments.base import Progress, no_progress
+from replab.experiments.gates.config import GATES, Config
 from replab.experiments.gates.separability import separability
-from replab.experiments.gates_config import GATES, Config
 from replab.seeds import derived_seed
-
 
 INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
 MODELS = ("logistic_seed", "logistic_default", "svc_rbf")

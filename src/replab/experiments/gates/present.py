@@ -10,10 +10,10 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from sklearn.inspection import DecisionBoundaryDisplay
 
 from replab.experiments.base import Presentation, Table
+from replab.experiments.gates.config import Config
 from replab.experiments.gates.judge import accuracy_list, separable_gates
-from replab.experiments.gates.measure import INPUTS, LOGISTIC_MODELS, MODELS, Measurements, PLOT_RANGE, model_labels
+from replab.experiments.gates.measure import INPUTS, LOGISTIC_MODELS, MODELS, PLOT_RANGE, Measurements, model_labels
 from replab.experiments.gates.separability import signs
-from replab.experiments.gates_config import Config
 
 COLOUR_KEY = "red: output 0, blue: output 1"
 

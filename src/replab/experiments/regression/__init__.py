@@ -12,14 +12,8 @@ on held-out inputs (test MSE on noisy targets is that plus σ², and the noise o
 `measure.py` trains and measures, `judge.py` decides the claims, `present.py` writes the notes, tables and figures.
 """
 
-from __future__ import annotations
-
-from replab.experiments.base import Progress, Result, compose, no_progress
-from replab.experiments.regression.judge import judge, relative_change_at_end
-from replab.experiments.regression.measure import (LINEAR_TARGET, MODELS, Measurements, Training, data_seed, grid,
-                                                   make_optimizer, make_splits, measure, train_population)
-from replab.experiments.regression.present import present
-from replab.experiments.regression_config import TARGET_LABELS, Config
+from replab.experiments.base import runner
+from replab.experiments.regression.config import Config
 
 NAME = "regression"
 TITLE = "A small low-level TensorFlow network on noisy y = 3x and y = sin 3x: what does a second hidden layer buy?"
@@ -28,14 +22,6 @@ QUESTION = ("A network of one hidden layer of 10 ReLU units, written with tf.Var
             "fit better — on the line at high noise, and on the nonlinear target at each noise level — judged by "
             "the excess risk against the true function on held-out inputs?")
 
+run = runner(__name__)
 
-def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
-    """Train both architectures on every target, noise level and seed, judge the findings, present the fits."""
-    config = config or Config()
-    measurements = measure(config, progress)
-    return compose(config, measurements, judge(config, measurements), present(config, measurements))
-
-
-__all__ = ["NAME", "TITLE", "QUESTION", "Config", "Measurements", "run", "measure", "judge", "present",
-           "LINEAR_TARGET", "MODELS", "TARGET_LABELS", "Training", "data_seed", "grid", "make_optimizer",
-           "make_splits", "relative_change_at_end", "train_population"]
+__all__ = ["NAME", "TITLE", "QUESTION", "Config", "run"]

@@ -6,8 +6,8 @@ import numpy as np
 
 from replab import stats
 from replab.claims import Claim, EvidenceBase, decide, finding
+from replab.experiments.regression.config import TARGET_LABELS, Config
 from replab.experiments.regression.measure import LINEAR_TARGET, MODELS, Measurements
-from replab.experiments.regression_config import TARGET_LABELS, Config
 
 
 def relative_change_at_end(train_loss: np.ndarray, epochs: np.ndarray) -> np.ndarray:

@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from replab import nn
 from replab.data.synthetic import RegressionSplit, noisy_target
 from replab.experiments import base
 from replab.experiments.base import Progress, no_progress
-from replab.experiments.regression_config import Config
+from replab.experiments.regression.config import Config
+from replab.nn.losses import mean_squared_error
+from replab.nn.mlp import init_mlp, mlp_forward, parameter_count
+from replab.nn.optim import SGD, Adam
 from replab.nn.population import Grid
-
+from replab.nn.train import fit
 
 MODELS = ("shallow", "deep")
 LINEAR_TARGET = "line"
@@ -106,14 +108,14 @@ def make_splits(config: Config) -> list[RegressionSplit]:
 
 def make_optimizer(config: Config, params):
     if config.optimizer == "adam":
-        return nn.Adam(params, config.learning_rate)
-    return nn.SGD(params, config.learning_rate)
+        return Adam(params, config.learning_rate)
+    return SGD(params, config.learning_rate)
 
 
 def train_population(config: Config, model: str, splits: list[RegressionSplit]) -> Training:
     """Every member of the population in one compiled graph (nn.fit), full batch, each on its own data."""
     seeds = grid(config).member_seeds()
-    params = nn.init_mlp(config.layer_sizes(model), population=len(splits), seed=seeds, weight_init=config.weight_init)
+    params = init_mlp(config.layer_sizes(model), population=len(splits), seed=seeds, weight_init=config.weight_init)
     x_train = np.stack([s.x_train for s in splits])
     y_train = np.stack([s.y_train for s in splits])
     x_test = tf.constant(np.stack([s.x_test for s in splits]))
@@ -121,18 +123,18 @@ def train_population(config: Config, model: str, splits: list[RegressionSplit]) 
     f_test = tf.constant(np.stack([s.f_test for s in splits]))
 
     def loss_fn(params, xb, yb, step):
-        return nn.mean_squared_error(nn.mlp_forward(params, xb), yb)
+        return mean_squared_error(mlp_forward(params, xb), yb)
 
     def excess_risk():
-        return nn.mean_squared_error(nn.mlp_forward(params, x_test), f_test)
+        return mean_squared_error(mlp_forward(params, x_test), f_test)
 
-    history = nn.fit(loss_fn, params, make_optimizer(config, params), x_train, y_train,
+    history = fit(loss_fn, params, make_optimizer(config, params), x_train, y_train,
                      steps=config.epochs, record_every=config.record_every, metrics={"excess": excess_risk},
                      seed=config.seed, per_member_data=True)
     curve_x = np.linspace(-1.0, 1.0, 201, dtype=np.float32)[:, None]
-    curve_y = nn.mlp_forward(params, curve_x).numpy()[..., 0]
-    final_train = nn.mean_squared_error(nn.mlp_forward(params, x_train), y_train).numpy()
-    final_test = nn.mean_squared_error(nn.mlp_forward(params, x_test), y_test).numpy()
+    curve_y = mlp_forward(params, curve_x).numpy()[..., 0]
+    final_train = mean_squared_error(mlp_forward(params, x_train), y_train).numpy()
+    final_test = mean_squared_error(mlp_forward(params, x_test), y_test).numpy()
     return Training(model, history.steps, history.loss, history.metrics["excess"], final_train, final_test,
                     excess_risk().numpy(), curve_x[:, 0], curve_y, history.diverged_at, history.steps_per_second,
                     history.record_times)
@@ -159,7 +161,7 @@ def measure(config: Config, progress: Progress = no_progress) -> Measurements:
     first = [[cells.member(t * N + i, 0) for i in range(N)] for t in range(T)]
     return Measurements(
         targets=tuple(config.targets), noise_stds=np.asarray(config.noise_stds, float),
-        parameters=np.array([nn.parameter_count(config.layer_sizes(model)) for model in MODELS]),
+        parameters=np.array([parameter_count(config.layer_sizes(model)) for model in MODELS]),
         epochs=np.asarray(trainings[0].epochs),
         train_curve=stack("train_loss"), excess_curve=stack("excess_curve"),
         train_mse=stack("final_train_mse"), test_mse=stack("final_test_mse"), excess=stack("final_excess"),

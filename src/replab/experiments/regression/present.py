@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from replab import nn
 from replab.data.synthetic import TARGETS
 from replab.experiments import base
 from replab.experiments.base import Presentation, Table
+from replab.experiments.regression.config import TARGET_LABELS, Config
 from replab.experiments.regression.judge import relative_change_at_end
 from replab.experiments.regression.measure import MODELS, Measurements
-from replab.experiments.regression_config import TARGET_LABELS, Config
+from replab.nn.mlp import parameter_count
 
 
 def notes(config: Config, m: Measurements) -> list[str]:
@@ -47,7 +47,7 @@ def layer_shapes(layer_sizes: list[int]) -> list[str]:
 
 def architecture_table(config: Config) -> Table:
     rows = [[model, "-".join(map(str, config.layer_sizes(model))), "; ".join(layer_shapes(config.layer_sizes(model))),
-             nn.parameter_count(config.layer_sizes(model))] for model in MODELS]
+             parameter_count(config.layer_sizes(model))] for model in MODELS]
     return Table("Networks", ["model", "layers", "variables (shape)", "parameters"], rows,
                  caption="Each hidden layer's width is the second dimension of its weight matrix.")
 
@@ -75,7 +75,7 @@ def architecture_figure(config: Config) -> Figure:
     for ax, model in zip(axes, MODELS):
         sizes = config.layer_sizes(model)
         draw_network(ax, sizes)
-        ax.set_title(f"{model}: {'-'.join(map(str, sizes))}, {nn.parameter_count(sizes)} parameters", fontsize=10)
+        ax.set_title(f"{model}: {'-'.join(map(str, sizes))}, {parameter_count(sizes)} parameters", fontsize=10)
     figure.suptitle("The networks: one column of units per layer; W_l has shape (units in, units out)")
     return figure
 

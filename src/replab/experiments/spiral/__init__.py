@@ -16,15 +16,8 @@ The engine is the submodule `replab.experiments.spiral.search` (its `search` fun
 `present.py` turns the measurements into tables, figures and notes.
 """
 
-from __future__ import annotations
-
-from replab.experiments.base import Progress, Result, compose, no_progress
-from replab.experiments.spiral.config import Config, feature_keys, feature_label, layers_text
-from replab.experiments.spiral.judge import judge
-from replab.experiments.spiral.measure import Measurements, measure
-from replab.experiments.spiral.present import present
-from replab.experiments.spiral.search import (Candidate, Hyper, hyper_grid, make_seed_data, new_population,
-                                              replicate, rung_ends, seed_choice, shapes_in_order, train_members)
+from replab.experiments.base import runner
+from replab.experiments.spiral.config import Config
 
 NAME = "spiral"
 TITLE = "The smallest network that solves TensorFlow Playground's spiral"
@@ -32,14 +25,6 @@ QUESTION = ("Which network — input features, hidden layers, neurons, activatio
             "batch size — with the fewest parameters reaches the target test loss on the Playground's spiral, "
             "trained exactly as the Playground trains it?")
 
+run = runner(__name__)
 
-def run(config: Config | None = None, progress: Progress = no_progress) -> Result:
-    """Search for the smallest solving network, replicate the finalists on fresh seeds, judge and present."""
-    config = config or Config()
-    measurements = measure(config, progress)
-    return compose(config, measurements, judge(config, measurements), present(config, measurements))
-
-
-__all__ = ["NAME", "TITLE", "QUESTION", "Config", "Measurements", "run", "measure", "judge", "present",
-           "Candidate", "Hyper", "feature_keys", "feature_label", "layers_text", "hyper_grid", "make_seed_data",
-           "new_population", "replicate", "rung_ends", "seed_choice", "shapes_in_order", "train_members"]
+__all__ = ["NAME", "TITLE", "QUESTION", "Config", "run"]

@@ -9,12 +9,17 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from replab import nn
 from replab.data.playground import FEATURES, features, make_dataset
-from replab.experiments.spiral.config import (N_POINTS, PLAYGROUND_URL, REPLICATE_SEED_OFFSET, TRAIN_RATIO, Config,
-                                              feature_keys)
+from replab.experiments.spiral.config import (
+    N_POINTS,
+    PLAYGROUND_URL,
+    REPLICATE_SEED_OFFSET,
+    TRAIN_RATIO,
+    Config,
+    feature_keys,
+)
+from replab.nn.playground import pad_features, playground_parameter_count
 from replab.seeds import derived_seed
-
 
 # --- candidates -------------------------------------------------------------------------------------
 
@@ -40,7 +45,7 @@ class Candidate:
 
     @property
     def parameters(self) -> int:
-        return nn.playground_parameter_count(len(feature_keys(self.feature_set)), self.hidden)
+        return playground_parameter_count(len(feature_keys(self.feature_set)), self.hidden)
 
     def shape(self) -> str:
         return " × ".join(map(str, self.hidden)) if self.hidden else "no hidden layer"
@@ -73,7 +78,7 @@ def architectures(config: Config) -> list[tuple[int, ...]]:
 def shapes_in_order(config: Config) -> list[tuple[str, tuple[int, ...]]]:
     """(feature set, architecture) pairs by increasing parameter count."""
     pairs = [(f, arch) for f in config.feature_sets for arch in architectures(config)]
-    return sorted(pairs, key=lambda p: (nn.playground_parameter_count(len(feature_keys(p[0])), p[1]), len(p[1]),
+    return sorted(pairs, key=lambda p: (playground_parameter_count(len(feature_keys(p[0])), p[1]), len(p[1]),
                                         config.feature_sets.index(p[0])))
 
 
@@ -128,8 +133,8 @@ def make_seed_data(config: Config, indices=None) -> list[SeedData]:
         seed = derived_seed(config.seed, int(index))
         d = make_dataset(config.dataset, N_POINTS, config.noise, TRAIN_RATIO, seed)
         sets.append(SeedData(seed, d.x_train, d.y_train, d.x_test, d.y_test,
-                             nn.pad_features(features(d.x_train, FEATURES), config.width),
-                             nn.pad_features(features(d.x_test, FEATURES), config.width)))
+                             pad_features(features(d.x_train, FEATURES), config.width),
+                             pad_features(features(d.x_test, FEATURES), config.width)))
     return sets
 
 

@@ -17,10 +17,16 @@ import numpy as np
 
 from replab import stats
 from replab.claims import Claim, EvidenceBase, check, decide, finding
+from replab.experiments.spiral.candidates import seed_choice
 from replab.experiments.spiral.config import N_POINTS, TRAIN_RATIO, Config, feature_label, has_sine, layers_text
-from replab.experiments.spiral.measure import (RIVAL_ROLE, SEED_ROLE, Measurements, Smaller, smaller_evidence,
-                                               smallest_role)
-from replab.experiments.spiral.search import seed_choice
+from replab.experiments.spiral.measure import (
+    RIVAL_ROLE,
+    SEED_ROLE,
+    Measurements,
+    Smaller,
+    smaller_evidence,
+    smallest_role,
+)
 
 TEST_POINTS = N_POINTS - math.floor(N_POINTS * TRAIN_RATIO)
 """Test points per replicate (the Playground's 500 points, half of them for training)."""

@@ -16,13 +16,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from replab import nn, stats
+from replab import stats
 from replab.experiments import base
 from replab.experiments.base import Progress, no_progress
+from replab.experiments.spiral.candidates import (
+    Candidate,
+    hyper_grid,
+    make_seed_data,
+    playground_link,
+    replicate_data,
+    seed_choice,
+    shapes_in_order,
+)
 from replab.experiments.spiral.config import Config, feature_keys, feature_label, has_sine, layers_text
-from replab.experiments.spiral.search import (STATUSES, Candidate, hyper_grid, make_seed_data, playground_link,
-                                              pruning_check, replicate, replicate_data, score, search, seed_choice,
-                                              shapes_in_order)
+from replab.experiments.spiral.search import STATUSES, pruning_check, replicate, score, search
+from replab.nn.playground import playground_parameter_count
 
 SEED_ROLE = "seed"
 RIVAL_ROLE = "rival"
@@ -187,7 +195,7 @@ def smaller_evidence(config: Config, m: Measurements, feature_sets, limit: float
     smaller = [i for i, c in enumerate(m.candidates) if c.feature_set in feature_sets and c.parameters < limit]
     shapes = {(m.candidates[i].feature_set, m.candidates[i].hidden) for i in smaller}
     in_space = {(f, arch) for f, arch in shapes_in_order(config) if f in feature_sets
-                and nn.playground_parameter_count(len(feature_keys(f)), arch) < limit}
+                and playground_parameter_count(len(feature_keys(f)), arch) < limit}
     grid = len(hyper_grid(config))
     return Smaller(len(shapes), len(in_space), len(smaller), sum(m.status[i] == "solved" for i in smaller),
                    sum(m.status[i] == "failed" for i in smaller), sum(m.status[i] == "pruned" for i in smaller),

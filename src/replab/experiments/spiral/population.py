@@ -18,13 +18,25 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from replab import nn
 from replab.data.playground import FEATURES
 from replab.experiments.spiral.candidates import Candidate, SeedData
 from replab.experiments.spiral.config import Config, feature_keys
-from replab.nn.playground import activation_weights
+from replab.nn.losses import playground_loss
+from replab.nn.playground import (
+    PLAYGROUND_ACTIVATIONS,
+    MaskTensors,
+    activation_weights,
+    forward_order,
+    initial_weights,
+    masked_forward,
+    member_groups,
+    network_masks,
+    playground_optimizer,
+    stack_members,
+)
+from replab.nn.train import CompiledFit
 
-ALL_ACTIVATIONS = tuple(nn.PLAYGROUND_ACTIVATIONS)
+ALL_ACTIVATIONS = tuple(PLAYGROUND_ACTIVATIONS)
 
 
 def evaluated_activations(config: Config) -> tuple[str, ...]:
@@ -45,14 +57,14 @@ class Population:
 def new_population(config: Config, indices: list[int], data: list[SeedData], depth: int) -> Population:
     """Every candidate in `indices`, in that order, on every seed of `data`, freshly initialised."""
     members = [(c, s) for c in indices for s in range(len(data))]
-    networks = [nn.initial_weights(config.width, depth, data[s].seed) for _, s in members]
+    networks = [initial_weights(config.width, depth, data[s].seed) for _, s in members]
     dead = [[np.zeros_like(w) for w, _ in net] for net in networks]
     return Population(members, networks, dead)
 
 
 def in_forward_order(candidates: list[Candidate]) -> list[int]:
     """Candidate indices sorted so that the forward computes each layer once per activation (nn.forward_order)."""
-    return nn.forward_order([c.hyper.activation for c in candidates], [len(c.hidden) for c in candidates])
+    return forward_order([c.hyper.activation for c in candidates], [len(c.hidden) for c in candidates])
 
 
 def member_columns(population: Population) -> dict[int, list[int]]:
@@ -101,7 +113,7 @@ def playground_batch_loss(masks, steps_per_epoch: int):
     def loss_fn(params, xb, yb, step):
         first_epoch = tf.cast(step < steps_per_epoch, yb.dtype)
         weight = yb[..., 1] * (1 - first_epoch * yb[..., 2])
-        loss = 0.5 * tf.square(nn.masked_forward(params, xb, masks) - yb[..., 0])
+        loss = 0.5 * tf.square(masked_forward(params, xb, masks) - yb[..., 0])
         return tf.reduce_sum(weight * loss, axis=-1) / tf.reduce_sum(weight, axis=-1)
 
     return loss_fn
@@ -137,8 +149,8 @@ def compile_population(config: Config, candidates: list[Candidate], population: 
         raise ValueError(f"a population trains one batch size, got {sorted(batches)}")
     layout = playground_layout(len(data[0].y_train), batches.pop())
     masks = member_masks(config, members, depth)
-    params = nn.stack_members(population.networks)
-    optimizer = nn.playground_optimizer(params, [m.hyper.learning_rate for m in members],
+    params = stack_members(population.networks)
+    optimizer = playground_optimizer(params, [m.hyper.learning_rate for m in members],
                                         [m.hyper.regularization for m in members],
                                         [m.hyper.regularization_rate for m in members])
     for layer, slots in enumerate(optimizer.slots[::2]):  # weights' slots; biases never die
@@ -153,9 +165,9 @@ def compile_population(config: Config, candidates: list[Candidate], population: 
 
     def loss_on(name):
         x, y = points[name]
-        return lambda: nn.playground_loss(nn.masked_forward(params, x, masks), y)
+        return lambda: playground_loss(masked_forward(params, x, masks), y)
 
-    fit = nn.CompiledFit(playground_batch_loss(masks, layout.steps), params, optimizer, x_slots, y_slots,
+    fit = CompiledFit(playground_batch_loss(masks, layout.steps), params, optimizer, x_slots, y_slots,
                          batch_size=layout.slots, batch_order="sequential",
                          metrics={f"{name}_loss": loss_on(name) for name in evaluate}, per_member_data=True)
     return CompiledPopulation(list(population.members), params, optimizer, layout.steps, fit, tuple(evaluate))
@@ -208,10 +220,10 @@ def member_masks(config: Config, members: list[Candidate], depth: int):
     if outside:
         raise ValueError(f"activation {outside[0]!r} is not among this run's activations {activations}")
     feature_index = [[FEATURES.index(k) for k in feature_keys(m.feature_set)] for m in members]
-    masks = nn.network_masks(feature_index, [m.hidden for m in members], config.width, depth)
-    return nn.MaskTensors(tf.constant(masks.input_mask), tf.constant(masks.unit_mask), tf.constant(masks.layer_on),
+    masks = network_masks(feature_index, [m.hidden for m in members], config.width, depth)
+    return MaskTensors(tf.constant(masks.input_mask), tf.constant(masks.unit_mask), tf.constant(masks.layer_on),
                           tf.constant(activation_weights([m.hyper.activation for m in members], activations)),
-                          activations, nn.member_groups(masks.layer_on, [m.hyper.activation for m in members]))
+                          activations, member_groups(masks.layer_on, [m.hyper.activation for m in members]))
 
 
 def select(population: Population, keep: set[int]) -> Population:

@@ -10,11 +10,11 @@ from matplotlib.figure import Figure
 
 from replab import stats
 from replab.experiments.base import Presentation, Table, scalar_points
+from replab.experiments.spiral.candidates import architectures, hyper_grid, regularization_settings
 from replab.experiments.spiral.config import Config, feature_label
 from replab.experiments.spiral.judge import pruning_missed, pruning_text
 from replab.experiments.spiral.measure import Measurements, describe
-from replab.experiments.spiral.search import (architectures, grid_axis, hyper_grid, regularization_settings,
-                                              rung_ends)
+from replab.experiments.spiral.search import grid_axis, rung_ends
 
 PLAYGROUND_CMAP = LinearSegmentedColormap.from_list("playground", ["#f59322", "#e8eaeb", "#0877bd"])
 

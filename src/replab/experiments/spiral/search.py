@@ -12,7 +12,7 @@ budget/2^k epochs; after every rung a candidate is dropped as *solved* once its 
 solvers of `finalists_per_set` parameter counts, its larger architectures are skipped.
 
 The candidates and each seed's data live in `candidates.py`, the populations and their compiled training (the
-Playground's batching included) in `population.py`; this module re-exports both.
+Playground's batching included) in `population.py`.
 
 The search selects on the TRAINING loss only: the test points are never evaluated while searching, so the
 replication (`replicate`: the finalists retrained on fresh seeds for the full budget, scored on their final test
@@ -29,18 +29,24 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from replab import cluster, nn
+from replab import cluster
 from replab.data.playground import FEATURES, features
 from replab.experiments.base import Progress
-from replab.experiments.spiral.candidates import (Candidate, Hyper, SeedData, architectures,  # noqa: F401
-                                                  hyper_grid, make_seed_data, playground_link,
-                                                  regularization_settings, replicate_data, seed_choice,
-                                                  shapes_in_order)
+from replab.experiments.spiral.candidates import Candidate, SeedData, hyper_grid, shapes_in_order
 from replab.experiments.spiral.config import Config, feature_keys
-from replab.experiments.spiral.population import (CompiledPopulation, Layout, Population,  # noqa: F401
-                                                  compile_population, evaluated_activations, in_forward_order,
-                                                  member_columns, member_masks, new_population, playground_batch_loss,
-                                                  playground_layout, select, train_compiled, train_members)
+from replab.experiments.spiral.population import (
+    CompiledPopulation,
+    Population,
+    compile_population,
+    in_forward_order,
+    member_columns,
+    member_masks,
+    new_population,
+    select,
+    train_compiled,
+    train_members,
+)
+from replab.nn.playground import masked_forward, pad_features, playground_parameter_count, stack_members
 from replab.seeds import derived_seed
 
 STATUSES = ("solved", "failed", "pruned")
@@ -180,7 +186,7 @@ def search(config: Config, data: list[SeedData], progress: Progress) -> Search:
         while position < len(order) and len(wave) * len(grid) * len(data) < config.wave_members:
             feature_set, arch = order[position]
             position += 1
-            if nn.playground_parameter_count(len(feature_keys(feature_set)), arch) <= limit(feature_set):
+            if playground_parameter_count(len(feature_keys(feature_set)), arch) <= limit(feature_set):
                 wave.append((feature_set, arch))
         if not wave:
             continue
@@ -205,7 +211,7 @@ def search(config: Config, data: list[SeedData], progress: Progress) -> Search:
         for i in itertools.chain.from_iterable(unit_indices):
             if outcomes[i].status == "solved":
                 solved_sizes[candidates[i].feature_set].add(candidates[i].parameters)
-    skipped = {f: sum(1 for g, arch in order if g == f and nn.playground_parameter_count(len(feature_keys(f)), arch)
+    skipped = {f: sum(1 for g, arch in order if g == f and playground_parameter_count(len(feature_keys(f)), arch)
                       > limit(f)) for f in config.feature_sets}
     progress(len(order), len(order), "search done")
     return Search(candidates, outcomes, skipped, prune_log, waves)
@@ -311,8 +317,8 @@ def grid_axis() -> np.ndarray:
 def grid_outputs(config: Config, candidates: list[Candidate], population: Population, depth: int) -> np.ndarray:
     xs = grid_axis()
     gx, gy = np.meshgrid(xs, xs)
-    plane = nn.pad_features(features(np.stack([gx.ravel(), gy.ravel()], 1), FEATURES), config.width)
+    plane = pad_features(features(np.stack([gx.ravel(), gy.ravel()], 1), FEATURES), config.width)
     members = [candidates[c] for c, _ in population.members]
-    out = nn.masked_forward(nn.stack_members(population.networks), tf.constant(plane),
+    out = masked_forward(stack_members(population.networks), tf.constant(plane),
                             member_masks(config, members, depth)).numpy()
     return out.reshape(len(members), GRID_POINTS, GRID_POINTS)

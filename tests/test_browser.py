@@ -19,6 +19,8 @@ from replab.report import build_report
 from replab.runs import save_run
 from tests.helpers import TinyConfig, TinyExperiment, tiny_result
 
+pytestmark = pytest.mark.slow  # clusters, notebooks and browsers: the slow tier
+
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage")

@@ -82,6 +82,7 @@ def test_groups_expand_to_their_experiments_in_order_without_repeats():
     assert resolve_names(["all"]) == list(EXPERIMENTS)
 
 
+@pytest.mark.slow
 def test_run_report_and_show_from_the_command_line(tmp_path):
     """The whole user path through a real subprocess: run, report, show."""
     env = {**os.environ, "MPLBACKEND": "Agg", "COLUMNS": "200"}
@@ -243,6 +244,7 @@ def test_config_lists_each_setting_with_default_quick_value_and_meaning(capsys):
     assert "grid_resolution" in out and "quick" in out and "Points per axis" in " ".join(out.split())
 
 
+@pytest.mark.slow
 def test_rerun_reproduces_a_saved_gates_run(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     code, out, err = run_cli(capsys, "run", "gates", "--quick", "--seed", "2", "--out", str(tmp_path))
@@ -254,6 +256,7 @@ def test_rerun_reproduces_a_saved_gates_run(capsys, tmp_path, monkeypatch):
     assert len(complete_runs(tmp_path, "gates")) == 2
 
 
+@pytest.mark.slow
 def test_replicate_on_a_quick_experiment_records_stability(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     code, out, err = run_cli(capsys, "run", "gates", "--quick", "--replicate", "3", "--out", str(tmp_path))
@@ -303,6 +306,7 @@ def test_sigterm_stops_a_run_like_ctrl_c_and_leaves_nothing_complete(tmp_path):
     assert complete_runs(out, "spiral") == []
 
 
+@pytest.mark.slow
 def test_importing_an_experiment_prints_no_tensorflow_start_up_chatter():
     ran = subprocess.run([sys.executable, "-c", "from replab.experiments.bn import lr; import tensorflow as tf; "
                                                 "print(float(tf.constant(2.0) * 2))"], capture_output=True, text=True)
@@ -337,6 +341,7 @@ def test_rerun_does_not_ask_how_fast_a_machine_trained_to_match():
     assert measured(run) != measured({"metrics": {**faster["metrics"], "loss": 0.2}})
 
 
+@pytest.mark.slow
 def test_jobs_run_experiments_side_by_side_with_the_numbers_they_give_alone(tmp_path):
     """`--jobs 2` runs each experiment in its own process, at the same time, and saves what one at a time saves."""
     from replab.cli import measured

@@ -23,6 +23,8 @@ import pytest
 
 from replab import cluster
 
+pytestmark = pytest.mark.slow  # clusters, notebooks and browsers: the slow tier
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 REPLAB = [PYTHON, "-m", "replab"]

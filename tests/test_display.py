@@ -33,6 +33,7 @@ def test_progress_outside_a_notebook_is_silent_or_a_terminal_bar(capsys):
     assert "tiny: step" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_in_a_fresh_kernel_figures_show_inline_and_progress_updates_one_output():
     """A real Jupyter kernel (nbclient): replab's figures, built without pyplot, display as PNG once a replab object
     has been displayed (or enable_inline_figures() was called); progress.auto() is a bar that updates in place."""

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # clusters, notebooks and browsers: the slow tier
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 QUESTIONS = ("gates", "curves", "regression", "batchnorm", "spiral", "bn_study")
 CELL_TIMEOUT_S = 600

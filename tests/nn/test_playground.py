@@ -65,6 +65,7 @@ def spiral_inputs(names=("x", "y")):
     return features(data.x_train, names).astype(np.float64), data.y_train.astype(np.float64)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reg,rate,activation,lr", [("none", 0.0, "tanh", 0.3), ("L2", 0.03, "tanh", 0.1),
                                                     ("L1", 0.03, "relu", 0.1)])
 def test_replab_matches_numpy_playground_step_by_step(reg, rate, activation, lr):
@@ -119,6 +120,7 @@ def test_l1_weight_crossing_zero_is_set_to_zero_and_stays_dead():
     assert again.numpy()[0, 0, 0] == 0.0
 
 
+@pytest.mark.slow
 def test_masked_member_equals_the_narrower_network_alone():
     """A population member masked to (features sinX, sinY; 2 × 3) trains exactly like that network unpadded."""
     data = make_dataset("spiral", n_points=80, seed=5)
@@ -165,6 +167,7 @@ def test_parameter_count_and_mask_validation():
         playground_optimizer(init_playground_network(3, 1, [0]), [0.1], ["L3"], [0.1])
 
 
+@pytest.mark.slow
 def test_a_network_trains_the_same_whatever_population_it_sits_in():
     """One network (tanh 8 × 8 on x, y) alone, first of 3, and in the middle of 40 varied members (other shapes,
     depths, activations, features, rates, L1): the same weights after 100 steps, up to float32 rounding (XLA picks
@@ -215,6 +218,7 @@ def test_groups_are_the_runs_of_neighbours_sharing_an_activation_and_a_depth():
     assert member_groups(scattered.layer_on, ["tanh"] * 200) is None  # 200 groups: masked instead
 
 
+@pytest.mark.slow
 def test_computing_groups_alone_gives_what_the_masked_population_gives():
     import dataclasses
 

@@ -34,6 +34,7 @@ def assert_member_matches(population, k, single):
         np.testing.assert_allclose(together[k], alone[0], rtol=2e-5, atol=2e-6)
 
 
+@pytest.mark.slow
 def test_population_equals_separate_runs():
     population, history = train([5, 6, 7], 0.1)
     assert history.loss.shape == (3, 3)
@@ -43,6 +44,7 @@ def test_population_equals_separate_runs():
         np.testing.assert_allclose(history.loss[:, k], single_history.loss[:, 0], rtol=2e-5)
 
 
+@pytest.mark.slow
 def test_population_with_per_member_learning_rates_equals_separate_runs():
     rates = [0.01, 0.1, 0.3]
     population, _ = train([4, 4, 4], tf.constant(rates), optimizer=Adam)
@@ -51,6 +53,7 @@ def test_population_with_per_member_learning_rates_equals_separate_runs():
         assert_member_matches(population, k, single)
 
 
+@pytest.mark.slow
 def test_per_member_data_equals_separate_runs():
     xs, ys = np.stack([X, X[::-1], 0.5 * X]), np.stack([Y, -Y, 2 * Y])
     population, _ = train([2, 2, 2], 0.1, x=xs, y=ys, per_member_data=True)
@@ -59,6 +62,7 @@ def test_per_member_data_equals_separate_runs():
         assert_member_matches(population, k, single)
 
 
+@pytest.mark.slow
 def test_diverging_member_is_frozen_and_reported():
     params, history = train([0, 1, 2], tf.constant([0.05, 1e6, 0.05]), steps=60, batch_size=None)
     assert history.diverged_at[0] == -1 and history.diverged_at[2] == -1
@@ -68,6 +72,7 @@ def test_diverging_member_is_frozen_and_reported():
     assert np.all(history.loss[-1, [0, 2]] < history.loss[0, [0, 2]])
 
 
+@pytest.mark.slow
 def test_training_stops_quietly_when_every_member_diverges():
     params, history = train([0, 1], 1e8, steps=50, batch_size=None)
     assert np.all(history.diverged_at >= 1)
@@ -99,6 +104,7 @@ def bn_population_run(learning_rates, optimizer=SGD, steps=60, record_every=7, j
                      "slots": [s.numpy() for slots in opt.slots for s in slots]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer, rate, jit_compile", [(SGD, 0.1, True), (Adam, 0.01, True),
                                                           (SGD, 0.1, False)])
 def test_a_diverging_member_leaves_the_others_bit_for_bit_as_they_were(optimizer, rate, jit_compile):
@@ -114,6 +120,7 @@ def test_a_diverging_member_leaves_the_others_bit_for_bit_as_they_were(optimizer
             np.testing.assert_array_equal(a[[0, 2]], b[[0, 2]])
 
 
+@pytest.mark.slow
 def test_a_member_is_frozen_at_its_values_before_the_step_that_failed():
     rates = [0.1, 1e30, 3.0, 0.1]
     history, state = bn_population_run(rates, record_every=25)
@@ -125,6 +132,7 @@ def test_a_member_is_frozen_at_its_values_before_the_step_that_failed():
             np.testing.assert_array_equal(a[1], b[1])
 
 
+@pytest.mark.slow
 def test_where_a_member_diverges_does_not_depend_on_how_steps_are_grouped_into_bursts():
     bursts, burst_state = bn_population_run([0.1, 1e30, 3.0, 0.1], record_every=25)
     steps, step_state = bn_population_run([0.1, 1e30, 3.0, 0.1], record_every=1)
@@ -136,6 +144,7 @@ def test_where_a_member_diverges_does_not_depend_on_how_steps_are_grouped_into_b
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer, rate", [(SGD, 0.1), (Adam, 0.01)])
 def test_a_run_split_into_calls_gives_the_same_numbers_as_one_call(monkeypatch, optimizer, rate):
     """fit runs in calls of about CALL_SECONDS so that Ctrl-C is handled between them; where the calls split the
@@ -174,6 +183,7 @@ def test_run_in_calls_sizes_its_calls_by_the_time_they_take(monkeypatch):
     assert int(state[0]) == 30
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_long_fit_between_calls(tmp_path):
     """A fit of minutes is stopped within seconds: Python's signal handler runs between the run's calls."""
     import signal
@@ -225,6 +235,7 @@ def test_a_burst_reports_which_members_did_not_end_clean():
     assert clean.numpy().tolist() == [True, False, True]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", [SGD, Adam])
 def test_a_compiled_fit_called_again_gives_what_a_new_fit_from_the_same_weights_gives(optimizer):
     """CompiledFit trains on from the variables as they stand, each call from a fresh loop state (step 0, every member
@@ -317,6 +328,7 @@ def test_sequential_order_walks_the_data_as_stored():
     np.testing.assert_array_equal(batches_seen("sequential"), expected)
 
 
+@pytest.mark.slow
 def test_shuffle_draws_a_fresh_permutation_each_epoch_from_the_seed():
     seen = batches_seen("shuffle")  # 10 examples, batch 4: two batches per epoch, 2 examples skipped
     epochs = seen.reshape(6, 8)
@@ -370,6 +382,7 @@ def test_optimizer_must_belong_to_the_trained_parameters():
         fit(regression_loss, params, SGD(others, 0.1), X, Y, steps=5)
 
 
+@pytest.mark.slow
 def test_step_loop_trains_exactly_as_fit_does():
     # The loop compiles with one step; 29 more make the 30 steps of fit, on the same batches from the same seed.
     fitted, _ = train([5, 6], 0.1)

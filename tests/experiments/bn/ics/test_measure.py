@@ -1,6 +1,7 @@
 import dataclasses
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from replab.data.mnist import load_digits
@@ -22,6 +23,7 @@ def test_shift_measures_are_the_wander_of_each_units_mean_and_std():
     np.testing.assert_allclose(shift_measures(records)["shift"], [1 / 3, np.sqrt(2) / 3])
 
 
+@pytest.mark.slow
 def test_the_measurement_redraws_the_noise_for_noisy_members_only():
     config = dataclasses.replace(Config.quick(), probe_size=50)
     digits = load_digits("mnist", seed=0, binarize=True)

@@ -7,12 +7,13 @@ and checked in one place; a Config's `__post_init__` keeps only the rules that i
 
     steps: int = integer(2_000, low=1, high=MAX_STEPS)
     learning_rate: float = number(0.5, above=0, high=100)
-    gates: tuple[str, ...] = each(tuple(GATES), choice(GATES), unique=True)
+    gates: tuple[str, ...] = each(tuple(GATES), choice(None, GATES), unique=True)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -44,6 +45,8 @@ class Bounds:
     max_items: int | None = None
     unique: bool = False
     increasing: bool = False
+    including: tuple = ()
+    """(value, reason): a value the tuple must hold, e.g. (1.0, "the default std")."""
     why: str = ""
     check_value: Callable[[str, Any], Any] | None = None
     words: str = ""
@@ -80,6 +83,9 @@ class Bounds:
         require(not self.unique or len(set(value)) == len(value), f"{name} lists a value twice: {value!r}.")
         require(not self.increasing or all(a < b for a, b in zip(value, value[1:])),
                 f"{name} must be in increasing order, got {value!r}.")
+        if self.including:
+            required, reason = self.including
+            require(required in value, f"{name} must include {_text(required)} ({reason}), got {value!r}.")
 
     def describe(self) -> str:
         """The bounds in words, as `replab config` shows them: 'an integer from 1 to 100,000', 'a number > 0'."""
@@ -98,7 +104,8 @@ class Bounds:
         if self.kind == "validated":
             return self.words
         flags = ", no repeats" if self.unique else ", increasing" if self.increasing else ""
-        return f"{self._count()}{flags}, each {self.item.describe()}"
+        including = f", including {_text(self.including[0])}" if self.including else ""
+        return f"{self._count()}{flags}, each {self.item.describe()}{including}"
 
     def _count(self) -> str:
         if self.max_items == self.min_items:
@@ -106,6 +113,10 @@ class Bounds:
         if self.max_items:
             return f"{self.min_items} to {self.max_items} values"
         return "one or more values" if self.min_items == 1 else f"at least {self.min_items} values"
+
+
+def _text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def integer(default: int, low: int = 1, high: int | None = None, why: str = "") -> Any:
@@ -137,11 +148,12 @@ def validated(default: Any, check: Callable[[str, Any], Any], words: str) -> Any
 
 
 def each(default: tuple, item: "Bounds | Any", min_items: int = 1, max_items: int | None = None, unique: bool = False,
-         increasing: bool = False) -> Any:
-    """A Config field holding a tuple whose every item is within `item` (Bounds, or a bounded field's Bounds)."""
+         increasing: bool = False, including: tuple = ()) -> Any:
+    """A Config field holding a tuple whose every item is within `item` (Bounds, or a bounded field's Bounds), and
+    which holds `including[0]` where given (`including=(1.0, "the default std")`, the reason shown with the error)."""
     item = item if isinstance(item, Bounds) else item.metadata[BOUNDS]
     return _bounded(default, Bounds("each", item=item, min_items=min_items, max_items=max_items, unique=unique,
-                                    increasing=increasing))
+                                    increasing=increasing, including=including))
 
 
 def item_bounds(kind: str, **limits) -> Bounds:
@@ -153,6 +165,7 @@ def _bounded(default: Any, bounds: Bounds) -> Any:
     return dataclasses.field(default=default, metadata={BOUNDS: bounds})
 
 
+@functools.cache  # a class's bounds never change, and every Config built (each --set, each replace) checks them
 def bounds_of(config_class: type) -> dict[str, Bounds]:
     """Field name -> its declared Bounds, for every bounded field of a Config class. A subclass that gives an
     inherited field a new default (`steps: int = 300`) keeps the bounds its base declared for it."""

@@ -9,17 +9,7 @@ from dataclasses import dataclass
 
 from replab.errors import require
 from replab.experiments.bn.config import QUICK, StudyConfig
-from replab.settings import Bounds, integer, item_bounds, number, validated
-
-_SCALES = Bounds("each", item=item_bounds("number", above=0), min_items=2, max_items=16, increasing=True)
-"""The bounds of `scales` but one: two to 16 increasing positive multipliers (_check_scales adds that 1 is among
-them)."""
-
-
-def _check_scales(name: str, scales: tuple[float, ...]) -> None:
-    """Two to 16 increasing positive multipliers, one of them 1 (the default std)."""
-    _SCALES.check(name, scales)
-    require(1.0 in scales, f"{name} must include 1 (the default std), got {scales!r}.")
+from replab.settings import each, integer, item_bounds, number
 
 
 @dataclass(frozen=True)
@@ -30,7 +20,8 @@ class Config(StudyConfig):
     `Config.from_dict(json)` replays a saved config.json, and `replab config bn-init` lists every field with its
     type, bounds, default, quick value and meaning.
     """
-    scales: tuple[float, ...] = validated((0.01, 0.1, 1.0, 10.0), _check_scales, _SCALES.describe() + ", including 1")
+    scales: tuple[float, ...] = each((0.01, 0.1, 1.0, 10.0), item_bounds("number", above=0), min_items=2, max_items=16,
+                                     increasing=True, including=(1.0, "the default std"))
     """Multipliers of weight_std (the default std 0.1, so stds 0.001 … 1)."""
     steps: int = 2000
     record_every: int = 100

